@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from alliance import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("health/", views.health, name="health"),
+    path("accounts/", include("accounts.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("groups/", include("groups.urls")),
+    path("events/", include("events.urls")),
+    path("petitions/", include("petitions.urls")),
+    path("seats/", include("seats.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "alliance.views.error_403"
+handler404 = "alliance.views.error_404"
+handler500 = "alliance.views.error_500"
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

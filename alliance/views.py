@@ -1,0 +1,63 @@
+from datetime import datetime, timedelta
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from alliance.celery import app as celery_app
+from alliance.tasks import BEAT_HEARTBEAT_KEY
+from groups.models import Group
+
+
+def home(request):
+    featured_groups = Group.objects.with_counts().order_by("-created_at")[:6]
+    return render(request, "home.html", {"featured_groups": featured_groups})
+
+
+def privacy(request):
+    return render(request, "privacy.html")
+
+
+@never_cache
+def health(request):
+    """Database, broker and beat, each checked for real. 200 only when all three are fine."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as error:  # noqa: BLE001 - reported, not raised
+        checks["database"] = f"error: {error.__class__.__name__}"
+    try:
+        with celery_app.connection_for_write() as broker:
+            broker.ensure_connection(max_retries=1, timeout=2)
+        checks["broker"] = "ok"
+    except Exception as error:  # noqa: BLE001
+        checks["broker"] = f"error: {error.__class__.__name__}"
+    try:
+        last_beat = cache.get(BEAT_HEARTBEAT_KEY)
+        fresh = last_beat and timezone.now() - datetime.fromisoformat(last_beat) < timedelta(
+            minutes=5
+        )
+        checks["beat"] = "ok" if fresh else "stale"
+    except Exception as error:  # noqa: BLE001
+        checks["beat"] = f"error: {error.__class__.__name__}"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "degraded", **checks}, status=200 if healthy else 503
+    )
+
+
+def error_403(request, exception=None):
+    return render(request, "403.html", status=403)
+
+
+def error_404(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def error_500(request):
+    return render(request, "500.html", status=500)

@@ -1,0 +1,180 @@
+import secrets
+import uuid
+
+from django.conf import settings
+from django.contrib.postgres.fields import DateTimeRangeField
+from django.contrib.postgres.indexes import GistIndex
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from events.querysets import EventQuerySet
+
+
+class EventKind(models.TextChoices):
+    CANVASSING = "canvassing", "Canvassing / campaign session"
+    STREET_STALL = "street_stall", "Street stall"
+    RALLY = "rally", "Rally / march"
+    VIGIL = "vigil", "Vigil"
+    LOBBYING = "lobbying", "Lobbying"
+    PUBLIC_MEETING = "public_meeting", "Public meeting / debate"
+    HUSTINGS = "hustings", "Hustings"
+    TRAINING = "training", "Training"
+    SOCIAL = "social", "Social"
+    OTHER = "other", "Other"
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", "Public: anyone"
+    ALLIANCE = "alliance", "Alliance: signed-in members of any group and party staff"
+    GROUP = "group", "Group: this group's members only"
+
+
+class EventStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class EventSeries(models.Model):
+    """A recurring event (weekly street stall, monthly canvass): an RRULE and its template.
+
+    Each occurrence within the rolling horizon is a concrete Event row (series=this), so RSVPs,
+    feeds and clash detection treat occurrences exactly like one-off events.
+    """
+
+    group = models.ForeignKey("groups.Group", on_delete=models.CASCADE, related_name="event_series")
+    rrule = models.CharField(max_length=500, help_text="RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=SA")
+    first_starts_at = models.DateTimeField()
+    duration = models.DurationField()
+    expanded_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "event series"
+
+    def __str__(self) -> str:
+        return f"{self.rrule} from {self.first_starts_at:%Y-%m-%d}"
+
+
+class Event(models.Model):
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    group = models.ForeignKey("groups.Group", on_delete=models.CASCADE, related_name="events")
+    co_organisers = models.ManyToManyField(
+        "groups.Group", blank=True, related_name="co_organised_events"
+    )
+    series = models.ForeignKey(
+        EventSeries, null=True, blank=True, on_delete=models.CASCADE, related_name="occurrences"
+    )
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    description = models.TextField(blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    # Kept in step with starts_at/ends_at by the services: range queries and clashes use it.
+    span = models.GeneratedField(
+        expression=models.Func(
+            F("starts_at"), F("ends_at"), models.Value("[)"), function="tstzrange"
+        ),
+        output_field=DateTimeRangeField(),
+        db_persist=True,
+    )
+    all_day = models.BooleanField(default=False)
+    venue_name = models.CharField(max_length=200, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    postcode = models.CharField(max_length=8, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    constituency = models.ForeignKey(
+        "seats.Constituency",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="events",
+    )
+    capacity = models.PositiveIntegerField(null=True, blank=True, help_text="Blank: no limit.")
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    status = models.CharField(
+        max_length=10, choices=EventStatus.choices, default=EventStatus.SCHEDULED
+    )
+    sequence = models.PositiveIntegerField(default=0, help_text="iCalendar SEQUENCE.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        indexes = [
+            GistIndex(fields=["span"], name="event_span_gist"),
+            models.Index(fields=["starts_at"], name="event_starts_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="event_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="event_lat_lng_together",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == EventStatus.CANCELLED
+
+
+class RsvpAnswer(models.TextChoices):
+    GOING = "going", "Going"
+    MAYBE = "maybe", "Maybe"
+    NOT_GOING = "not_going", "Not going"
+    WAITING = "waiting", "On the waiting list"
+
+
+class Rsvp(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="rsvps")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rsvps"
+    )
+    answer = models.CharField(max_length=10, choices=RsvpAnswer.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "user"], name="rsvp_unique_event_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.event}: {self.answer}"
+
+
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class CalendarToken(models.Model):
+    """The secret in a user's private feed URL; revoking replaces it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_token"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_feed_token)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Calendar token of {self.user}"

@@ -1,0 +1,31 @@
+import django_filters
+from django import forms
+
+from groups.models import Group, GroupKind, Party
+from seats.models import Constituency
+from seats.regions import Region
+
+
+class GroupFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_text", label="Search")
+    kind = django_filters.ChoiceFilter(choices=GroupKind.choices, empty_label="Any kind")
+    party = django_filters.ModelChoiceFilter(
+        queryset=Party.objects.all(),
+        field_name="party",
+        to_field_name="slug",
+        empty_label="Any party",
+    )
+    region = django_filters.ChoiceFilter(choices=Region.choices, empty_label="Anywhere")
+    constituency = django_filters.ModelChoiceFilter(
+        queryset=Constituency.objects.current(),
+        field_name="constituencies",
+        empty_label="Any constituency",
+    )
+
+    class Meta:
+        model = Group
+        fields = ["q", "kind", "party", "region", "constituency"]
+        form = forms.Form
+
+    def filter_text(self, queryset, name, value):
+        return queryset.search(value.strip())

@@ -1,0 +1,68 @@
+from django import forms
+
+from groups.models import Group, GroupKind
+from seats.models import Constituency
+
+
+class GroupForm(forms.ModelForm):
+    constituencies = forms.ModelMultipleChoiceField(
+        queryset=Constituency.objects.current(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text="Hold Ctrl (Cmd on a Mac) to choose several.",
+    )
+
+    class Meta:
+        model = Group
+        fields = [
+            "name",
+            "kind",
+            "party",
+            "region",
+            "description",
+            "constituencies",
+            "contact_email",
+            "website",
+            "social_x",
+            "social_facebook",
+            "social_instagram",
+            "social_bluesky",
+            "social_mastodon",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+        help_texts = {"party": "Required for party branches."}
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == GroupKind.PARTY_BRANCH and not data.get("party"):
+            self.add_error("party", "Choose the party this branch belongs to.")
+        if data.get("kind") and data.get("kind") != GroupKind.PARTY_BRANCH:
+            data["party"] = None
+        return data
+
+
+class OrganiserAddForm(forms.Form):
+    email = forms.EmailField(label="Email of the person to make an organiser")
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Your name")
+    email = forms.EmailField(label="Your email", help_text="The organisers reply to this address.")
+    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), max_length=5000)
+    # Bots fill every field; people never see this one.
+    website = forms.CharField(
+        required=False,
+        label="Leave this empty",
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+
+class LinkRequestForm(forms.Form):
+    to_group = forms.ModelChoiceField(queryset=Group.objects.all(), label="Link up with")
+    message = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+    )
+
+    def __init__(self, *args, from_group: Group, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_group"].queryset = Group.objects.exclude(pk=from_group.pk)

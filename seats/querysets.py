@@ -1,0 +1,10 @@
+from django.db import models
+
+
+class ConstituencyQuerySet(models.QuerySet):
+    def current(self):
+        """Constituencies of the boundary set in force (2024), plus the demo sample."""
+        return self.filter(boundary_set__in=["2024", "sample"])
+
+    def search(self, text: str):
+        return self.filter(name__icontains=text) if text else self

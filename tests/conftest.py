@@ -1,0 +1,256 @@
+"""Shared fixtures. Everything here talks to real services: PostgreSQL, Redis, Celery, SMTP,
+Chromium. Nothing is faked."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+from tests.factories import PASSWORD, GroupFactory, UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("ALLIANCE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The real public data beside the project (read in place, never copied)."""
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"Expected the shared data folder at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+def _cache_clear_prefix() -> None:
+    """Forget rate-limit counters and cached lookups of this test run only (not the broker)."""
+    client = cache._cache.get_client()
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    _cache_clear_prefix()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def organiser(db):
+    return UserFactory(name="Olive Organiser")
+
+
+@pytest.fixture
+def group(organiser):
+    return GroupFactory(organiser=organiser)
+
+
+# --- SMTP sink -------------------------------------------------------------------------
+
+
+@dataclass
+class SmtpSink:
+    host: str
+    port: int
+    messages: list = field(default_factory=list)
+
+    def wait_for(self, count: int, timeout: float = 20.0) -> list:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(self.messages) < count:
+            time.sleep(0.05)
+        return self.messages
+
+
+@pytest.fixture
+def smtp_sink():
+    """A real SMTP server on loopback (aiosmtpd) that keeps every message it receives."""
+    from email import message_from_bytes
+
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink(host="127.0.0.1", port=0)
+    lock = threading.Lock()
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            with lock:
+                sink.messages.append(
+                    {
+                        "from": envelope.mail_from,
+                        "to": list(envelope.rcpt_tos),
+                        "message": message_from_bytes(envelope.original_content),
+                    }
+                )
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=0)
+    controller.start()
+    sink.port = controller.server.sockets[0].getsockname()[1]
+    yield sink
+    controller.stop()
+
+
+# --- A real Celery worker --------------------------------------------------------------
+
+
+class CeleryWorkerProcess:
+    """`celery -A alliance worker` in its own process, on the test database and Redis."""
+
+    def __init__(self, extra_env: dict[str, str]):
+        db = settings.DATABASES["default"]
+        host = db.get("HOST") or "127.0.0.1"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "alliance.settings.test",
+            "DATABASE_URL": (
+                f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}"
+                f"@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
+            ),
+            "REDIS_URL": settings.REDIS_URL,
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
+            **extra_env,
+        }
+        self.log_path = (
+            Path(os.environ.get("TMPDIR", "/tmp"))
+            / f"celery-worker-{os.getpid()}-{time.time_ns()}.log"
+        )
+        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "alliance",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Celery worker exited early:\n{self.output()}")
+            if "ready." in self.log_path.read_text():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"Celery worker did not start:\n{self.output()}")
+
+    def output(self) -> str:
+        return self.log_path.read_text()
+
+    def kill(self) -> None:
+        """SIGKILL, as when a machine dies: no chance to finish or ack anything."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+
+@pytest.fixture
+def celery_worker_factory(transactional_db):
+    """Start real Celery workers: `worker = celery_worker_factory({"EMAIL_PORT": "..."})`.
+
+    The queue is purged first so tasks left over from other tests cannot leak in.
+    """
+    from alliance.celery import app
+
+    app.control.purge()
+    workers: list[CeleryWorkerProcess] = []
+
+    def start(extra_env: dict[str, str] | None = None) -> CeleryWorkerProcess:
+        worker = CeleryWorkerProcess(extra_env or {})
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+# --- Headless Chromium -----------------------------------------------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def _playwright_browser():
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs a loop
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(_playwright_browser, live_server):
+    """A fresh browser context (no cookies) on the live server; screenshot on failure."""
+    context = _playwright_browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(15_000)
+    browser_page = context.new_page()
+    yield browser_page
+    context.close()
+
+
+def browser_login(page, email: str, password: str = PASSWORD) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_load_state()
