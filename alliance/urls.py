@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("privacy/", views.privacy, name="privacy"),
     path("health/", views.health, name="health"),
+    path("ping/", views.ping, name="ping"),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("groups/", include("groups.urls")),

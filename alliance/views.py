@@ -2,7 +2,7 @@ from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -15,6 +15,11 @@ from groups.models import Group
 def home(request):
     featured_groups = Group.objects.with_counts().order_by("-created_at")[:6]
     return render(request, "home.html", {"featured_groups": featured_groups})
+
+
+def ping(request):
+    """The bare Django view benchmarks compare against: no database, no cache, no template."""
+    return HttpResponse("ok", content_type="text/plain")
 
 
 def privacy(request):
