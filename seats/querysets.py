@@ -8,3 +8,19 @@ class ConstituencyQuerySet(models.QuerySet):
 
     def search(self, text: str):
         return self.filter(name__icontains=text) if text else self
+
+
+class ContestQuerySet(models.QuerySet):
+    def for_election(self, election):
+        return self.filter(election=election)
+
+
+class AgreementQuerySet(models.QuerySet):
+    def agreed(self):
+        return self.filter(status="agreed")
+
+    def live(self):
+        return self.exclude(status="withdrawn")
+
+    def involving(self, party_ids):
+        return self.filter(parties__party_id__in=party_ids).distinct()
