@@ -1,18 +1,46 @@
 import logging
 
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.template.response import TemplateResponse
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from kombu.exceptions import OperationalError as BrokerOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
-OUTAGE_ERRORS = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
+OUTAGE_ERRORS = (
+    OperationalError,
+    InterfaceError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    BrokerOperationalError,  # Celery could not reach the broker to queue a task
+)
+
+
+def is_outage(exception: BaseException | None) -> bool:
+    """True for "a backing service is down or restarting", as opposed to a bug."""
+    if exception is None:
+        return False
+    if isinstance(exception, OUTAGE_ERRORS):
+        return True
+    return isinstance(exception, DatabaseError) and "connection" in str(exception).lower()
+
+
+def outage_response() -> HttpResponse:
+    """The "try again" page. Rendered without a request context: no database, no session."""
+    response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = "10"
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 class ServiceUnavailableMiddleware:
     """While the database or Redis is down, say "try again" with a 503, never a 500 trace.
 
+    This catches outages raised by views; `alliance.views.error_500` catches those raised by
+    other middleware (e.g. the session being saved while PostgreSQL restarts).
     Nothing the visitor sent is half-saved: services write inside one transaction.
     """
 
@@ -23,11 +51,38 @@ class ServiceUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, OUTAGE_ERRORS) or (
-            isinstance(exception, DatabaseError) and "connection" in str(exception).lower()
-        ):
-            logger.warning("Service unavailable: %s", exception)
-            response = TemplateResponse(request, "503.html", status=503)
-            response["Retry-After"] = "10"
-            return response.render()
+        if is_outage(exception):
+            logger.warning(
+                "Service unavailable: %s: %s",
+                exception.__class__.__name__,
+                exception,
+                extra={"path": request.path, "method": request.method},
+            )
+            return outage_response()
         return None
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse bodies larger than MAX_REQUEST_BODY_SIZE with a 413 before anything reads them.
+
+    Django already limits form fields (DATA_UPLOAD_MAX_MEMORY_SIZE, ..._NUMBER_FIELDS) but not
+    file uploads, which it streams to disk; this caps the whole body, uploads included.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = getattr(settings, "MAX_REQUEST_BODY_SIZE", 5 * 1024 * 1024)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return HttpResponse("Bad Content-Length.", status=400, content_type="text/plain")
+        if limit and length > limit:
+            logger.warning("Request body too large: %s bytes", length, extra={"path": request.path})
+            return HttpResponse(
+                f"That is too much data to send at once (the limit is {limit // 1024 // 1024} MB).",
+                status=413,
+                content_type="text/plain",
+            )
+        return self.get_response(request)

@@ -1,8 +1,13 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from alliance import views
+
+# The admin signs in through allauth: its rate limits (failed logins per IP and per account)
+# and two-factor authentication apply to staff too.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", views.home, name="home"),

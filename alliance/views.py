@@ -1,3 +1,4 @@
+import sys
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
@@ -8,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from alliance.celery import app as celery_app
+from alliance.middleware import is_outage, outage_response
 from alliance.tasks import BEAT_HEARTBEAT_KEY
 from groups.models import Group
 
@@ -65,4 +67,7 @@ def error_404(request, exception=None):
 
 
 def error_500(request):
+    """Django calls this inside its `except` block, so the exception is still at hand."""
+    if is_outage(sys.exc_info()[1]):
+        return outage_response()
     return render(request, "500.html", status=500)

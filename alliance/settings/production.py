@@ -30,3 +30,8 @@ LOGGING["formatters"]["json"] = {
     "()": "alliance.logging.JsonFormatter",
 }
 LOGGING["handlers"]["console"]["formatter"] = "json"
+# Celery's worker and beat log through the same JSON handler instead of their own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Every database connection is checked before reuse (base.py) and kept for CONN_MAX_AGE.
+# The CSRF token reaches htmx through the page, never through JavaScript reading the cookie.
+CSRF_COOKIE_HTTPONLY = True
