@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from accounts.forms import ProfileForm
+from groups.models import Membership, PartyStaff
 
 
 @login_required
@@ -12,4 +13,10 @@ def profile(request):
         form.save()
         messages.success(request, "Your profile has been saved.")
         return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    context = {
+        "form": form,
+        # Roles come from memberships and party staff records, never from a flag on the user.
+        "memberships": Membership.objects.filter(user=request.user).select_related("group"),
+        "staff_roles": PartyStaff.objects.filter(user=request.user).select_related("party"),
+    }
+    return render(request, "accounts/profile.html", context)

@@ -21,28 +21,44 @@ class MembershipInline(admin.TabularInline):
 class GroupAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "party", "region", "is_verified", "created_at"]
     list_filter = ["kind", "party", "region", "is_verified"]
-    search_fields = ["name", "description"]
+    list_select_related = ["party"]
+    search_fields = ["name", "slug", "description", "contact_email"]
     prepopulated_fields = {"slug": ["name"]}
-    autocomplete_fields = ["constituencies"]
+    autocomplete_fields = ["constituencies", "created_by"]
+    date_hierarchy = "created_at"
+    actions = ["mark_verified"]
     inlines = [MembershipInline]
+
+    @admin.action(description="Mark selected groups as verified")
+    def mark_verified(self, request, queryset):
+        updated = queryset.update(is_verified=True)
+        self.message_user(request, f"{updated} group(s) marked as verified.")
 
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "group", "role", "joined_at"]
-    list_filter = ["role"]
-    search_fields = ["user__email", "group__name"]
+    list_filter = ["role", "group__kind", "group__region"]
+    list_select_related = ["user", "group"]
+    search_fields = ["user__email", "user__name", "group__name"]
     autocomplete_fields = ["user", "group"]
+    date_hierarchy = "joined_at"
 
 
 @admin.register(PartyStaff)
 class PartyStaffAdmin(admin.ModelAdmin):
     list_display = ["user", "party", "region", "notify_clashes"]
-    list_filter = ["party", "region"]
-    autocomplete_fields = ["user"]
+    list_filter = ["party", "region", "notify_clashes"]
+    list_select_related = ["user", "party"]
+    search_fields = ["user__email", "user__name", "party__name", "party__short_name"]
+    autocomplete_fields = ["user", "party"]
 
 
 @admin.register(GroupLink)
 class GroupLinkAdmin(admin.ModelAdmin):
-    list_display = ["from_group", "to_group", "status", "created_at"]
+    list_display = ["from_group", "to_group", "status", "created_at", "decided_at"]
     list_filter = ["status"]
+    list_select_related = ["from_group", "to_group"]
+    search_fields = ["from_group__name", "to_group__name", "message"]
+    autocomplete_fields = ["from_group", "to_group", "requested_by"]
+    date_hierarchy = "created_at"

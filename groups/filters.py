@@ -20,12 +20,18 @@ class GroupFilter(django_filters.FilterSet):
         queryset=Constituency.objects.current(),
         field_name="constituencies",
         empty_label="Any constituency",
+        label="Constituency",
     )
 
     class Meta:
         model = Group
         fields = ["q", "kind", "party", "region", "constituency"]
         form = forms.Form
+
+    @property
+    def has_choices(self) -> bool:
+        """True when a filter other than the free text is in use (the page opens them)."""
+        return any(self.data.get(name) for name in ("kind", "party", "region", "constituency"))
 
     def filter_text(self, queryset, name, value):
         return queryset.search(value.strip())

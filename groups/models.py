@@ -60,8 +60,13 @@ class Group(models.Model):
     is_verified = models.BooleanField(
         default=False, help_text="Verified by site staff; its petitions open without moderation."
     )
+    # Blank once the creator's account is deleted; the group lives on with its organisers.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(default=timezone.now)
 

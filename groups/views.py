@@ -58,9 +58,15 @@ def group_create(request):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         constituencies = data.pop("constituencies")
-        group = services.group_create(creator=request.user, constituencies=constituencies, **data)
-        messages.success(request, f"“{group.name}” is in the directory. You are its organiser.")
-        return redirect(group)
+        try:
+            group = services.group_create(
+                creator=request.user, constituencies=constituencies, **data
+            )
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(request, f"“{group.name}” is in the directory. You are its organiser.")
+            return redirect(group)
     return render(request, "groups/group_form.html", {"form": form, "creating": True})
 
 
@@ -71,9 +77,13 @@ def group_edit(request, slug):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         constituencies = data.pop("constituencies")
-        services.group_update(group=group, constituencies=constituencies, **data)
-        messages.success(request, "Changes saved.")
-        return redirect(group)
+        try:
+            services.group_update(group=group, constituencies=constituencies, **data)
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(request, "Changes saved.")
+            return redirect(group)
     return render(request, "groups/group_form.html", {"form": form, "group": group})
 
 

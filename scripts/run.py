@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from urllib.parse import quote
 
@@ -33,6 +34,8 @@ def port_open(host: str, port: int) -> bool:
 
 
 def start_embedded_postgres():
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, ssh): harmless here.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     import pgserver
 
     data_dir = VAR / "pgdata"
@@ -73,6 +76,9 @@ def start_embedded_redis():
                 "60 1",
             ],
             stdout=subprocess.DEVNULL,
+            # Not in the terminal's process group: Ctrl-C reaches web/worker/beat, and Redis is
+            # stopped after them, so the worker never loses its broker mid-shutdown.
+            start_new_session=True,
         )
         for _ in range(50):
             if port_open("127.0.0.1", EMBEDDED_REDIS_PORT):
@@ -92,21 +98,26 @@ def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alliance.settings.local")
     children: list[subprocess.Popen] = []
     pg_server = None
-    if not os.environ.get("DATABASE_URL"):
-        pg_server = start_embedded_postgres()
-    else:
-        say("Using the PostgreSQL in DATABASE_URL")
-    if not os.environ.get("REDIS_URL"):
-        redis_process = start_embedded_redis()
-        if redis_process:
-            children.append(redis_process)
-    else:
-        say("Using the Redis in REDIS_URL")
+    try:
+        if not os.environ.get("DATABASE_URL"):
+            pg_server = start_embedded_postgres()
+        else:
+            say("Using the PostgreSQL in DATABASE_URL")
+        if not os.environ.get("REDIS_URL"):
+            redis_process = start_embedded_redis()
+            if redis_process:
+                children.append(redis_process)
+        else:
+            say("Using the Redis in REDIS_URL")
 
-    say("Applying migrations")
-    manage("migrate", "--noinput", "-v", "0")
-    say("Loading demo data (only the first time)")
-    manage("demo_load")
+        say("Applying migrations")
+        manage("migrate", "--noinput", "-v", "0")
+        say("Loading demo data (only the first time)")
+        manage("demo_load")
+    except (KeyboardInterrupt, subprocess.CalledProcessError) as error:
+        # Ctrl-C or a failed step before the servers started: leave nothing running.
+        stop_all(children, pg_server)
+        return 130 if isinstance(error, KeyboardInterrupt) else 1
 
     celery = [PYTHON, "-m", "celery", "-A", "alliance"]
     commands = {
@@ -145,18 +156,25 @@ def main() -> int:
                 break
             time.sleep(0.5)
     finally:
-        say("Stopping")
-        for child in reversed(children):
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        if pg_server is not None:
-            pg_server.cleanup()
+        stop_all(children, pg_server)
     return 0
+
+
+def stop_all(children: list[subprocess.Popen], pg_server) -> None:
+    """Web, worker and beat first, then Redis, then PostgreSQL (which outlive their clients)."""
+    say("Stopping")
+    for child in reversed(children):
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in reversed(children):
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+    if pg_server is not None:
+        pg_server.cleanup()
+    say("Stopped. Run `make run` again to carry on with the same data.")
 
 
 if __name__ == "__main__":
