@@ -105,6 +105,18 @@ class Event(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Imported from an external calendar: read-only here, kept in step by the feed's sync.
+    feed = models.ForeignKey(
+        "events.CalendarFeed",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="events",
+    )
+    is_imported = models.BooleanField(default=False)
+    source_uid = models.CharField(max_length=500, blank=True)
+    # The source UID plus the occurrence's start: one row per imported occurrence.
+    source_key = models.CharField(max_length=600, blank=True)
 
     objects = EventQuerySet.as_manager()
 
@@ -122,6 +134,11 @@ class Event(models.Model):
                 condition=Q(latitude__isnull=True, longitude__isnull=True)
                 | Q(latitude__isnull=False, longitude__isnull=False),
                 name="event_lat_lng_together",
+            ),
+            models.UniqueConstraint(
+                fields=["feed", "source_key"],
+                condition=Q(feed__isnull=False),
+                name="event_unique_feed_source_key",
             ),
         ]
 
@@ -152,6 +169,8 @@ class Rsvp(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    # The event SEQUENCE this person was last emailed about (changes, cancellation).
+    notified_sequence = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -178,3 +197,53 @@ class CalendarToken(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar token of {self.user}"
+
+
+class CalendarFeed(models.Model):
+    """An external calendar a group brings in: an .ics URL polled by beat, or an uploaded file."""
+
+    group = models.ForeignKey(
+        "groups.Group", on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    name = models.CharField(max_length=120)
+    url = models.URLField("Calendar URL", max_length=1000, blank=True)
+    upload = models.FileField("iCalendar file", upload_to="calendar_feeds/", blank=True)
+    kind = models.CharField(
+        "Kind of the imported events",
+        max_length=20,
+        choices=EventKind.choices,
+        default=EventKind.OTHER,
+    )
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    is_active = models.BooleanField(default=True)
+    etag = models.CharField(max_length=300, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    imported_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(url="") | ~Q(upload=""), name="calendarfeed_url_or_upload"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def source(self) -> str:
+        return self.url or "uploaded file"
+
+
+from events.clash_models import *  # noqa: E402, F401, F403  (clash detection models)

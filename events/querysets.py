@@ -35,3 +35,70 @@ class EventQuerySet(models.QuerySet):
         if is_in_alliance:
             condition |= Q(visibility="alliance")
         return self.filter(condition)
+
+    # --- Calendar reads (added by the events work) ---------------------------------------
+
+    def for_calendar(self):
+        """What every calendar item shows, in the same query: group, party, seat, RSVP count."""
+        from django.db.models import Count, IntegerField, OuterRef, Subquery
+        from django.db.models.functions import Coalesce
+
+        from events.models import Rsvp
+
+        going = (
+            Rsvp.objects.filter(event=OuterRef("pk"), answer="going")
+            .order_by()
+            .values("event")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return (
+            self.select_related("group", "group__party", "constituency")
+            .annotate(
+                going_count=Coalesce(Subquery(going, output_field=IntegerField()), 0),
+            )
+            .with_open_clash_count()
+        )
+
+    def with_open_clash_count(self):
+        """Annotates `open_clash_count`: open clashes this event is in (two indexed counts)."""
+        from django.db.models import F, Func, IntegerField, OuterRef, Subquery
+
+        from events.clash_models import Clash, ClashStatus
+
+        def count(side: str):
+            return Subquery(
+                Clash.objects.filter(**{side: OuterRef("pk")}, status=ClashStatus.OPEN)
+                .order_by()
+                .values(n=Func(F("pk"), function="COUNT")),
+                output_field=IntegerField(),
+            )
+
+        return self.annotate(open_clash_count=count("event_a") + count("event_b"))
+
+    def between(self, start, end):
+        return self.overlapping(start, end)
+
+    def in_groups_of(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        member_group_ids = user.memberships.values("group_id")
+        co_organised = self.model.co_organisers.through.objects.filter(
+            group_id__in=member_group_ids
+        ).values("event_id")
+        return self.filter(Q(group_id__in=member_group_ids) | Q(pk__in=co_organised))
+
+    def search(self, text: str):
+        if not text:
+            return self
+        return self.filter(
+            Q(title__icontains=text)
+            | Q(description__icontains=text)
+            | Q(venue_name__icontains=text)
+            | Q(address__icontains=text)
+            | Q(postcode__icontains=text)
+            | Q(group__name__icontains=text)
+        )
+
+    def local(self):
+        return self.filter(is_imported=False)

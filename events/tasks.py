@@ -1,3 +1,55 @@
-"""Celery tasks of the events app. Celery discovers this module; clash tasks live beside it."""
+"""Celery tasks of the events app: thin, load by id, call a service, safe to run twice.
+Clash tasks live beside this module (events/clash_tasks.py)."""
+
+from celery import shared_task
 
 from events.clash_tasks import event_clashes_check_task  # noqa: F401 - registers the task
+
+
+@shared_task(acks_late=True)
+def event_attendees_notify_task(event_id: int) -> int:
+    from events.services import event_attendees_notify
+
+    return event_attendees_notify(event_id=event_id)
+
+
+@shared_task(acks_late=True)
+def rsvp_promoted_notify_task(rsvp_id: int) -> bool:
+    from events.services import rsvp_promoted_notify
+
+    return rsvp_promoted_notify(rsvp_id=rsvp_id)
+
+
+@shared_task(acks_late=True)
+def event_reminders_send_task() -> int:
+    from events.services import event_reminders_send
+
+    return event_reminders_send()
+
+
+@shared_task(acks_late=True)
+def event_series_extend_task() -> int:
+    from events.services import event_series_extend_all
+
+    return event_series_extend_all()
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
+def calendar_feed_sync_task(feed_id: int) -> None:
+    """Sync one feed. Never raises: every failure ends up on the feed (last_error, warnings)."""
+    from events.imports import calendar_feed_sync_by_id
+
+    calendar_feed_sync_by_id(feed_id=feed_id)
+
+
+@shared_task(acks_late=True)
+def calendar_feeds_sync_due_task() -> int:
+    """Beat: queue a sync for every active URL feed."""
+    from events.models import CalendarFeed
+
+    feed_ids = list(
+        CalendarFeed.objects.filter(is_active=True).exclude(url="").values_list("pk", flat=True)
+    )
+    for feed_id in feed_ids:
+        calendar_feed_sync_task.delay(feed_id)
+    return len(feed_ids)

@@ -4,6 +4,46 @@ from events import views
 
 app_name = "events"
 urlpatterns = [
-    path("", views.index, name="list"),
-    path("<int:pk>/", views.index, name="detail"),
+    path("", views.calendar_month, name="list"),
+    path("month/", views.calendar_month, name="month"),
+    path("week/", views.calendar_week, name="week"),
+    path("agenda/", views.calendar_agenda, name="agenda"),
+    path("new/", views.event_create_choose, name="create_choose"),
+    path("new/<slug:slug>/", views.event_create, name="create"),
+    path("<int:pk>/", views.event_detail, name="detail"),
+    path("<int:pk>/event.ics", views.event_ics, name="ics"),
+    path("<int:pk>/rsvp/", views.event_rsvp, name="rsvp"),
+    path("<int:pk>/edit/", views.event_edit, name="edit"),
+    path("<int:pk>/duplicate/", views.event_duplicate, name="duplicate"),
+    path("<int:pk>/cancel/", views.event_cancel, name="cancel"),
+    path("<int:pk>/attendees/", views.event_attendees, name="attendees"),
+    path("feed.ics", views.feed_calendar, name="feed"),
+    path("feeds/group/<slug:slug>.ics", views.feed_group, name="feed_group"),
+    path("feeds/party/<slug:slug>.ics", views.feed_party, name="feed_party"),
+    path("feeds/private/<str:token>.ics", views.feed_private, name="feed_private"),
+    path("my-calendar/", views.my_calendar, name="my_calendar"),
+    path("imports/<slug:slug>/", views.feed_list, name="feed_list"),
+    path("imports/feed/<int:pk>/sync/", views.feed_sync, name="feed_sync"),
+    path("imports/feed/<int:pk>/delete/", views.feed_delete, name="feed_delete"),
+]
+
+# --- Clash detection (issue 5) -------------------------------------------------------------
+from events import clash_views  # noqa: E402
+
+urlpatterns += [
+    path("clashes/", clash_views.clash_list, name="clash_list"),
+    path("clashes/<int:pk>/", clash_views.clash_detail, name="clash_detail"),
+    path("clashes/<int:pk>/acknowledge/", clash_views.clash_acknowledge, name="clash_acknowledge"),
+    path("clashes/<int:pk>/dismiss/", clash_views.clash_dismiss, name="clash_dismiss"),
+    path("clashes/<int:pk>/merge/", clash_views.clash_merge, name="clash_merge"),
+    path(
+        "clashes/notifications/",
+        clash_views.clash_notification_settings,
+        name="clash_notifications",
+    ),
+    path(
+        "clashes/unsubscribe/<str:token>/",
+        clash_views.clash_unsubscribe,
+        name="clash_unsubscribe",
+    ),
 ]

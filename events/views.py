@@ -1,5 +1,495 @@
-from django.shortcuts import render
+"""The shared calendar: month, week and agenda views, event pages, RSVPs, feeds, imports.
+
+Views parse input (forms, filters), call one service or queryset, and render. Access goes
+through events/permissions.py; every read starts from Event.objects.visible_to(user).
+"""
+
+import csv
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber, TruncDate
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from events import ics, imports, services
+from events.filters import EventFilter, filter_querystring
+from events.forms import CalendarFeedForm, EventForm, RsvpForm
+from events.models import CalendarFeed, CalendarToken, Event, RsvpAnswer
+from events.permissions import (
+    event_get_for_editing,
+    event_get_for_organiser,
+    event_get_for_viewer,
+    feed_get_for_organiser,
+    user_organises_event,
+)
+from groups.models import Group, Membership, Party, Role
+from groups.permissions import group_get_for_organiser
+
+LONDON = ZoneInfo("Europe/London")
+AGENDA_PAGE_SIZE = 25
+# A month cell shows this many events; "N more" links to that day in the agenda.
+MONTH_DAY_LIMIT = 4
+WEEK_DAY_LIMIT = 30
 
 
-def index(request, pk=None):
-    return render(request, "coming_soon.html", {"section": "events"})
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=LONDON)
+
+
+def _today() -> date:
+    return timezone.localdate(timezone=LONDON)
+
+
+def _parse_date(value: str | None, fmt: str) -> date | None:
+    try:
+        return datetime.strptime(value or "", fmt).date()  # noqa: DTZ007 - a plain date
+    except ValueError:
+        return None
+
+
+def _calendar_filter(request) -> EventFilter:
+    return EventFilter(
+        request.GET, queryset=Event.objects.visible_to(request.user), request=request
+    )
+
+
+def _days_with_events(queryset, first_day: date, last_day: date, per_day: int):
+    """{date: ([events], total)} for the days in range, in two queries whatever the volume:
+    the first `per_day` events of each day (a window function), and the count per day."""
+    start, end = _local_midnight(first_day), _local_midnight(last_day + timedelta(days=1))
+    in_range = queryset.filter(starts_at__gte=start, starts_at__lt=end)
+    day = TruncDate("starts_at", tzinfo=LONDON)
+    shown = (
+        in_range.for_calendar()
+        .annotate(
+            day=day,
+            day_rank=Window(RowNumber(), partition_by=[day], order_by=[F("starts_at"), F("pk")]),
+        )
+        .filter(day_rank__lte=per_day)
+        .order_by("starts_at", "pk")
+    )
+    totals = dict(
+        in_range.order_by()
+        .annotate(day=day)
+        .values("day")
+        .annotate(n=Count("pk"))
+        .values_list("day", "n")
+    )
+    days: dict[date, list] = {}
+    for event in shown:
+        days.setdefault(event.day, []).append(event)
+    return {d: (days.get(d, []), totals.get(d, 0)) for d in totals.keys() | days.keys()}
+
+
+def _nav_context(request, event_filter) -> dict:
+    query = filter_querystring(request.GET)
+    return {
+        "filter": event_filter,
+        "filter_query": query,
+        "amp_query": f"&{query}" if query else "",
+        "feed_url": request.build_absolute_uri(
+            reverse("events:feed") + (f"?{query}" if query else "")
+        ),
+    }
+
+
+def calendar_month(request):
+    event_filter = _calendar_filter(request)
+    today = _today()
+    chosen = _parse_date(request.GET.get("month"), "%Y-%m") or today.replace(day=1)
+    first = chosen.replace(day=1)
+    grid_start = first - timedelta(days=first.weekday())
+    next_month = (first + timedelta(days=32)).replace(day=1)
+    last = next_month - timedelta(days=1)
+    grid_end = last + timedelta(days=6 - last.weekday())
+    days = _days_with_events(event_filter.qs, grid_start, grid_end, MONTH_DAY_LIMIT)
+    weeks, day = [], grid_start
+    while day <= grid_end:
+        week = []
+        for _ in range(7):
+            events, total = days.get(day, ([], 0))
+            week.append(
+                {
+                    "date": day,
+                    "in_month": day.month == first.month,
+                    "is_today": day == today,
+                    "events": events,
+                    "more": total - len(events),
+                }
+            )
+            day += timedelta(days=1)
+        weeks.append(week)
+    previous_month = (first - timedelta(days=1)).replace(day=1)
+    context = {
+        "month": first,
+        "weeks": weeks,
+        "previous": previous_month,
+        "next": next_month,
+        "today": today,
+        "view": "month",
+        **_nav_context(request, event_filter),
+    }
+    return render(request, "events/event_month.html", context)
+
+
+def calendar_week(request):
+    event_filter = _calendar_filter(request)
+    today = _today()
+    chosen = _parse_date(request.GET.get("week"), "%Y-%m-%d") or today
+    monday = chosen - timedelta(days=chosen.weekday())
+    sunday = monday + timedelta(days=6)
+    days_map = _days_with_events(event_filter.qs, monday, sunday, WEEK_DAY_LIMIT)
+    days = []
+    for offset in range(7):
+        day = monday + timedelta(days=offset)
+        events, total = days_map.get(day, ([], 0))
+        days.append(
+            {"date": day, "is_today": day == today, "events": events, "more": total - len(events)}
+        )
+    context = {
+        "monday": monday,
+        "sunday": sunday,
+        "days": days,
+        "previous": monday - timedelta(days=7),
+        "next": monday + timedelta(days=7),
+        "today": today,
+        "view": "week",
+        **_nav_context(request, event_filter),
+    }
+    return render(request, "events/event_week.html", context)
+
+
+def calendar_agenda(request):
+    event_filter = _calendar_filter(request)
+    today = _today()
+    chosen = _parse_date(request.GET.get("date"), "%Y-%m-%d") or today
+    events = (
+        event_filter.qs.filter(ends_at__gte=_local_midnight(chosen))
+        .for_calendar()
+        .annotate(day=TruncDate("starts_at", tzinfo=LONDON))
+        .order_by("starts_at", "pk")
+    )
+    page = Paginator(events, AGENDA_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page_obj": page,
+        "events": page.object_list,
+        "date": chosen,
+        "previous": chosen - timedelta(days=7),
+        "next": chosen + timedelta(days=7),
+        "today": today,
+        "view": "agenda",
+        **_nav_context(request, event_filter),
+    }
+    return render(request, "events/event_agenda.html", context)
+
+
+def event_detail(request, pk):
+    event = event_get_for_viewer(user=request.user, pk=pk)
+    counts = event.rsvps.aggregate(
+        going=Count("pk", filter=Q(answer=RsvpAnswer.GOING)),
+        maybe=Count("pk", filter=Q(answer=RsvpAnswer.MAYBE)),
+        waiting=Count("pk", filter=Q(answer=RsvpAnswer.WAITING)),
+    )
+    my_rsvp = (
+        event.rsvps.filter(user=request.user).first() if request.user.is_authenticated else None
+    )
+    is_organiser = user_organises_event(user=request.user, event=event)
+    context = {
+        "event": event,
+        "counts": counts,
+        "is_full": event.capacity is not None and counts["going"] >= event.capacity,
+        "my_rsvp": my_rsvp,
+        "rsvp_form": RsvpForm(initial={"answer": my_rsvp.answer if my_rsvp else "going"}),
+        "is_organiser": is_organiser,
+        "can_rsvp": not event.is_cancelled and event.ends_at >= timezone.now(),
+        "organisers": Membership.objects.filter(
+            group=event.group, role=Role.ORGANISER
+        ).select_related("user"),
+        "co_organisers": event.co_organisers.all(),
+        "map_url": ics.openstreetmap_url(event),
+        "google_url": ics.google_calendar_url(event),
+    }
+    return render(request, "events/event_detail.html", context)
+
+
+def event_ics(request, pk):
+    event = event_get_for_viewer(user=request.user, pk=pk)
+    response = HttpResponse(
+        ics.calendar_build([event], name=event.title), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="event-{event.pk}.ics"'
+    return response
+
+
+@login_required
+@require_POST
+def event_rsvp(request, pk):
+    event = event_get_for_viewer(user=request.user, pk=pk)
+    form = RsvpForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose going, maybe or not going.")
+        return redirect(event)
+    try:
+        rsvp = services.rsvp_set(event=event, user=request.user, answer=form.cleaned_data["answer"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(event)
+    if rsvp.answer == RsvpAnswer.WAITING:
+        messages.warning(
+            request, "This event is full: you are on the waiting list. We will email you."
+        )
+    else:
+        messages.success(request, f"Thanks: you said “{rsvp.get_answer_display()}”.")
+    return redirect(event)
+
+
+# --- Organisers ---------------------------------------------------------------------------
+
+
+@login_required
+def event_create_choose(request):
+    groups = Group.objects.organised_by(request.user).order_by("name")
+    if len(groups) == 1:
+        return redirect("events:create", slug=groups[0].slug)
+    return render(request, "events/event_create_choose.html", {"groups": groups})
+
+
+@login_required
+def event_create(request, slug):
+    group = group_get_for_organiser(user=request.user, slug=slug)
+    form = EventForm(request.POST or None, creating=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            event = services.event_create(group=group, author=request.user, **form.service_kwargs())
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Event created.")
+            return redirect(event)
+    return render(request, "events/event_form.html", {"form": form, "group": group})
+
+
+@login_required
+def event_edit(request, pk):
+    event = event_get_for_editing(user=request.user, pk=pk)
+    form = EventForm(request.POST or None, instance=event, creating=False)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.event_update(event=event, author=request.user, **form.service_kwargs())
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, "Changes saved. People going were told of any new time or place."
+            )
+            return redirect(event)
+    # The form mutates the instance while validating: show the saved title in the heading.
+    saved = Event.objects.select_related("group").get(pk=event.pk)
+    return render(
+        request, "events/event_form.html", {"form": form, "group": saved.group, "event": saved}
+    )
+
+
+@login_required
+def event_duplicate(request, pk):
+    event = event_get_for_organiser(user=request.user, pk=pk)
+    if request.method == "POST":
+        form = EventForm(request.POST, creating=True)
+        if form.is_valid():
+            try:
+                copy = services.event_create(
+                    group=event.group, author=request.user, **form.service_kwargs()
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Event duplicated.")
+                return redirect(copy)
+    else:
+        week = timedelta(days=7)
+        initial = {field: getattr(event, field) for field in services.EDITABLE_FIELDS}
+        initial.update(
+            starts_at=timezone.localtime(event.starts_at + week, LONDON),
+            ends_at=timezone.localtime(event.ends_at + week, LONDON),
+            constituency=event.constituency_id,
+        )
+        form = EventForm(initial=initial, creating=True)
+    return render(
+        request,
+        "events/event_form.html",
+        {"form": form, "group": event.group, "duplicating": event},
+    )
+
+
+@login_required
+def event_cancel(request, pk):
+    event = event_get_for_editing(user=request.user, pk=pk)
+    if request.method == "POST":
+        services.event_cancel(event=event, author=request.user)
+        messages.success(request, "Event cancelled. People going are being told.")
+        return redirect(event)
+    going = event.rsvps.filter(answer=RsvpAnswer.GOING).count()
+    return render(request, "events/event_cancel.html", {"event": event, "going": going})
+
+
+def _csv_safe(value) -> str:
+    """Spreadsheets run cells that start with = + - @: defuse them."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@login_required
+def event_attendees(request, pk):
+    event = event_get_for_organiser(user=request.user, pk=pk)
+    rsvps = event.rsvps.select_related("user").order_by("answer", "created_at", "pk")
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="event-{event.pk}-attendees.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["Name", "Email", "Answer", "Answered at (UK time)"])
+        for rsvp in rsvps:
+            writer.writerow(
+                [
+                    _csv_safe(rsvp.user.name),
+                    _csv_safe(rsvp.user.email),
+                    rsvp.get_answer_display(),
+                    timezone.localtime(rsvp.updated_at, LONDON).strftime("%Y-%m-%d %H:%M"),
+                ]
+            )
+        return response
+    return render(request, "events/event_attendees.html", {"event": event, "rsvps": rsvps})
+
+
+# --- Feeds --------------------------------------------------------------------------------
+
+
+def feed_calendar(request):
+    """The filtered calendar as a feed: the same query string as the calendar page."""
+    event_filter = _calendar_filter(request)
+    return ics.feed_response(
+        request,
+        ics.feed_events(event_filter.qs),
+        name="Alliance campaign calendar",
+        filename="alliance.ics",
+    )
+
+
+def feed_group(request, slug):
+    group = get_object_or_404(Group, slug=slug)
+    events = (
+        Event.objects.visible_to(request.user)
+        .filter(Q(group=group) | Q(co_organisers=group))
+        .distinct()
+    )
+    return ics.feed_response(
+        request, ics.feed_events(events), name=group.name, filename=f"{group.slug}.ics"
+    )
+
+
+def feed_party(request, slug):
+    party = get_object_or_404(Party, slug=slug)
+    events = Event.objects.visible_to(request.user).filter(group__party=party)
+    return ics.feed_response(
+        request, ics.feed_events(events), name=f"{party.name} events", filename=f"{party.slug}.ics"
+    )
+
+
+def feed_private(request, token):
+    """A user's private feed: everything they may see, for calendar apps without a session."""
+    calendar_token = CalendarToken.objects.select_related("user").filter(token=token).first()
+    if calendar_token is None or not calendar_token.user.is_active:
+        raise Http404("No such calendar.")
+    user = calendar_token.user
+    events = (
+        Event.objects.visible_to(user)
+        .filter(
+            Q(visibility__in=["alliance", "group"])
+            | Q(rsvps__user=user)
+            | Q(group__memberships__user=user)
+        )
+        .distinct()
+    )
+    return ics.feed_response(
+        request,
+        ics.feed_events(events),
+        name="My Alliance calendar",
+        filename="alliance-private.ics",
+        private=True,
+    )
+
+
+@login_required
+def my_calendar(request):
+    token = services.calendar_token_get_or_create(user=request.user)
+    if request.method == "POST":
+        token = services.calendar_token_revoke(user=request.user)
+        messages.success(request, "Your old private calendar address no longer works.")
+        return redirect("events:my_calendar")
+    url = request.build_absolute_uri(reverse("events:feed_private", args=[token.token]))
+    return render(request, "events/my_calendar.html", {"feed_url": url})
+
+
+# --- Imported calendars -------------------------------------------------------------------
+
+
+@login_required
+def feed_list(request, slug):
+    group = group_get_for_organiser(user=request.user, slug=slug)
+    form = CalendarFeedForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            imports.calendar_feed_create(
+                group=group,
+                author=request.user,
+                name=form.cleaned_data["name"],
+                url=form.cleaned_data["url"],
+                upload=form.cleaned_data["upload"],
+                kind=form.cleaned_data["kind"],
+                visibility=form.cleaned_data["visibility"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Calendar added. Its events appear within a minute.")
+            return redirect("events:feed_list", slug=group.slug)
+    feeds = CalendarFeed.objects.filter(group=group)
+    return render(
+        request, "events/calendarfeed_list.html", {"group": group, "feeds": feeds, "form": form}
+    )
+
+
+@login_required
+@require_POST
+def feed_sync(request, pk):
+    feed = feed_get_for_organiser(user=request.user, pk=pk)
+    result = imports.calendar_feed_sync(feed=feed)
+    if result.error:
+        messages.error(request, f"{feed.name}: {result.error}")
+    elif result.not_modified:
+        messages.info(request, f"{feed.name}: unchanged since the last sync.")
+    else:
+        messages.success(
+            request,
+            f"{feed.name}: {result.created} new, {result.updated} changed, "
+            f"{result.cancelled} cancelled.",
+        )
+    return redirect("events:feed_list", slug=feed.group.slug)
+
+
+@login_required
+@require_POST
+def feed_delete(request, pk):
+    feed = feed_get_for_organiser(user=request.user, pk=pk)
+    slug = feed.group.slug
+    cancelled = imports.calendar_feed_delete(feed=feed)
+    messages.success(request, f"Calendar removed; {cancelled} upcoming events were cancelled.")
+    return redirect("events:feed_list", slug=slug)

@@ -212,6 +212,27 @@ POSTCODES_API_TIMEOUT = float(env("POSTCODES_API_TIMEOUT", "3"))
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 CLASH_TRAVEL_MARGIN = timedelta(minutes=env_int("CLASH_TRAVEL_MARGIN_MINUTES", 30))
 CLASH_RADIUS_KM = float(env("CLASH_RADIUS_KM", "5"))
+# Events: recurring series are expanded this far ahead; imported calendars are capped.
+EVENTS_HORIZON_DAYS = env_int("EVENTS_HORIZON_DAYS", 120)
+EVENTS_FEED_TIMEOUT = float(env("EVENTS_FEED_TIMEOUT", "10"))
+EVENTS_FEED_MAX_BYTES = env_int("EVENTS_FEED_MAX_BYTES", 5 * 1024 * 1024)
+EVENTS_FEED_MAX_EVENTS = env_int("EVENTS_FEED_MAX_EVENTS", 5000)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "events-reminders": {
+            "task": "events.tasks.event_reminders_send_task",
+            "schedule": timedelta(hours=1),
+        },
+        "events-series-extend": {
+            "task": "events.tasks.event_series_extend_task",
+            "schedule": timedelta(hours=6),
+        },
+        "events-feeds-sync": {
+            "task": "events.tasks.calendar_feeds_sync_due_task",
+            "schedule": timedelta(hours=1),
+        },
+    }
+)
 
 LOGGING = {
     "version": 1,

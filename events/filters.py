@@ -1,0 +1,90 @@
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from events.models import Event, EventKind
+from groups.models import Group, GroupKind, Party
+from seats.models import Constituency
+from seats.regions import Region
+
+# Query-string keys that belong to the calendar views, not to the filters.
+VIEW_KEYS = {"month", "week", "date", "page"}
+
+
+class EventFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_text", label="Search")
+    party = django_filters.ModelChoiceFilter(
+        queryset=Party.objects.all(),
+        field_name="group__party",
+        to_field_name="slug",
+        empty_label="Any party",
+    )
+    group = django_filters.ModelChoiceFilter(
+        queryset=Group.objects.all(),
+        field_name="group",
+        to_field_name="slug",
+        empty_label="Any group",
+    )
+    group_kind = django_filters.ChoiceFilter(
+        choices=GroupKind.choices,
+        field_name="group__kind",
+        empty_label="Any kind of group",
+        label="Group kind",
+    )
+    kind = django_filters.ChoiceFilter(
+        choices=EventKind.choices, empty_label="Any kind of event", label="Event kind"
+    )
+    constituency = django_filters.ModelChoiceFilter(
+        queryset=Constituency.objects.current(),
+        field_name="constituency",
+        empty_label="Any constituency",
+    )
+    region = django_filters.ChoiceFilter(
+        choices=Region.choices, method="filter_region", empty_label="Anywhere"
+    )
+    after = django_filters.DateFilter(
+        field_name="ends_at",
+        lookup_expr="date__gte",
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    before = django_filters.DateFilter(
+        field_name="starts_at",
+        lookup_expr="date__lte",
+        label="Until",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    mine = django_filters.BooleanFilter(
+        method="filter_mine", label="Only my groups", widget=forms.CheckboxInput
+    )
+
+    class Meta:
+        model = Event
+        fields = ["q", "party", "group", "group_kind", "kind", "constituency", "region"]
+        form = forms.Form
+
+    def filter_text(self, queryset, name, value):
+        return queryset.search(value.strip())
+
+    def filter_region(self, queryset, name, value):
+        return queryset.filter(
+            Q(constituency__region=value) | Q(constituency__isnull=True, group__region=value)
+        )
+
+    def filter_mine(self, queryset, name, value):
+        if not value:
+            return queryset
+        user = getattr(self.request, "user", None)
+        if user is None:
+            return queryset.none()
+        return queryset.in_groups_of(user)
+
+
+def filter_querystring(get) -> str:
+    """The filters of a request as a query string, without the view's own keys."""
+    params = get.copy()
+    for key in VIEW_KEYS:
+        params.pop(key, None)
+    for key in [key for key, values in params.lists() if not any(values)]:
+        params.pop(key)
+    return params.urlencode()

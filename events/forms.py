@@ -1,0 +1,162 @@
+from django import forms
+from django.core.exceptions import ValidationError
+
+from events.models import CalendarFeed, Event, RsvpAnswer
+from seats.models import Constituency
+from seats.postcodes import InvalidPostcode, postcode_lookup, postcode_normalise
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    """A native date-and-time picker; the value is UK local time (Django's TIME_ZONE)."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format=DATETIME_FORMAT)
+
+
+class EventForm(forms.ModelForm):
+    REPEAT_CHOICES = [
+        ("", "Does not repeat"),
+        ("weekly", "Every week"),
+        ("fortnightly", "Every two weeks"),
+        ("monthly", "Every month (same date)"),
+    ]
+    repeat = forms.ChoiceField(choices=REPEAT_CHOICES, required=False, label="Repeats")
+    repeat_until = forms.DateField(
+        required=False,
+        label="Repeat until",
+        help_text="Optional. Occurrences are created up to four months ahead at a time.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = Event
+        fields = [
+            "title",
+            "kind",
+            "description",
+            "starts_at",
+            "ends_at",
+            "all_day",
+            "venue_name",
+            "address",
+            "postcode",
+            "constituency",
+            "capacity",
+            "visibility",
+        ]
+        labels = {"starts_at": "Starts (UK time)", "ends_at": "Ends (UK time)"}
+        widgets = {
+            "starts_at": LocalDateTimeInput(),
+            "ends_at": LocalDateTimeInput(),
+            "description": forms.Textarea(attrs={"rows": 5}),
+        }
+        help_texts = {
+            "postcode": "We find the constituency from the postcode when we can.",
+            "constituency": "Pick it if the postcode lookup cannot place the event.",
+        }
+
+    def __init__(self, *args, creating: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.location = None
+        self.fields["starts_at"].input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M"]
+        self.fields["ends_at"].input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M"]
+        self.fields["constituency"].queryset = Constituency.objects.current().order_by("name")
+        self.fields["constituency"].required = False
+        if not creating:
+            del self.fields["repeat"]
+            del self.fields["repeat_until"]
+
+    def clean_postcode(self):
+        raw = self.cleaned_data.get("postcode", "")
+        if not raw.strip():
+            return ""
+        try:
+            return postcode_normalise(raw)
+        except InvalidPostcode as error:
+            raise ValidationError(str(error))
+
+    def clean(self):
+        data = super().clean()
+        starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
+        if starts_at and ends_at and ends_at <= starts_at:
+            self.add_error("ends_at", "The event must end after it starts.")
+        postcode = data.get("postcode")
+        if postcode and not data.get("constituency"):
+            self.location = postcode_lookup(postcode)
+            seat = None
+            if self.location and self.location.constituency_code:
+                seat = (
+                    Constituency.objects.current()
+                    .filter(ons_code=self.location.constituency_code)
+                    .first()
+                )
+            if seat is None:
+                self.add_error(
+                    "constituency",
+                    "We could not find the constituency for this postcode. "
+                    "Please pick it from the list.",
+                )
+            else:
+                data["constituency"] = seat
+        elif postcode and data.get("constituency"):
+            self.location = postcode_lookup(postcode)
+        if data.get("repeat_until") and not data.get("repeat"):
+            self.add_error("repeat", "Choose how often it repeats, or clear “Repeat until”.")
+        return data
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        if self.location and self.location.latitude is not None:
+            data["latitude"] = self.location.latitude
+            data["longitude"] = self.location.longitude
+        elif "postcode" in self.changed_data:
+            data["latitude"] = data["longitude"] = None
+        if not data.get("repeat"):
+            data.pop("repeat", None)
+            data.pop("repeat_until", None)
+        return data
+
+
+class RsvpForm(forms.Form):
+    answer = forms.ChoiceField(
+        choices=[
+            (RsvpAnswer.GOING, "Going"),
+            (RsvpAnswer.MAYBE, "Maybe"),
+            (RsvpAnswer.NOT_GOING, "Not going"),
+        ]
+    )
+
+
+class CalendarFeedForm(forms.ModelForm):
+    class Meta:
+        model = CalendarFeed
+        fields = ["name", "url", "upload", "kind", "visibility"]
+        help_texts = {
+            "url": "An .ics address, e.g. a Google Calendar's public iCal address. "
+            "We check it every hour.",
+            "upload": "Or upload an .ics file (up to 5 MB).",
+        }
+        widgets = {"upload": forms.ClearableFileInput(attrs={"accept": ".ics,text/calendar"})}
+
+    def clean_upload(self):
+        upload = self.cleaned_data.get("upload")
+        from django.conf import settings
+
+        if upload and upload.size > settings.EVENTS_FEED_MAX_BYTES:
+            raise ValidationError(
+                f"The file is too large ({upload.size / 1024 / 1024:.1f} MB); "
+                f"the limit is {settings.EVENTS_FEED_MAX_BYTES / 1024 / 1024:.0f} MB."
+            )
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("url") and not data.get("upload"):
+            raise ValidationError("Give the calendar's address or upload an .ics file.")
+        if data.get("url") and data.get("upload"):
+            raise ValidationError("Give an address or a file, not both.")
+        return data

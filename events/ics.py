@@ -1,0 +1,185 @@
+"""iCalendar out: RFC 5545 feeds built with the `icalendar` package, with cheap conditional GET.
+
+UIDs are the events' stable UUIDs, SEQUENCE is bumped by every change, times are given in
+Europe/London with its VTIMEZONE, cancelled events say STATUS:CANCELLED.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import icalendar
+from django.conf import settings
+from django.db.models import Count, Max
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils import timezone
+from django.utils.http import http_date, parse_etags, parse_http_date_safe, quote_etag
+
+LONDON = ZoneInfo("Europe/London")
+PRODID = "-//Alliance//Campaign calendar//EN"
+UID_DOMAIN = "alliance"
+# A feed covers this much of the past by default (calendar apps keep their own history).
+FEED_PAST_DAYS = 90
+FEED_MAX_EVENTS = 5000
+
+
+@lru_cache(maxsize=1)
+def _london_vtimezone_ical() -> bytes:
+    return icalendar.Timezone.from_tzid(
+        "Europe/London", first_date=date(2020, 1, 1), last_date=date(2040, 1, 1)
+    ).to_ical()
+
+
+def event_uid(event) -> str:
+    return f"{event.uid}@{UID_DOMAIN}"
+
+
+def _local(value: datetime) -> datetime:
+    return timezone.localtime(value, LONDON)
+
+
+def _vevent(event) -> icalendar.Event:
+    vevent = icalendar.Event()
+    vevent.add("uid", event_uid(event))
+    vevent.add("dtstamp", event.updated_at.astimezone(ZoneInfo("UTC")))
+    vevent.add("created", event.created_at.astimezone(ZoneInfo("UTC")))
+    vevent.add("last-modified", event.updated_at.astimezone(ZoneInfo("UTC")))
+    vevent.add("sequence", event.sequence)
+    vevent.add("summary", event.title)
+    if event.all_day:
+        start = _local(event.starts_at).date()
+        end = _local(event.ends_at).date()
+        vevent.add("dtstart", start)
+        vevent.add("dtend", max(end, start + timedelta(days=1)))
+    else:
+        vevent.add("dtstart", _local(event.starts_at))
+        vevent.add("dtend", _local(event.ends_at))
+    if event.description:
+        vevent.add("description", event.description)
+    location = ", ".join(part for part in (event.venue_name, event.address, event.postcode) if part)
+    if location:
+        vevent.add("location", location)
+    if event.latitude is not None and event.longitude is not None:
+        vevent.add("geo", (event.latitude, event.longitude))
+    vevent.add("url", f"{settings.SITE_URL}{event.get_absolute_url()}")
+    vevent.add("organizer", "mailto:no-reply@alliance.invalid", parameters={"cn": event.group.name})
+    vevent.add("categories", [event.get_kind_display()])
+    vevent.add("status", "CANCELLED" if event.is_cancelled else "CONFIRMED")
+    vevent.add("class", "PUBLIC" if event.visibility == "public" else "PRIVATE")
+    return vevent
+
+
+def calendar_build(events, *, name: str) -> bytes:
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-timezone", "Europe/London")
+    calendar.add("refresh-interval", timedelta(hours=1), parameters={"value": "DURATION"})
+    calendar.add_component(icalendar.Timezone.from_ical(_london_vtimezone_ical()))
+    for event in events:
+        calendar.add_component(_vevent(event))
+    return calendar.to_ical()
+
+
+def feed_events(queryset, *, start: datetime | None = None):
+    """The events a feed lists: from 90 days ago (or `start`) on, soonest first, capped."""
+    start = start or timezone.now() - timedelta(days=FEED_PAST_DAYS)
+    return (
+        queryset.filter(ends_at__gte=start)
+        .select_related("group")
+        .order_by("starts_at", "pk")[:FEED_MAX_EVENTS]
+    )
+
+
+def feed_response(request, events, *, name: str, filename: str, private: bool = False):
+    """The feed as text/calendar with an ETag and Last-Modified; 304 when nothing changed.
+
+    The validators come from one aggregate query (count, newest change, newest id), so a
+    calendar app that polls an unchanged feed costs one cheap query and no rendering.
+    """
+    ids = events.values("pk")
+    from events.models import Event
+
+    stats = Event.objects.filter(pk__in=ids).aggregate(
+        n=Count("pk"), changed=Max("updated_at"), last=Max("pk")
+    )
+    fingerprint = "|".join(
+        [
+            str(stats["n"]),
+            stats["changed"].isoformat() if stats["changed"] else "-",
+            str(stats["last"]),
+            request.get_full_path(),
+        ]
+    )
+    etag = quote_etag(hashlib.sha256(fingerprint.encode()).hexdigest()[:32])
+    last_modified = stats["changed"] or timezone.now()
+    last_modified_ts = int(last_modified.timestamp())
+    if_none_match = request.headers.get("If-None-Match")
+    if_modified_since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    not_modified = False
+    if if_none_match:
+        not_modified = etag in parse_etags(if_none_match) or if_none_match.strip() == "*"
+    elif if_modified_since is not None:
+        not_modified = last_modified_ts <= if_modified_since
+    headers = {
+        "ETag": etag,
+        "Last-Modified": http_date(last_modified_ts),
+        "Cache-Control": "private, max-age=300" if private else "public, max-age=300",
+    }
+    if private:
+        headers["X-Robots-Tag"] = "noindex"
+        headers["Referrer-Policy"] = "no-referrer"
+    if not_modified:
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(
+            calendar_build(events, name=name), content_type="text/calendar; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'inline; filename="{filename}"'
+    for key, value in headers.items():
+        response[key] = value
+    return response
+
+
+def google_calendar_url(event) -> str:
+    """An "add to Google Calendar" link (template URL with dates in UTC)."""
+    utc = ZoneInfo("UTC")
+    if event.all_day:
+        start = _local(event.starts_at).date()
+        end = max(_local(event.ends_at).date(), start + timedelta(days=1))
+        dates = f"{start:%Y%m%d}/{end:%Y%m%d}"
+    else:
+        dates = (
+            f"{event.starts_at.astimezone(utc):%Y%m%dT%H%M%SZ}/"
+            f"{event.ends_at.astimezone(utc):%Y%m%dT%H%M%SZ}"
+        )
+    location = ", ".join(p for p in (event.venue_name, event.address, event.postcode) if p)
+    query = {
+        "action": "TEMPLATE",
+        "text": event.title,
+        "dates": dates,
+        "details": f"{settings.SITE_URL}{event.get_absolute_url()}",
+        "location": location,
+        "ctz": "Europe/London",
+    }
+    return "https://calendar.google.com/calendar/render?" + urlencode(query)
+
+
+def openstreetmap_url(event) -> str:
+    if event.latitude is not None and event.longitude is not None:
+        return (
+            "https://www.openstreetmap.org/?"
+            + urlencode({"mlat": event.latitude, "mlon": event.longitude})
+            + f"#map=16/{event.latitude}/{event.longitude}"
+        )
+    query = ", ".join(p for p in (event.venue_name, event.address, event.postcode) if p)
+    if not query:
+        return ""
+    return "https://www.openstreetmap.org/search?" + urlencode({"query": query})

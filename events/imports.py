@@ -1,0 +1,476 @@
+"""iCalendar in: a group's external calendar (URL or uploaded file) synced into Event rows.
+
+The sync never raises out of the task. Everything that goes wrong ends up on the feed:
+`last_error` when nothing could be read at all, `warnings` for the parts that were skipped
+(valid events in the same file still import). Imported events are read-only locally.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+import recurring_ical_events
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from events.models import CalendarFeed, Event, EventStatus
+from events.services import _attendees_notify_queue, clash_check_queue, horizon_days
+
+logger = logging.getLogger(__name__)
+
+LONDON = ZoneInfo("Europe/London")
+UTC = ZoneInfo("UTC")
+# How far back imported occurrences are kept in step (older ones are left alone).
+PAST_DAYS = 365
+MAX_WARNINGS = 50
+
+
+class FeedError(Exception):
+    """Nothing could be imported: the message is shown to the organiser as is."""
+
+
+@dataclass
+class SyncResult:
+    created: int = 0
+    updated: int = 0
+    cancelled: int = 0
+    not_modified: bool = False
+    error: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, message: str) -> None:
+        if len(self.warnings) < MAX_WARNINGS:
+            self.warnings.append(message)
+        elif len(self.warnings) == MAX_WARNINGS:
+            self.warnings.append("More problems were found; only the first 50 are listed.")
+
+
+# --- Reading the bytes --------------------------------------------------------------------
+
+
+def _fetch(feed: CalendarFeed) -> tuple[bytes | None, str, str]:
+    """GET the feed conditionally. None when the server says 304 Not Modified."""
+    headers = {"User-Agent": "Alliance calendar sync", "Accept": "text/calendar, */*;q=0.5"}
+    if feed.etag:
+        headers["If-None-Match"] = feed.etag
+    if feed.last_modified:
+        headers["If-Modified-Since"] = feed.last_modified
+    limit = settings.EVENTS_FEED_MAX_BYTES
+    timeout = settings.EVENTS_FEED_TIMEOUT
+    try:
+        with requests.get(
+            feed.url, headers=headers, timeout=timeout, stream=True, allow_redirects=True
+        ) as response:
+            if response.status_code == 304:
+                return None, feed.etag, feed.last_modified
+            if response.status_code != 200:
+                raise FeedError(
+                    f"The calendar server answered HTTP {response.status_code} for {feed.url}."
+                )
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise FeedError(_too_big_message(int(declared)))
+            chunks, size = [], 0
+            for chunk in response.iter_content(chunk_size=65536):
+                size += len(chunk)
+                if size > limit:
+                    raise FeedError(_too_big_message(size, at_least=True))
+                chunks.append(chunk)
+            return (
+                b"".join(chunks),
+                response.headers.get("ETag", "")[:300],
+                response.headers.get("Last-Modified", "")[:100],
+            )
+    except requests.Timeout:
+        raise FeedError(f"The calendar server did not answer within {timeout:g} seconds.")
+    except requests.RequestException as error:
+        raise FeedError(f"The calendar could not be downloaded: {error.__class__.__name__}.")
+
+
+def _too_big_message(size: int, *, at_least: bool = False) -> str:
+    limit_mb = settings.EVENTS_FEED_MAX_BYTES / 1024 / 1024
+    size_mb = size / 1024 / 1024
+    more = "more than " if at_least else ""
+    return (
+        f"The calendar is too large ({more}{size_mb:.1f} MB); the limit is {limit_mb:.0f} MB. "
+        "Publish a shorter calendar (e.g. only future events)."
+    )
+
+
+def _read_upload(feed: CalendarFeed) -> bytes:
+    limit = settings.EVENTS_FEED_MAX_BYTES
+    try:
+        with feed.upload.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except (OSError, ValueError):
+        raise FeedError("The uploaded file can no longer be read; upload it again.")
+    if len(data) > limit:
+        raise FeedError(_too_big_message(len(data), at_least=True))
+    return data
+
+
+def _decode(data: bytes, result: SyncResult) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        result.warn(
+            f"The file is not valid UTF-8 (first bad byte at position {error.start}); "
+            "unreadable characters were replaced with �."
+        )
+        return data.decode("utf-8", errors="replace")
+
+
+# --- Understanding the calendar ----------------------------------------------------------
+
+
+@dataclass
+class Occurrence:
+    key: str
+    uid: str
+    title: str
+    description: str
+    location: str
+    starts_at: datetime
+    ends_at: datetime
+    all_day: bool
+    cancelled: bool
+
+
+def _parse(text: str) -> list[icalendar.Calendar]:
+    if "BEGIN:VCALENDAR" not in text[:2000].upper():
+        raise FeedError("This is not an iCalendar file (it does not start with BEGIN:VCALENDAR).")
+    try:
+        calendars = icalendar.Calendar.from_ical(text, multiple=True)
+    except (ValueError, KeyError, IndexError, TypeError) as error:
+        raise FeedError(f"This iCalendar file could not be read: {str(error)[:200]}")
+    calendars = [cal for cal in calendars if isinstance(cal, icalendar.Calendar)]
+    if not calendars:
+        raise FeedError("This file holds no calendar (no VCALENDAR).")
+    return calendars
+
+
+def _aware(value, *, tzid_ok: bool, result: SyncResult, uid: str) -> tuple[datetime, bool]:
+    """A DTSTART/DTEND value as an aware datetime, and whether it was a whole day."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            if not tzid_ok:
+                result.warn(
+                    f"Event {uid}: its timezone is unknown, so its times were read as UK time."
+                )
+            return value.replace(tzinfo=LONDON), False
+        return value, False
+    if isinstance(value, date):
+        return datetime.combine(value, datetime.min.time(), tzinfo=LONDON), True
+    raise ValueError("not a date or time")
+
+
+def _text(component, name: str, limit: int) -> str:
+    value = component.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return " ".join(str(value).split())[:limit] if name != "DESCRIPTION" else str(value)[:limit]
+
+
+def _occurrences(
+    calendars: list[icalendar.Calendar], *, start: datetime, end: datetime, result: SyncResult
+) -> list[Occurrence]:
+    """Every occurrence between start and end, one series (UID) at a time so that one broken
+    series costs only itself."""
+    max_events = settings.EVENTS_FEED_MAX_EVENTS
+    series: dict[str, list] = defaultdict(list)
+    timezones = []
+    vevent_count = 0
+    for calendar in calendars:
+        timezones.extend(calendar.walk("VTIMEZONE"))
+        for component in calendar.walk("VEVENT"):
+            vevent_count += 1
+            if vevent_count > max_events:
+                continue
+            uid = str(component.get("UID", "")).strip()
+            if not uid:
+                summary = str(component.get("SUMMARY", ""))[:60]
+                dtstart = component.get("DTSTART")
+                stamp = dtstart.to_ical().decode() if dtstart is not None else ""
+                uid = f"no-uid:{summary}:{stamp}"
+                result.warn(f"An event without a UID (“{summary}”) was given one from its title.")
+            series[uid].append(component)
+    if vevent_count > max_events:
+        result.warn(
+            f"The calendar holds {vevent_count:,} events; only the first {max_events:,} were read."
+        )
+    if vevent_count == 0:
+        result.warn("The calendar holds no events (no VEVENT).")
+    known_tzids = {str(tz.get("TZID")) for tz in timezones}
+
+    occurrences: list[Occurrence] = []
+    max_occurrences = max_events
+    for uid, components in series.items():
+        if len(occurrences) >= max_occurrences:
+            result.warn(
+                f"More than {max_occurrences:,} occurrences fall in the next {horizon_days()} "
+                "days; the rest were skipped."
+            )
+            break
+        mini = icalendar.Calendar()
+        for tz in timezones:
+            mini.add_component(tz)
+        for component in components:
+            mini.add_component(component)
+        tzid_ok = all(
+            (prop := component.get("DTSTART")) is None
+            or "TZID" not in prop.params
+            or prop.params["TZID"] in known_tzids
+            or _zone_exists(prop.params["TZID"])
+            for component in components
+        )
+        try:
+            # A lazy walk from `start`, stopped at `end`: an unbounded RRULE costs no more
+            # than the occurrences inside the window.
+            for item in recurring_ical_events.of(mini).after(start):
+                occurrence = _occurrence(item, uid=uid, tzid_ok=tzid_ok, result=result)
+                if occurrence is None:
+                    continue
+                if occurrence.starts_at > end:
+                    break
+                occurrences.append(occurrence)
+                if len(occurrences) >= max_occurrences:
+                    break
+        except Exception as error:  # a broken series must not stop the others
+            result.warn(f"Event {uid} was skipped: {_describe(error)}")
+            continue
+    return occurrences
+
+
+def _zone_exists(tzid: str) -> bool:
+    try:
+        ZoneInfo(str(tzid))
+    except (ValueError, KeyError, OSError):
+        return False
+    return True
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, KeyError):
+        return f"it has no {error.args[0] if error.args else 'required property'}."
+    message = str(error).strip() or error.__class__.__name__
+    return message[:200].rstrip(".") + "."
+
+
+def _occurrence(item, *, uid: str, tzid_ok: bool, result: SyncResult) -> Occurrence | None:
+    try:
+        dtstart = item.get("DTSTART")
+        if dtstart is None:
+            result.warn(f"Event {uid} was skipped: it has no start (DTSTART).")
+            return None
+        starts_at, all_day = _aware(dtstart.dt, tzid_ok=tzid_ok, result=result, uid=uid)
+        dtend = item.get("DTEND")
+        if dtend is not None:
+            ends_at, _ = _aware(dtend.dt, tzid_ok=True, result=result, uid=uid)
+        elif item.get("DURATION") is not None:
+            ends_at = starts_at + item.get("DURATION").dt
+        else:
+            ends_at = starts_at + (timedelta(days=1) if all_day else timedelta(hours=1))
+    except Exception as error:
+        result.warn(f"Event {uid} was skipped: {_describe(error)}")
+        return None
+    if ends_at < starts_at:
+        result.warn(f"Event {uid} was skipped: it ends (DTEND) before it starts (DTSTART).")
+        return None
+    if ends_at == starts_at:
+        ends_at = starts_at + timedelta(minutes=1)
+    title = _text(item, "SUMMARY", 200) or "(untitled)"
+    return Occurrence(
+        key=f"{uid[:500]}|{starts_at.astimezone(UTC):%Y%m%dT%H%M%SZ}",
+        uid=uid[:500],
+        title=title,
+        description=_text(item, "DESCRIPTION", 5000),
+        location=_text(item, "LOCATION", 300),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        all_day=all_day,
+        cancelled=str(item.get("STATUS", "")).upper() == "CANCELLED",
+    )
+
+
+# --- Writing events -----------------------------------------------------------------------
+
+SYNCED_FIELDS = ("title", "description", "venue_name", "starts_at", "ends_at", "all_day", "status")
+
+
+def _apply(
+    feed: CalendarFeed, occurrences: list[Occurrence], *, window_start: datetime, result
+) -> None:
+    now = timezone.now()
+    existing = {
+        event.source_key: event
+        for event in Event.objects.filter(feed=feed).only(
+            "pk", "source_key", "sequence", "series_id", *SYNCED_FIELDS
+        )
+    }
+    seen: set[str] = set()
+    to_create: list[Event] = []
+    changed: list[Event] = []
+    for occurrence in occurrences:
+        if occurrence.key in seen:
+            continue
+        seen.add(occurrence.key)
+        values = {
+            "title": occurrence.title,
+            "description": occurrence.description,
+            "venue_name": occurrence.location[:200],
+            "starts_at": occurrence.starts_at,
+            "ends_at": occurrence.ends_at,
+            "all_day": occurrence.all_day,
+            "status": EventStatus.CANCELLED if occurrence.cancelled else EventStatus.SCHEDULED,
+        }
+        event = existing.get(occurrence.key)
+        if event is None:
+            to_create.append(
+                Event(
+                    **values,
+                    group_id=feed.group_id,
+                    kind=feed.kind,
+                    visibility=feed.visibility,
+                    feed=feed,
+                    is_imported=True,
+                    source_uid=occurrence.uid,
+                    source_key=occurrence.key,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            continue
+        if any(getattr(event, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(event, name, value)
+            event.sequence += 1
+            event.updated_at = now
+            changed.append(event)
+    Event.objects.bulk_create(to_create, batch_size=1000)
+    Event.objects.bulk_update(changed, [*SYNCED_FIELDS, "sequence", "updated_at"], batch_size=1000)
+    vanished = [
+        event
+        for key, event in existing.items()
+        if key not in seen
+        and event.status == EventStatus.SCHEDULED
+        and event.starts_at >= window_start
+    ]
+    for event in vanished:
+        event.status = EventStatus.CANCELLED
+        event.sequence += 1
+        event.updated_at = now
+    Event.objects.bulk_update(vanished, ["status", "sequence", "updated_at"], batch_size=1000)
+    for event in [*changed, *vanished]:
+        _attendees_notify_queue(event)
+    clash_check_queue(*[event.pk for event in [*to_create, *changed, *vanished]])
+    result.created, result.updated, result.cancelled = len(to_create), len(changed), len(vanished)
+
+
+def calendar_feed_sync(*, feed: CalendarFeed, now: datetime | None = None) -> SyncResult:
+    """Read the feed and bring its events in step. Records the outcome on the feed."""
+    now = now or timezone.now()
+    result = SyncResult()
+    window_start = now - timedelta(days=PAST_DAYS)
+    window_end = now + timedelta(days=horizon_days())
+    etag, last_modified = feed.etag, feed.last_modified
+    try:
+        if feed.url:
+            data, etag, last_modified = _fetch(feed)
+        else:
+            data = _read_upload(feed)
+        if data is None:
+            result.not_modified = True
+        else:
+            calendars = _parse(_decode(data, result))
+            occurrences = _occurrences(calendars, start=window_start, end=window_end, result=result)
+            with transaction.atomic():
+                _apply(feed, occurrences, window_start=window_start, result=result)
+            if not occurrences and not result.warnings:
+                result.warn("No events fall within the last year or the coming months.")
+    except FeedError as error:
+        result.error = str(error)
+    feed_fields = {
+        "last_synced_at": now,
+        "last_error": result.error,
+    }
+    if not result.not_modified:
+        feed_fields["warnings"] = result.warnings
+    if not result.error:
+        feed_fields.update(etag=etag or "", last_modified=last_modified or "", last_success_at=now)
+        if not result.not_modified:
+            feed_fields["imported_count"] = Event.objects.filter(
+                feed=feed, status=EventStatus.SCHEDULED
+            ).count()
+    CalendarFeed.objects.filter(pk=feed.pk).update(**feed_fields)
+    for name, value in feed_fields.items():
+        setattr(feed, name, value)
+    return result
+
+
+def calendar_feed_sync_by_id(*, feed_id: int) -> SyncResult | None:
+    """The task's body: whatever happens, the task does not raise."""
+    feed = CalendarFeed.objects.filter(pk=feed_id).first()
+    if feed is None:
+        return None
+    try:
+        return calendar_feed_sync(feed=feed)
+    except Exception as error:  # the last line of defence: record it, never crash the worker
+        logger.exception("Calendar feed %s failed to sync", feed_id)
+        message = f"The sync failed unexpectedly ({error.__class__.__name__}); we will retry."
+        CalendarFeed.objects.filter(pk=feed_id).update(
+            last_error=message, last_synced_at=timezone.now()
+        )
+        return SyncResult(error=message)
+
+
+@transaction.atomic
+def calendar_feed_create(*, group, author, name: str, url: str = "", upload=None, kind, visibility):
+    from django.core.exceptions import ValidationError
+
+    if not url and not upload:
+        raise ValidationError("Give the calendar's URL or upload an .ics file.")
+    feed = CalendarFeed(
+        group=group,
+        created_by=author,
+        name=name,
+        url=url,
+        kind=kind,
+        visibility=visibility,
+    )
+    if upload:
+        feed.upload = upload
+    feed.full_clean()
+    feed.save()
+    from events.tasks import calendar_feed_sync_task
+
+    transaction.on_commit(lambda: calendar_feed_sync_task.delay(feed.pk))
+    return feed
+
+
+@transaction.atomic
+def calendar_feed_delete(*, feed: CalendarFeed) -> int:
+    """Remove the feed and cancel its future events (they stay visible as cancelled)."""
+    events = list(
+        Event.objects.filter(feed=feed, status=EventStatus.SCHEDULED, ends_at__gte=timezone.now())
+    )
+    for event in events:
+        event.status = EventStatus.CANCELLED
+        event.sequence += 1
+        event.updated_at = timezone.now()
+    Event.objects.bulk_update(events, ["status", "sequence", "updated_at"])
+    for event in events:
+        _attendees_notify_queue(event)
+    clash_check_queue(*[event.pk for event in events])
+    feed.delete()
+    return len(events)

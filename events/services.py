@@ -1,0 +1,425 @@
+"""Writes of the events app: events, recurring series, RSVPs and the emails they cause.
+
+Every service that creates, edits, moves, cancels or imports an event queues a clash check for
+it after commit (the contract with the clash-detection work).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrulestr
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from events.clash_tasks import event_clashes_check_task
+from events.models import (
+    CalendarToken,
+    Event,
+    EventSeries,
+    EventStatus,
+    Rsvp,
+    RsvpAnswer,
+    Visibility,
+    new_feed_token,
+)
+
+logger = logging.getLogger(__name__)
+
+LONDON = ZoneInfo("Europe/London")
+# Fields an organiser edits; copying them makes a duplicate or the next occurrence of a series.
+EDITABLE_FIELDS = (
+    "title",
+    "kind",
+    "description",
+    "starts_at",
+    "ends_at",
+    "all_day",
+    "venue_name",
+    "address",
+    "postcode",
+    "latitude",
+    "longitude",
+    "constituency",
+    "capacity",
+    "visibility",
+)
+# A change to any of these is news for people who said they are going.
+TIME_AND_PLACE_FIELDS = ("starts_at", "ends_at", "venue_name", "address", "postcode")
+REPEAT_RULES = {
+    "weekly": "FREQ=WEEKLY",
+    "fortnightly": "FREQ=WEEKLY;INTERVAL=2",
+    "monthly": "FREQ=MONTHLY",
+}
+
+
+def horizon_days() -> int:
+    return int(getattr(settings, "EVENTS_HORIZON_DAYS", 120))
+
+
+def clash_check_queue(*event_ids: int) -> None:
+    """After commit, ask the clash worker to check each event (one task per event)."""
+    for event_id in event_ids:
+        transaction.on_commit(lambda event_id=event_id: event_clashes_check_task.delay(event_id))
+
+
+def _attendees_notify_queue(event: Event) -> None:
+    from events.tasks import event_attendees_notify_task
+
+    transaction.on_commit(lambda: event_attendees_notify_task.delay(event.pk))
+
+
+# --- Events -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def event_create(
+    *,
+    group,
+    author,
+    title: str,
+    kind: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    description: str = "",
+    all_day: bool = False,
+    venue_name: str = "",
+    address: str = "",
+    postcode: str = "",
+    latitude: float | None = None,
+    longitude: float | None = None,
+    constituency=None,
+    capacity: int | None = None,
+    visibility: str = Visibility.PUBLIC,
+    repeat: str = "",
+    repeat_until: date | None = None,
+) -> Event:
+    """Create an event; with `repeat` it is the first occurrence of a new series."""
+    event = Event(
+        group=group,
+        created_by=author,
+        title=title,
+        kind=kind,
+        description=description,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        all_day=all_day,
+        venue_name=venue_name,
+        address=address,
+        postcode=postcode,
+        latitude=latitude,
+        longitude=longitude,
+        constituency=constituency,
+        capacity=capacity,
+        visibility=visibility,
+    )
+    event.full_clean(exclude=["span"])
+    if repeat:
+        if repeat not in REPEAT_RULES:
+            raise ValidationError({"repeat": "Choose weekly, fortnightly or monthly."})
+        rule = REPEAT_RULES[repeat]
+        if repeat_until:
+            if repeat_until < timezone.localtime(starts_at, LONDON).date():
+                raise ValidationError({"repeat_until": "The repeats must end after they start."})
+            rule += f";UNTIL={repeat_until:%Y%m%d}T235959"
+        event.series = EventSeries.objects.create(
+            group=group, rrule=rule, first_starts_at=starts_at, duration=ends_at - starts_at
+        )
+    event.save()
+    clash_check_queue(event.pk)
+    if event.series_id:
+        event_series_expand(series=event.series)
+    return event
+
+
+@transaction.atomic
+def event_update(*, event: Event, author, **changes) -> Event:
+    """Edit an event's details; SEQUENCE goes up; time or place changes email people going."""
+    if event.is_imported:
+        raise ValidationError("This event is imported from an external calendar: edit it there.")
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Not editable: {', '.join(sorted(unknown))}")
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    moved = any(
+        field in changes and changes[field] != getattr(event, field)
+        for field in TIME_AND_PLACE_FIELDS
+    )
+    old_capacity = event.capacity
+    for field, value in changes.items():
+        setattr(event, field, value)
+    event.full_clean(exclude=["span"])
+    event.sequence += 1
+    event.updated_at = timezone.now()
+    event.save()
+    if event.capacity != old_capacity:
+        _waiting_list_promote(event)
+    clash_check_queue(event.pk)
+    if moved and not event.is_cancelled:
+        _attendees_notify_queue(event)
+    return event
+
+
+@transaction.atomic
+def event_duplicate(*, event: Event, author, **overrides) -> Event:
+    """A new one-off event like `event` (same group), with any field overridden."""
+    fields = {field: getattr(event, field) for field in EDITABLE_FIELDS}
+    fields.update(overrides)
+    return event_create(group=event.group, author=author, **fields)
+
+
+@transaction.atomic
+def event_cancel(*, event: Event, author) -> Event:
+    """Cancel: the event stays visible as cancelled; people going (or waiting) get an email."""
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    if event.is_imported and author is not None:
+        raise ValidationError("This event is imported from an external calendar: cancel it there.")
+    if event.is_cancelled:
+        return event
+    event.status = EventStatus.CANCELLED
+    event.sequence += 1
+    event.updated_at = timezone.now()
+    event.save(update_fields=["status", "sequence", "updated_at"])
+    clash_check_queue(event.pk)
+    _attendees_notify_queue(event)
+    return event
+
+
+# --- Recurring series ---------------------------------------------------------------------
+
+
+def series_occurrence_starts(series: EventSeries, *, after: datetime, before: datetime):
+    """Aware start times of the series in (after, before], expanded in Europe/London wall time
+    so a 10:00 stall stays at 10:00 local across the clock changes."""
+    first_local = timezone.localtime(series.first_starts_at, LONDON).replace(tzinfo=None)
+    rule = rrulestr(series.rrule, dtstart=first_local)
+    after_local = timezone.localtime(after, LONDON).replace(tzinfo=None)
+    before_local = timezone.localtime(before, LONDON).replace(tzinfo=None)
+    for local in rule.between(after_local, before_local, inc=True):
+        aware = local.replace(tzinfo=LONDON)
+        if aware > after:
+            yield aware
+
+
+@transaction.atomic
+def event_series_expand(*, series: EventSeries, until: datetime | None = None) -> list[Event]:
+    """Create the series' missing occurrences up to the rolling horizon. Idempotent."""
+    series = EventSeries.objects.select_for_update().get(pk=series.pk)
+    until = until or timezone.now() + timedelta(days=horizon_days())
+    template = series.occurrences.order_by("-starts_at", "-pk").first()
+    if template is None:
+        return []
+    start_after = series.expanded_until or series.first_starts_at
+    existing = set(
+        series.occurrences.filter(starts_at__gt=start_after).values_list("starts_at", flat=True)
+    )
+    fields = {field: getattr(template, field) for field in EDITABLE_FIELDS}
+    created = []
+    for starts_at in series_occurrence_starts(series, after=start_after, before=until):
+        if starts_at in existing:
+            continue
+        created.append(
+            Event(
+                **{**fields, "starts_at": starts_at, "ends_at": starts_at + series.duration},
+                group=series.group,
+                series=series,
+                created_by=template.created_by,
+            )
+        )
+    Event.objects.bulk_create(created)
+    series.expanded_until = max(until, series.expanded_until or until)
+    series.save(update_fields=["expanded_until"])
+    clash_check_queue(*[event.pk for event in created])
+    return created
+
+
+def event_series_extend_all() -> int:
+    """Beat: keep every live series expanded to the rolling horizon. Returns occurrences made."""
+    until = timezone.now() + timedelta(days=horizon_days())
+    made = 0
+    for series in EventSeries.objects.filter(
+        Q(expanded_until__isnull=True) | Q(expanded_until__lt=until)
+    ).iterator():
+        made += len(event_series_expand(series=series, until=until))
+    return made
+
+
+# --- RSVPs --------------------------------------------------------------------------------
+
+
+def _going_count(event: Event, *, excluding_user=None) -> int:
+    rsvps = event.rsvps.filter(answer=RsvpAnswer.GOING)
+    if excluding_user is not None:
+        rsvps = rsvps.exclude(user=excluding_user)
+    return rsvps.count()
+
+
+def _waiting_list_promote(event: Event) -> list[Rsvp]:
+    """Move people from the waiting list to going while there is room (event row locked)."""
+    promoted = []
+    while event.capacity is None or _going_count(event) < event.capacity:
+        waiting = (
+            event.rsvps.select_for_update()
+            .filter(answer=RsvpAnswer.WAITING)
+            .order_by("updated_at", "pk")
+            .first()
+        )
+        if waiting is None:
+            break
+        waiting.answer = RsvpAnswer.GOING
+        waiting.updated_at = timezone.now()
+        waiting.save(update_fields=["answer", "updated_at"])
+        promoted.append(waiting)
+    if promoted:
+        from events.tasks import rsvp_promoted_notify_task
+
+        for rsvp in promoted:
+            transaction.on_commit(lambda pk=rsvp.pk: rsvp_promoted_notify_task.delay(pk))
+    return promoted
+
+
+@transaction.atomic
+def rsvp_set(*, event: Event, user, answer: str) -> Rsvp:
+    """Say going / maybe / not going. A full event puts "going" on the waiting list; someone
+    leaving "going" promotes the first person waiting."""
+    if answer not in {RsvpAnswer.GOING, RsvpAnswer.MAYBE, RsvpAnswer.NOT_GOING}:
+        raise ValidationError("Choose going, maybe or not going.")
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    if event.is_cancelled:
+        raise ValidationError("This event is cancelled.")
+    if event.ends_at < timezone.now():
+        raise ValidationError("This event is over.")
+    rsvp = Rsvp.objects.filter(event=event, user=user).first()
+    previous = rsvp.answer if rsvp else None
+    if answer == RsvpAnswer.GOING and event.capacity is not None:
+        if previous == RsvpAnswer.GOING:
+            pass
+        elif _going_count(event, excluding_user=user) >= event.capacity:
+            answer = RsvpAnswer.WAITING
+    if rsvp is None:
+        rsvp = Rsvp(event=event, user=user, notified_sequence=event.sequence)
+    if previous == answer:
+        return rsvp  # a waiting person asking again keeps their place in the queue
+    rsvp.answer = answer
+    rsvp.updated_at = timezone.now()
+    rsvp.save()
+    if previous == RsvpAnswer.GOING:
+        _waiting_list_promote(event)
+    return rsvp
+
+
+# --- Private feed token -------------------------------------------------------------------
+
+
+def calendar_token_get_or_create(*, user) -> CalendarToken:
+    token, _ = CalendarToken.objects.get_or_create(user=user)
+    return token
+
+
+def calendar_token_revoke(*, user) -> CalendarToken:
+    """A new secret: the old private feed URL stops working at once."""
+    token, created = CalendarToken.objects.get_or_create(user=user)
+    if not created:
+        token.token = new_feed_token()
+        token.created_at = timezone.now()
+        token.save(update_fields=["token", "created_at"])
+    return token
+
+
+# --- Emails -------------------------------------------------------------------------------
+
+
+def _one_line(text: str) -> str:
+    """No CR/LF from user input may reach a header."""
+    return " ".join(str(text).split())
+
+
+def email_send(*, to: str, subject: str, template: str, context: dict) -> None:
+    context = {**context, "site_url": settings.SITE_URL}
+    message = EmailMultiAlternatives(
+        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + _one_line(subject),
+        body=render_to_string(f"events/email/{template}.txt", context),
+        to=[to],
+    )
+    message.attach_alternative(
+        render_to_string(f"events/email/{template}.html", context), "text/html"
+    )
+    message.send()
+
+
+def event_attendees_notify(*, event_id: int) -> int:
+    """Email everyone going or waiting who has not heard about the event's latest SEQUENCE
+    (a change of time or place, or the cancellation). Idempotent per person."""
+    event = Event.objects.select_related("group").filter(pk=event_id).first()
+    if event is None:
+        return 0
+    template = "event_cancelled" if event.is_cancelled else "event_changed"
+    subject = f"Cancelled: {event.title}" if event.is_cancelled else f"Changed: {event.title}"
+    sent = 0
+    rsvps = event.rsvps.filter(
+        answer__in=[RsvpAnswer.GOING, RsvpAnswer.WAITING], notified_sequence__lt=event.sequence
+    ).select_related("user")
+    for rsvp in rsvps:
+        claimed = Rsvp.objects.filter(pk=rsvp.pk, notified_sequence__lt=event.sequence).update(
+            notified_sequence=event.sequence
+        )
+        if not claimed:
+            continue  # another run of this task told them already
+        email_send(
+            to=rsvp.user.email,
+            subject=subject,
+            template=template,
+            context={"event": event, "user": rsvp.user},
+        )
+        sent += 1
+    return sent
+
+
+def rsvp_promoted_notify(*, rsvp_id: int) -> bool:
+    rsvp = Rsvp.objects.select_related("event", "user").filter(pk=rsvp_id).first()
+    if rsvp is None or rsvp.answer != RsvpAnswer.GOING:
+        return False
+    email_send(
+        to=rsvp.user.email,
+        subject=f"A place came up: {rsvp.event.title}",
+        template="rsvp_promoted",
+        context={"event": rsvp.event, "user": rsvp.user},
+    )
+    return True
+
+
+def event_reminders_send(*, now: datetime | None = None) -> int:
+    """Beat (hourly): remind people going to events that start tomorrow (London date).
+    Each reminder is claimed in the database before it is sent, so it goes at most once."""
+    now = now or timezone.now()
+    tomorrow = timezone.localtime(now, LONDON).date() + timedelta(days=1)
+    day_start = datetime.combine(tomorrow, datetime.min.time(), tzinfo=LONDON)
+    day_end = datetime.combine(tomorrow + timedelta(days=1), datetime.min.time(), tzinfo=LONDON)
+    rsvps = Rsvp.objects.filter(
+        answer=RsvpAnswer.GOING,
+        reminder_sent_at__isnull=True,
+        event__status=EventStatus.SCHEDULED,
+        event__starts_at__gte=day_start,
+        event__starts_at__lt=day_end,
+    ).select_related("event", "event__group", "user")
+    sent = 0
+    for rsvp in rsvps:
+        if not Rsvp.objects.filter(pk=rsvp.pk, reminder_sent_at__isnull=True).update(
+            reminder_sent_at=now
+        ):
+            continue
+        email_send(
+            to=rsvp.user.email,
+            subject=f"Tomorrow: {rsvp.event.title}",
+            template="event_reminder",
+            context={"event": rsvp.event, "user": rsvp.user},
+        )
+        sent += 1
+    return sent
