@@ -1,5 +1,524 @@
-from django.shortcuts import render
+import csv
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from alliance.ratelimit import client_ip
+from groups.permissions import group_get_for_organiser
+from petitions import milestones, services
+from petitions.charts import cumulative_chart
+from petitions.formatting import body_html
+from petitions.forms import (
+    DeliverForm,
+    InvalidateForm,
+    OneClickSignForm,
+    PetitionForm,
+    RejectForm,
+    SignForm,
+    UpdateForm,
+)
+from petitions.models import (
+    ConstituencyTally,
+    Milestone,
+    Petition,
+    PetitionStatus,
+    Signature,
+    SignatureStatus,
+)
+from petitions.permissions import (
+    petition_get_for_organiser,
+    petition_get_for_viewer,
+    staff_check,
+    user_can_organise,
+    user_has_verified_email,
+)
+from petitions.ratelimits import signing_refusal
+
+PAGE_SIZE = 20
+RECENT_SIGNERS = 10
 
 
-def index(request):
-    return render(request, "coming_soon.html", {"section": "petitions"})
+def _progress(count: int) -> dict:
+    goal = milestones.next_goal(count)
+    return {"count": count, "goal": goal, "previous_goal": milestones.previous_goal(count)}
+
+
+def petition_list(request):
+    petitions = Petition.objects.public().with_tally().order_by("status", "-created_at", "pk")
+    page = Paginator(petitions, PAGE_SIZE).get_page(request.GET.get("page"))
+    for petition in page.object_list:
+        petition.progress = _progress(services.petition_shown_count(petition))
+    return render(request, "petitions/petition_list.html", {"page_obj": page})
+
+
+def _detail_context(request, petition: Petition, *, form=None, refusal: str = "") -> dict:
+    count = services.petition_shown_count(petition)
+    verified = user_has_verified_email(user=request.user)
+    if form is None:
+        form = OneClickSignForm() if verified else SignForm()
+    share_url = request.build_absolute_uri(petition.get_absolute_url())
+    share_text = quote(f"I signed “{petition.title}”. Will you? {share_url}")
+    return {
+        "petition": petition,
+        "body_html": body_html(petition.body),
+        "progress": _progress(count),
+        "constituency_tallies": ConstituencyTally.objects.filter(petition=petition)
+        .select_related("constituency")
+        .order_by("-confirmed_count", "constituency__name"),
+        "recent_signers": Signature.objects.shown_publicly()
+        .filter(petition=petition)
+        .select_related("constituency")
+        .order_by("-confirmed_at")[:RECENT_SIGNERS],
+        "milestones": Milestone.objects.filter(petition=petition),
+        "form": form,
+        "one_click": verified,
+        "refusal": refusal,
+        "is_organiser": user_can_organise(user=request.user, petition=petition),
+        "share_url": share_url,
+        "share_links": [
+            ("Email", f"mailto:?subject={quote(petition.title)}&body={share_text}"),
+            ("WhatsApp", f"https://wa.me/?text={share_text}"),
+            ("Bluesky", f"https://bsky.app/intent/compose?text={share_text}"),
+            ("X / Twitter", f"https://twitter.com/intent/tweet?text={share_text}"),
+            ("Facebook", f"https://www.facebook.com/sharer/sharer.php?u={quote(share_url)}"),
+        ],
+    }
+
+
+@require_GET
+def petition_detail(request, slug):
+    petition = petition_get_for_viewer(user=request.user, slug=slug)
+    return render(request, "petitions/petition_detail.html", _detail_context(request, petition))
+
+
+@require_POST
+def petition_sign(request, slug):
+    petition = get_object_or_404(Petition.objects.select_related("group", "tally"), slug=slug)
+    verified = user_has_verified_email(user=request.user)
+    form = (OneClickSignForm if verified else SignForm)(request.POST)
+    if not petition.is_accepting_signatures:
+        form.add_error(None, "This petition is not open for signatures.")
+    if not form.is_valid():
+        return render(
+            request,
+            "petitions/petition_detail.html",
+            _detail_context(request, petition, form=form),
+            status=400,
+        )
+    data = form.cleaned_data
+    if not verified and form.is_bot:
+        return redirect(_signed_url(petition, "check-email"))
+    email = request.user.email if verified else data["email"]
+    ip = client_ip(request)
+    refusal = signing_refusal(ip=ip, email=email)
+    if refusal:
+        context = _detail_context(request, petition, form=form, refusal=refusal)
+        response = render(request, "petitions/petition_detail.html", context, status=429)
+        response["Retry-After"] = "60"
+        return response
+    try:
+        outcome = services.signature_create(
+            petition=petition,
+            name=request.user.display_name if verified else data["name"],
+            email=email,
+            postcode=data["postcode"],
+            town=data["town"],
+            consent_to_contact=data["consent_to_contact"],
+            show_publicly=data["show_publicly"],
+            ip=ip or None,
+            user=request.user if verified else None,
+            email_verified=verified,
+        )
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error(None, error)
+        return render(
+            request,
+            "petitions/petition_detail.html",
+            _detail_context(request, petition, form=form),
+            status=400,
+        )
+    signature = outcome.signature
+    if not outcome.created:
+        state = "already-resent" if outcome.confirmation_resent else "already"
+    elif signature.status == SignatureStatus.CONFIRMED:
+        state = "confirmed"
+    else:
+        state = "check-email"
+    return redirect(_signed_url(petition, state))
+
+
+def _signed_url(petition: Petition, state: str) -> str:
+    return reverse("petitions:signed", kwargs={"slug": petition.slug}) + f"?state={state}"
+
+
+SIGNED_STATES = {
+    "check-email": "Nearly done: check your email",
+    "already": "You have already signed",
+    "already-resent": "You have already signed",
+    "confirmed": "Thank you for signing",
+}
+
+
+@require_GET
+def petition_signed(request, slug):
+    petition = petition_get_for_viewer(user=request.user, slug=slug)
+    state = request.GET.get("state", "check-email")
+    if state not in SIGNED_STATES:
+        state = "check-email"
+    return render(
+        request,
+        "petitions/petition_signed.html",
+        {"petition": petition, "state": state, "heading": SIGNED_STATES[state]},
+    )
+
+
+@require_GET
+def petition_json(request, slug):
+    petition = get_object_or_404(Petition.objects.public().with_tally(), slug=slug)
+    count = services.petition_shown_count(petition)
+    tallies = (
+        ConstituencyTally.objects.filter(petition=petition)
+        .select_related("constituency")
+        .order_by("constituency__name")
+    )
+    payload = {
+        "links": {"self": request.build_absolute_uri()},
+        "data": {
+            "type": "petition",
+            "id": petition.slug,
+            "attributes": {
+                "action": petition.title,
+                "addressed_to": petition.target,
+                "creator_group": petition.group.name,
+                "state": petition.status,
+                "signature_count": count,
+                "counted_at": petition.tally.counted_at.isoformat()
+                if getattr(petition, "tally", None)
+                else None,
+                "next_goal": milestones.next_goal(count),
+                "milestones": [
+                    {"goal": m.goal, "reached_at": m.reached_at.isoformat()}
+                    for m in Milestone.objects.filter(petition=petition)
+                ],
+                "opens_at": petition.opens_at.isoformat() if petition.opens_at else None,
+                "closes_at": petition.closes_at.isoformat() if petition.closes_at else None,
+                "closed_at": petition.closed_at.isoformat() if petition.closed_at else None,
+                "delivered_at": petition.delivered_at.isoformat()
+                if petition.delivered_at
+                else None,
+                "signatures_by_constituency": [
+                    {
+                        "name": tally.constituency.name,
+                        "ons_code": tally.constituency.ons_code,
+                        "signature_count": tally.confirmed_count,
+                    }
+                    for tally in tallies
+                ],
+            },
+        },
+    }
+    response = JsonResponse(payload)
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+# --- Links from the confirmation email (GET shows a button; only POST acts) ----------------
+
+SIGNATURE_ACTIONS = {
+    "confirm": {
+        "service": services.signature_confirm,
+        "title": "Confirm your signature",
+        "button": "Confirm my signature",
+        "explain": "Press the button to confirm and add your signature to the count.",
+    },
+    "remove": {
+        "service": services.signature_remove,
+        "title": "Remove your signature",
+        "button": "Remove my signature",
+        "explain": "Press the button to take your name off this petition.",
+    },
+    "unsubscribe": {
+        "service": services.signature_unsubscribe,
+        "title": "Stop updates about this petition",
+        "button": "Unsubscribe",
+        "explain": "Press the button and the organisers will send you no more updates.",
+    },
+}
+
+
+def _signature_action(request, token: str, action: str):
+    spec = SIGNATURE_ACTIONS[action]
+    if request.method == "POST":
+        signature = spec["service"](token=token)
+        done = True
+    else:
+        signature = Signature.objects.select_related("petition").filter(token=token).first()
+        done = False
+    if signature is None:
+        return render(request, "petitions/signature_missing.html", status=404)
+    return render(
+        request,
+        "petitions/signature_action.html",
+        {
+            "signature": signature,
+            "petition": signature.petition,
+            "action": action,
+            "spec": spec,
+            "done": done,
+            "Status": SignatureStatus,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def signature_confirm(request, token):
+    return _signature_action(request, token, "confirm")
+
+
+@require_http_methods(["GET", "POST"])
+def signature_remove(request, token):
+    return _signature_action(request, token, "remove")
+
+
+@require_http_methods(["GET", "POST"])
+def signature_unsubscribe(request, token):
+    return _signature_action(request, token, "unsubscribe")
+
+
+# --- Organiser tools -------------------------------------------------------------------
+
+
+@login_required
+def petition_create(request, group_slug):
+    group = group_get_for_organiser(user=request.user, slug=group_slug)
+    form = PetitionForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            petition = services.petition_create(
+                group=group, author=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Draft saved. Submit it when you are ready to publish.")
+            return redirect("petitions:dashboard", slug=petition.slug)
+    return render(request, "petitions/petition_form.html", {"form": form, "group": group})
+
+
+@login_required
+def petition_edit(request, slug):
+    petition = petition_get_for_organiser(user=request.user, slug=slug)
+    form = PetitionForm(request.POST or None, request.FILES or None, instance=petition)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.petition_update(petition=petition, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Changes saved.")
+            return redirect("petitions:dashboard", slug=petition.slug)
+    return render(
+        request,
+        "petitions/petition_form.html",
+        {"form": form, "group": petition.group, "petition": petition},
+    )
+
+
+@login_required
+@require_POST
+def petition_submit(request, slug):
+    petition = petition_get_for_organiser(user=request.user, slug=slug)
+    try:
+        petition = services.petition_submit(petition=petition)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if petition.status == PetitionStatus.OPEN:
+            messages.success(request, "Your petition is open for signatures.")
+        else:
+            messages.info(
+                request, "Submitted. Site staff will review it before it opens to the public."
+            )
+    return redirect("petitions:dashboard", slug=petition.slug)
+
+
+@login_required
+def petition_dashboard(request, slug):
+    petition = petition_get_for_organiser(user=request.user, slug=slug)
+    count = services.petition_shown_count(petition)
+    daily = list(
+        Signature.objects.confirmed()
+        .filter(petition=petition)
+        .annotate(day=TruncDate("confirmed_at"))
+        .values_list("day")
+        .annotate(n=Count("*"))
+        .order_by("day")
+    )
+    context = {
+        "petition": petition,
+        "progress": _progress(count),
+        "chart": cumulative_chart(daily),
+        "constituency_tallies": ConstituencyTally.objects.filter(petition=petition)
+        .select_related("constituency")
+        .order_by("-confirmed_count", "constituency__name"),
+        "milestones": Milestone.objects.filter(petition=petition),
+        "pending_count": Signature.objects.pending().filter(petition=petition).count(),
+        "consenting_count": Signature.objects.consenting().filter(petition=petition).count(),
+        "updates": petition.updates.all()[:10],
+        "update_form": UpdateForm(),
+        "deliver_form": DeliverForm(),
+        "Status": PetitionStatus,
+    }
+    return render(request, "petitions/petition_dashboard.html", context)
+
+
+def _csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response, csv.writer(response)
+
+
+def _csv_cell(value) -> str:
+    """Spreadsheets run cells starting with = + - @ as formulas: defuse them."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@login_required
+def petition_export_signers(request, slug):
+    petition = petition_get_for_organiser(user=request.user, slug=slug)
+    response, writer = _csv_response(f"{petition.slug}-signers-who-consented.csv")
+    writer.writerow(["name", "email", "postcode", "constituency", "confirmed_at"])
+    signers = (
+        Signature.objects.consenting()
+        .filter(petition=petition)
+        .select_related("constituency")
+        .order_by("confirmed_at", "pk")
+    )
+    for s in signers.iterator(chunk_size=2000):
+        writer.writerow(
+            [
+                _csv_cell(s.name),
+                _csv_cell(s.email),
+                s.postcode,
+                s.constituency.name if s.constituency else "",
+                s.confirmed_at.isoformat() if s.confirmed_at else "",
+            ]
+        )
+    return response
+
+
+@login_required
+def petition_export_counts(request, slug):
+    petition = petition_get_for_organiser(user=request.user, slug=slug)
+    response, writer = _csv_response(f"{petition.slug}-counts-by-constituency.csv")
+    writer.writerow(["ons_code", "constituency", "signatures"])
+    tallies = ConstituencyTally.objects.filter(petition=petition).select_related("constituency")
+    total_known = 0
+    for tally in tallies.order_by("constituency__name"):
+        total_known += tally.confirmed_count
+        writer.writerow(
+            [tally.constituency.ons_code, tally.constituency.name, tally.confirmed_count]
+        )
+    unknown = services.petition_shown_count(petition) - total_known
+    writer.writerow(["", "Unknown constituency", max(unknown, 0)])
+    return response
+
+
+@login_required
+@require_POST
+def petition_send_update(request, slug):
+    petition = petition_get_for_organiser(user=request.user, slug=slug)
+    form = UpdateForm(request.POST)
+    if form.is_valid():
+        services.petition_update_create(petition=petition, by=request.user, **form.cleaned_data)
+        messages.success(request, "Your update is being sent to signers who agreed to hear more.")
+    else:
+        messages.error(request, "The update was not sent: give it a subject and a message.")
+    return redirect("petitions:dashboard", slug=petition.slug)
+
+
+@login_required
+@require_POST
+def petition_close(request, slug):
+    petition = petition_get_for_organiser(user=request.user, slug=slug)
+    try:
+        services.petition_close(petition=petition)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "The petition is closed. Signatures so far still count.")
+    return redirect("petitions:dashboard", slug=petition.slug)
+
+
+@login_required
+@require_POST
+def petition_deliver(request, slug):
+    petition = petition_get_for_organiser(user=request.user, slug=slug)
+    form = DeliverForm(request.POST)
+    if form.is_valid():
+        try:
+            services.petition_deliver(petition=petition, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Recorded the hand-over.")
+    else:
+        messages.error(request, "Give the date it was handed over (not in the future).")
+    return redirect("petitions:dashboard", slug=petition.slug)
+
+
+# --- Site staff ------------------------------------------------------------------------
+
+
+@login_required
+def staff_moderation(request):
+    staff_check(user=request.user)
+    if request.method == "POST":
+        petition = get_object_or_404(Petition, pk=request.POST.get("petition"))
+        approve = request.POST.get("decision") == "approve"
+        form = RejectForm(request.POST)
+        reason = form.data.get("reason", "")
+        try:
+            services.petition_moderate(
+                petition=petition, staff=request.user, approve=approve, reason=reason
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"“{petition.title}” {'opened' if approve else 'rejected'}.")
+        return redirect("petitions:staff_moderation")
+    pending = Petition.objects.awaiting_moderation().select_related("group").order_by("created_at")
+    return render(
+        request,
+        "petitions/staff_moderation.html",
+        {"pending": pending, "reject_form": RejectForm()},
+    )
+
+
+@login_required
+def staff_invalidate(request):
+    staff_check(user=request.user)
+    form = InvalidateForm(request.POST or None)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        criteria = services.InvalidationCriteria(**form.cleaned_data)
+        if request.POST.get("confirm") == "yes":
+            changed = services.signatures_invalidate(criteria=criteria)
+            messages.success(request, f"Invalidated {changed} signatures; counts recomputed.")
+            return redirect("petitions:staff_invalidate")
+        preview = criteria.queryset().count()
+    return render(request, "petitions/staff_invalidate.html", {"form": form, "preview": preview})

@@ -212,6 +212,39 @@ POSTCODES_API_TIMEOUT = float(env("POSTCODES_API_TIMEOUT", "3"))
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 CLASH_TRAVEL_MARGIN = timedelta(minutes=env_int("CLASH_TRAVEL_MARGIN_MINUTES", 30))
 CLASH_RADIUS_KM = float(env("CLASH_RADIUS_KM", "5"))
+# Petitions (issue 6)
+PETITIONS_UNCONFIRMED_EXPIRY_HOURS = env_int("PETITIONS_UNCONFIRMED_EXPIRY_HOURS", 72)
+PETITIONS_RETENTION_MONTHS = env_int("PETITIONS_RETENTION_MONTHS", 12)
+PETITIONS_SIGN_LIMIT_PER_IP = env_int("PETITIONS_SIGN_LIMIT_PER_IP", 20)
+PETITIONS_SIGN_LIMIT_PER_DOMAIN = env_int("PETITIONS_SIGN_LIMIT_PER_DOMAIN", 100)
+PETITIONS_SIGN_LIMIT_PERIOD_SECONDS = env_int("PETITIONS_SIGN_LIMIT_PERIOD_SECONDS", 600)
+PETITIONS_COUNT_INTERVAL_SECONDS = env_int("PETITIONS_COUNT_INTERVAL_SECONDS", 5)
+PETITIONS_COUNT_LOOKBACK_SECONDS = env_int("PETITIONS_COUNT_LOOKBACK_SECONDS", 120)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "petitions-count": {
+            "task": "petitions.tasks.petitions_count_task",
+            "schedule": timedelta(seconds=PETITIONS_COUNT_INTERVAL_SECONDS),
+            "options": {"expires": PETITIONS_COUNT_INTERVAL_SECONDS * 2},
+        },
+        "petitions-reconcile": {
+            "task": "petitions.tasks.petitions_reconcile_task",
+            "schedule": timedelta(hours=1),
+        },
+        "petitions-expire-unconfirmed": {
+            "task": "petitions.tasks.signatures_expire_task",
+            "schedule": timedelta(minutes=30),
+        },
+        "petitions-close-due": {
+            "task": "petitions.tasks.petitions_close_due_task",
+            "schedule": timedelta(minutes=1),
+        },
+        "petitions-retention": {
+            "task": "petitions.tasks.petitions_retention_task",
+            "schedule": timedelta(hours=24),
+        },
+    }
+)
 # Events: recurring series are expanded this far ahead; imported calendars are capped.
 EVENTS_HORIZON_DAYS = env_int("EVENTS_HORIZON_DAYS", 120)
 EVENTS_FEED_TIMEOUT = float(env("EVENTS_FEED_TIMEOUT", "10"))

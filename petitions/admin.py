@@ -1,0 +1,51 @@
+from django.contrib import admin, messages
+
+from petitions import services
+from petitions.models import (
+    ConstituencyTally,
+    Milestone,
+    Petition,
+    PetitionTally,
+    PetitionUpdate,
+    Signature,
+)
+
+
+@admin.register(Petition)
+class PetitionAdmin(admin.ModelAdmin):
+    list_display = ["title", "group", "status", "created_at", "closes_at", "delivered_at"]
+    list_filter = ["status", "is_sample"]
+    search_fields = ["title", "slug", "group__name"]
+    raw_id_fields = ["group", "created_by", "moderated_by"]
+    actions = ["recount"]
+
+    @admin.action(description="Recount now (exact)")
+    def recount(self, request, queryset):
+        for petition in queryset:
+            services.petition_count(petition_id=petition.pk)
+        self.message_user(request, f"Recounted {queryset.count()} petitions.", messages.SUCCESS)
+
+
+@admin.register(Signature)
+class SignatureAdmin(admin.ModelAdmin):
+    """Read-mostly: bulk invalidation lives at /petitions/staff/invalidate/ (counts corrected)."""
+
+    list_display = [
+        "petition",
+        "first_name",
+        "email_domain",
+        "constituency",
+        "status",
+        "created_at",
+    ]
+    list_filter = ["status"]
+    search_fields = ["email_normalised", "email_domain"]
+    raw_id_fields = ["petition", "constituency", "user"]
+    readonly_fields = ["token", "email_normalised", "created_at", "confirmed_at", "changed_at"]
+    list_select_related = ["petition", "constituency"]
+
+
+admin.site.register(PetitionTally)
+admin.site.register(ConstituencyTally)
+admin.site.register(Milestone)
+admin.site.register(PetitionUpdate)

@@ -1,0 +1,180 @@
+import ipaddress
+
+from django import forms
+from django.utils import timezone
+
+from petitions.emails import email_is_disposable
+from petitions.models import Petition
+from seats.postcodes import InvalidPostcode, postcode_normalise
+
+IMAGE_MAX_BYTES = 2 * 1024 * 1024
+# Magic numbers: the file's first bytes decide its type, never its name.
+IMAGE_SIGNATURES = {
+    b"\x89PNG\r\n\x1a\n": "PNG",
+    b"\xff\xd8\xff": "JPEG",
+    b"GIF87a": "GIF",
+    b"GIF89a": "GIF",
+}
+
+
+def _no_control_characters(value: str) -> str:
+    if any(ord(c) < 32 for c in value):
+        raise forms.ValidationError("Please use letters, spaces and punctuation only.")
+    return value
+
+
+def image_validate(upload) -> None:
+    if upload.size > IMAGE_MAX_BYTES:
+        raise forms.ValidationError("The image must be 2 MB or smaller.")
+    head = upload.read(12)
+    upload.seek(0)
+    is_webp = head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    if not is_webp and not any(head.startswith(magic) for magic in IMAGE_SIGNATURES):
+        raise forms.ValidationError("Upload a PNG, JPEG, GIF or WebP image.")
+
+
+class SignForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Full name")
+    email = forms.EmailField(max_length=254, help_text="We email you a link to confirm.")
+    postcode = forms.CharField(
+        max_length=10, label="UK postcode", help_text="Used to count signatures by constituency."
+    )
+    town = forms.CharField(max_length=80, required=False, label="Town (optional)")
+    show_publicly = forms.BooleanField(
+        required=False, label="Show my first name and town among recent signers"
+    )
+    consent_to_contact = forms.BooleanField(
+        required=False, label="The organisers may email me about this campaign"
+    )
+    # Honeypot: hidden from people (CSS and aria-hidden); bots fill every field.
+    website = forms.CharField(
+        required=False,
+        label="Leave this empty",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].widget.attrs["autocomplete"] = "name"
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+        self.fields["postcode"].widget.attrs["autocomplete"] = "postal-code"
+
+    def clean_name(self):
+        return _no_control_characters(self.cleaned_data["name"].strip())
+
+    def clean_town(self):
+        return _no_control_characters(self.cleaned_data["town"].strip())
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        if email_is_disposable(email):
+            raise forms.ValidationError(
+                "Please use a permanent email address: we need to reach you to confirm."
+            )
+        return email
+
+    def clean_postcode(self):
+        try:
+            return postcode_normalise(self.cleaned_data["postcode"])
+        except InvalidPostcode as error:
+            raise forms.ValidationError(str(error))
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.cleaned_data.get("website"))
+
+
+class OneClickSignForm(forms.Form):
+    """A signed-in supporter with a verified email: only the postcode is asked."""
+
+    postcode = SignForm.base_fields["postcode"]
+    town = SignForm.base_fields["town"]
+    show_publicly = SignForm.base_fields["show_publicly"]
+    consent_to_contact = SignForm.base_fields["consent_to_contact"]
+
+    clean_postcode = SignForm.clean_postcode
+    clean_town = SignForm.clean_town
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class PetitionForm(forms.ModelForm):
+    class Meta:
+        model = Petition
+        fields = ["title", "target", "body", "image", "opens_at", "closes_at"]
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 10}),
+            "opens_at": DateTimeInput(),
+            "closes_at": DateTimeInput(),
+        }
+        labels = {"opens_at": "Opens (optional)", "closes_at": "Closes (optional)"}
+
+    def clean_image(self):
+        image = self.cleaned_data.get("image")
+        if image and hasattr(image, "content_type"):
+            image_validate(image)
+        return image
+
+    def clean(self):
+        cleaned = super().clean()
+        opens_at, closes_at = cleaned.get("opens_at"), cleaned.get("closes_at")
+        if opens_at and closes_at and closes_at <= opens_at:
+            self.add_error("closes_at", "The closing date must be after the opening date.")
+        return cleaned
+
+
+class UpdateForm(forms.Form):
+    subject = forms.CharField(max_length=150)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), max_length=10_000)
+
+    def clean_subject(self):
+        return _no_control_characters(self.cleaned_data["subject"].strip())
+
+
+class DeliverForm(forms.Form):
+    delivered_on = forms.DateField(
+        label="Handed over on", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    note = forms.CharField(max_length=300, required=False, label="Note (optional)")
+
+    def clean_delivered_on(self):
+        value = self.cleaned_data["delivered_on"]
+        if value > timezone.localdate():
+            raise forms.ValidationError("The hand-over date cannot be in the future.")
+        return value
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class InvalidateForm(forms.Form):
+    petition = forms.ModelChoiceField(
+        queryset=Petition.objects.all(), required=False, empty_label="All petitions"
+    )
+    domain = forms.CharField(max_length=254, required=False, help_text="E.g. spam.example")
+    ip_network = forms.CharField(
+        max_length=64, required=False, label="IP range", help_text="E.g. 203.0.113.0/24"
+    )
+    start = forms.DateTimeField(required=False, label="Signed from", widget=DateTimeInput())
+    end = forms.DateTimeField(required=False, label="Signed before", widget=DateTimeInput())
+
+    def clean_ip_network(self):
+        value = self.cleaned_data["ip_network"].strip()
+        if value:
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError:
+                raise forms.ValidationError("Enter an IP address or range, like 203.0.113.0/24.")
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        if not any(cleaned.get(name) for name in ("domain", "ip_network", "start", "end")):
+            raise forms.ValidationError("Choose at least a domain, an IP range or a time window.")
+        return cleaned

@@ -1,0 +1,33 @@
+"""Signing limits per IP and per email domain (settings PETITIONS_SIGN_LIMIT_*), in Redis."""
+
+from django.conf import settings
+
+from alliance.ratelimit import rate_limit_exceeded
+from petitions.emails import SHARED_PROVIDERS, email_domain
+
+REFUSAL = (
+    "So many signatures have come from your {what} in the last few minutes that we have paused "
+    "signing from it. Nothing is lost: please try again in {minutes} minutes."
+)
+
+
+def signing_refusal(*, ip: str, email: str) -> str | None:
+    """None when this attempt may go ahead; otherwise the message to show (with a 429)."""
+    period = getattr(settings, "PETITIONS_SIGN_LIMIT_PERIOD_SECONDS", 600)
+    minutes = max(1, period // 60)
+    if rate_limit_exceeded(
+        scope="petition-sign-ip",
+        key=ip or "unknown",
+        limit=getattr(settings, "PETITIONS_SIGN_LIMIT_PER_IP", 20),
+        period_seconds=period,
+    ):
+        return REFUSAL.format(what="network", minutes=minutes)
+    domain = email_domain(email)
+    if domain not in SHARED_PROVIDERS and rate_limit_exceeded(
+        scope="petition-sign-domain",
+        key=domain,
+        limit=getattr(settings, "PETITIONS_SIGN_LIMIT_PER_DOMAIN", 100),
+        period_seconds=period,
+    ):
+        return REFUSAL.format(what="email domain", minutes=minutes)
+    return None

@@ -1,0 +1,74 @@
+"""Pure rules: email normalisation, the goal ladder, body formatting, the chart."""
+
+from datetime import date
+
+import pytest
+
+from petitions.charts import cumulative_chart
+from petitions.emails import email_is_disposable, email_normalise
+from petitions.formatting import body_html
+from petitions.milestones import goals_reached, next_goal
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "jo.bloggs@gmail.com",
+        "Jo.Bloggs@Gmail.com",
+        "jobloggs@gmail.com",
+        "j.o.b.l.o.g.g.s@gmail.com",
+        "jo.bloggs+petitions@gmail.com",
+        "JoBloggs+x+y@googlemail.com",
+    ],
+)
+def test_gmail_variants_normalise_to_one_mailbox(variant):
+    assert email_normalise(variant) == "jobloggs@gmail.com"
+
+
+def test_plus_tags_dropped_only_where_they_are_aliases():
+    assert email_normalise("Ann+news@Outlook.com") == "ann@outlook.com"
+    assert email_normalise("ann.lee@outlook.com") == "ann.lee@outlook.com"  # dots matter there
+    # A custom domain may route "+" anywhere: kept as a different person.
+    assert email_normalise("ann+1@example.org") == "ann+1@example.org"
+
+
+def test_disposable_domains_and_their_subdomains_are_refused():
+    assert email_is_disposable("x@mailinator.com")
+    assert email_is_disposable("x@eu.mailinator.com")
+    assert not email_is_disposable("x@example.org")
+    assert not email_is_disposable("x@notmailinator.com")
+
+
+@pytest.mark.parametrize(
+    ("count", "goal"),
+    [(0, 100), (99, 100), (100, 250), (249, 250), (250, 500), (500, 1000), (1000, 2500),
+     (2500, 5000), (5000, 10_000), (10_000, 25_000), (25_000, 50_000), (99_999, 100_000)],
+)  # fmt: skip
+def test_next_goal_ladder(count, goal):
+    assert next_goal(count) == goal
+
+
+def test_goals_reached():
+    assert goals_reached(0) == []
+    assert goals_reached(1000) == [100, 250, 500, 1000]
+
+
+def test_body_is_escaped_and_lightly_formatted():
+    html = body_html("<script>alert(1)</script> **bold**\n\n- a\n- b <img src=x onerror=y>")
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<img" not in html
+    assert "<strong>bold</strong>" in html
+    assert "<ul><li>a</li><li>b &lt;img" in html
+
+
+def test_links_are_clickable_and_nofollow():
+    html = body_html("See https://example.org/x?a=1&b=2")
+    assert 'href="https://example.org/x?a=1&amp;b=2"' in html
+    assert 'rel="nofollow"' in html
+
+
+def test_chart_running_total():
+    chart = cumulative_chart([(date(2026, 1, 1), 3), (date(2026, 1, 2), 2)])
+    assert chart.max_count == 5
+    assert chart.points.split()[-1].endswith(",8.0")  # the top of the chart at the end
+    assert cumulative_chart([]).points == ""
