@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -202,6 +203,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "alliance.tasks.beat_heartbeat_task",
         "schedule": timedelta(minutes=1),
     },
+    "clashes-sweep": {
+        "task": "events.clash_tasks.clashes_sweep_task",
+        "schedule": timedelta(minutes=30),
+    },
+    "clash-notifications-deliver": {
+        "task": "events.clash_tasks.clash_notifications_deliver_task",
+        "schedule": timedelta(minutes=1),
+    },
+    "clash-digest-send": {
+        "task": "events.clash_tasks.clash_digest_send_task",
+        "schedule": crontab(hour=7, minute=0),
+    },
 }
 
 # --- Alliance --------------------------------------------------------------------------
@@ -212,6 +225,11 @@ POSTCODES_API_TIMEOUT = float(env("POSTCODES_API_TIMEOUT", "3"))
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 CLASH_TRAVEL_MARGIN = timedelta(minutes=env_int("CLASH_TRAVEL_MARGIN_MINUTES", 30))
 CLASH_RADIUS_KM = float(env("CLASH_RADIUS_KM", "5"))
+# The beat sweep re-checks this many weeks ahead; outbox rows left "sending" by a dead worker
+# are retried after CLASH_OUTBOX_RECLAIM_SECONDS (keep it above CELERY_TASK_TIME_LIMIT).
+CLASH_SWEEP_WEEKS = env_int("CLASH_SWEEP_WEEKS", 8)
+CLASH_OUTBOX_RECLAIM_SECONDS = env_int("CLASH_OUTBOX_RECLAIM_SECONDS", 360)
+CLASH_OUTBOX_RETRY_BASE_SECONDS = env_int("CLASH_OUTBOX_RETRY_BASE_SECONDS", 30)
 # Petitions (issue 6)
 PETITIONS_UNCONFIRMED_EXPIRY_HOURS = env_int("PETITIONS_UNCONFIRMED_EXPIRY_HOURS", 72)
 PETITIONS_RETENTION_MONTHS = env_int("PETITIONS_RETENTION_MONTHS", 12)

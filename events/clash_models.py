@@ -1,0 +1,224 @@
+"""Models of clash detection (issue 5). Imported at the end of events/models.py (app `events`)."""
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from groups.models import GroupKind
+
+__all__ = [
+    "ClashRule",
+    "ClashStatus",
+    "Clash",
+    "NotificationStatus",
+    "ClashNotification",
+    "NotificationMode",
+    "NotificationPreference",
+]
+
+
+class ClashRule(models.Model):
+    """Which sides are compared: events of groups of `side_a_kinds` (only of `party`, if set)
+    against events of groups of `side_b_kinds`. Site staff edit these in the admin."""
+
+    name = models.CharField(max_length=120)
+    side_a_kinds = ArrayField(
+        models.CharField(max_length=24, choices=GroupKind.choices),
+        help_text="Group kinds on one side.",
+    )
+    side_b_kinds = ArrayField(
+        models.CharField(max_length=24, choices=GroupKind.choices),
+        help_text="Group kinds on the other side.",
+    )
+    party = models.ForeignKey(
+        "groups.Party",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Blank: any party. Set: only this party's groups are on the first side.",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClashQuerySet(models.QuerySet):
+    def for_list(self):
+        return self.select_related(
+            "event_a__group__party",
+            "event_b__group__party",
+            "event_a__constituency",
+            "event_b__constituency",
+        )
+
+    def involving_event(self, event_id: int):
+        return self.filter(Q(event_a_id=event_id) | Q(event_b_id=event_id))
+
+    def open(self):
+        return self.filter(status=ClashStatus.OPEN)
+
+    def visible_to(self, user):
+        """Clashes the user may see: of events their groups organise or co-organise, and, for
+        party staff, those involving their party in their region (blank region: all)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        from events.models import Event
+        from groups.models import Role
+
+        organised = user.memberships.filter(role=Role.ORGANISER).values("group_id")
+        events = Event.objects.filter(
+            Q(group_id__in=organised) | Q(co_organisers__in=organised)
+        ).values("pk")
+        condition = Q(event_a_id__in=events) | Q(event_b_id__in=events)
+        for staff in user.party_staff_roles.all():
+            party = Q(event_a__group__party_id=staff.party_id) | Q(
+                event_b__group__party_id=staff.party_id
+            )
+            condition |= party & self.in_region_q(staff.region) if staff.region else party
+        return self.filter(condition)
+
+    @staticmethod
+    def in_region_q(region: str) -> Q:
+        """An event is in the region of its constituency, or of its group when it has none."""
+        q = Q()
+        for side in ("event_a", "event_b"):
+            q |= Q(**{f"{side}__constituency__region": region}) | Q(
+                **{f"{side}__constituency__isnull": True, f"{side}__group__region": region}
+            )
+        return q
+
+    def in_region(self, region: str):
+        return self.filter(self.in_region_q(region))
+
+    def of_party(self, party_id: int):
+        return self.filter(
+            Q(event_a__group__party_id=party_id) | Q(event_b__group__party_id=party_id)
+        )
+
+
+class ClashStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    DISMISSED = "dismissed", "Dismissed (not a problem)"
+    RESOLVED = "resolved", "Resolved"
+    MERGED = "merged", "Merged into a joint event"
+
+
+class Clash(models.Model):
+    """One row per unordered pair of clashing events (event_a_id < event_b_id)."""
+
+    event_a = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="+")
+    event_b = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=12, choices=ClashStatus.choices, default=ClashStatus.OPEN)
+    distance_km = models.FloatField(null=True, blank=True)
+    same_constituency = models.BooleanField(default=False)
+    detected_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ClashQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-detected_at", "-pk"]
+        verbose_name_plural = "clashes"
+        constraints = [
+            models.UniqueConstraint(fields=["event_a", "event_b"], name="clash_unique_pair"),
+            models.CheckConstraint(
+                condition=Q(event_a__lt=F("event_b")), name="clash_pair_ordered"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["event_b"], name="clash_event_b"),
+            models.Index(fields=["status"], name="clash_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Clash {self.event_a_id} × {self.event_b_id} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:clash_detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_actionable(self) -> bool:
+        return self.status in {ClashStatus.OPEN, ClashStatus.ACKNOWLEDGED}
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending (claimed)"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped (notifications off)"
+
+
+class ClashNotification(models.Model):
+    """The outbox: one row per (clash, recipient), written in the clash's own transaction."""
+
+    clash = models.ForeignKey(Clash, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clash_notifications"
+    )
+    status = models.CharField(
+        max_length=8, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    via_digest = models.BooleanField(default=False)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clash", "recipient"], name="clashnotification_unique_recipient"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "next_attempt_at"],
+                name="clashnotif_due",
+                condition=Q(status__in=["pending", "sending"]),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Clash {self.clash_id} → user {self.recipient_id} ({self.status})"
+
+
+class NotificationMode(models.TextChoices):
+    IMMEDIATE = "immediate", "Email me about each clash straight away"
+    DIGEST = "digest", "One email a day with the day's clashes"
+    OFF = "off", "No clash emails"
+
+
+class NotificationPreference(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clash_preference"
+    )
+    clash_emails = models.CharField(
+        "Clash emails",
+        max_length=10,
+        choices=NotificationMode.choices,
+        default=NotificationMode.IMMEDIATE,
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.clash_emails}"
