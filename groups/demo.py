@@ -4,7 +4,7 @@ from allauth.account.models import EmailAddress
 from django.db import transaction
 
 from accounts.models import User
-from groups.models import GroupKind, PartyStaff, Role
+from groups.models import Group, GroupKind, PartyStaff, Role
 from groups.parties import parties_seed
 from groups.services import group_create, group_link_request, group_member_add
 from seats.models import BoundarySet, Constituency
@@ -43,7 +43,7 @@ def demo_user(local_part: str, name: str) -> User:
 
 @transaction.atomic
 def load(stdout=None) -> dict[str, str]:
-    """Create the sample once; returns the demo logins to print."""
+    """Create the sample (idempotent: running it again changes nothing); returns the logins."""
     parties = {party.short_name: party for party in parties_seed()}
     constituencies = {}
     for index, (place, region) in enumerate(PLACES, start=1):
@@ -101,7 +101,8 @@ def load(stdout=None) -> dict[str, str]:
                     f"organiser{len(created_groups) + 1}", f"Organiser {len(created_groups) + 1}"
                 )
             )
-            group = group_create(
+            existing = Group.objects.filter(name=name, contact_email__endswith=DEMO_DOMAIN).first()
+            group = existing or group_create(
                 creator=owner,
                 constituencies=[constituencies[place]],
                 name=name,

@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Count, Q
+from django.db.models.functions import Lower
 
 
 class PartyQuerySet(models.QuerySet):
@@ -13,6 +14,10 @@ class GroupQuerySet(models.QuerySet):
         return self.select_related("party").annotate(
             member_count=Count("memberships", distinct=True)
         )
+
+    def alphabetical(self):
+        """By name, ignoring case whatever the database collation ("C" sorts Z before a)."""
+        return self.order_by(Lower("name"), "pk")
 
     def search(self, text: str):
         if not text:

@@ -17,9 +17,7 @@ PAGE_SIZE = 24
 
 def group_list(request):
     group_filter = GroupFilter(request.GET, queryset=Group.objects.with_counts())
-    page = Paginator(group_filter.qs.order_by("name", "pk"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(group_filter.qs.alphabetical(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "groups/group_list.html", {"filter": group_filter, "page_obj": page})
 
 
