@@ -19,6 +19,7 @@ from django.db import transaction
 from seats.models import BoundarySet, Constituency, Contest, Election, Result
 from seats.party_codes import canonical_code, party_for_code
 from seats.regions import Region, nation_of_region
+from seats.targets import results_changed
 
 URL_TIMEOUT_SECONDS = 20
 
@@ -386,6 +387,7 @@ def _upsert(good: list[_GoodRow], election: Election, report: ImportReport) -> N
     if stale:
         Result.objects.filter(pk__in=stale).delete()
     report.imported = len(good)
+    transaction.on_commit(lambda: results_changed(election))
 
 
 # --- HexJSON -----------------------------------------------------------------------------------

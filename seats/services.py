@@ -1,0 +1,449 @@
+"""Writes for seats: agreements between parties and vote swaps."""
+
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from groups.models import Party
+from seats.analysis import reciprocity_ledger, seat_analyse
+from seats.models import (
+    Agreement,
+    AgreementAcceptance,
+    AgreementHistory,
+    AgreementParty,
+    AgreementRole,
+    AgreementStatus,
+    Constituency,
+    Contest,
+    Election,
+    SwapStatus,
+    VoteSwap,
+    VoteSwapRegistration,
+    VoteSwapState,
+)
+from seats.permissions import user_can_act_for_party, user_staff_parties_in
+from seats.postcodes import InvalidPostcode, postcode_lookup, postcode_normalise
+from seats.targets import election_seat_votes
+
+SWAP_CONFIRM_HOURS = 72
+
+# --- Agreements ------------------------------------------------------------------------------
+
+
+def _snapshot(agreement: Agreement) -> dict:
+    return {
+        "status": agreement.status,
+        "arrangement": agreement.arrangement,
+        "terms": agreement.terms,
+        "red_lines": agreement.red_lines,
+        "parties": sorted(
+            [ap.party.short_name, ap.role] for ap in agreement.parties.select_related("party")
+        ),
+        "accepted": sorted(agreement.acceptances.values_list("party__short_name", flat=True)),
+    }
+
+
+def _history(agreement: Agreement, *, actor, action: str, detail: str = "") -> None:
+    AgreementHistory.objects.create(
+        agreement=agreement,
+        actor=actor,
+        action=action,
+        detail=detail,
+        snapshot=_snapshot(agreement),
+    )
+
+
+@transaction.atomic
+def agreement_propose(
+    *,
+    user,
+    election: Election,
+    constituency: Constituency,
+    arrangement: str,
+    carries_hopes: Party,
+    stands_aside: list[Party] = (),
+    endorses: list[Party] = (),
+    terms: str = "",
+    red_lines: str = "",
+) -> Agreement:
+    """A new agreement for one seat; the proposer must be staff of one of its parties."""
+    others = list(stands_aside) + list(endorses)
+    involved = [carries_hopes, *others]
+    if not others:
+        raise ValidationError("Name at least one party that stands aside or endorses.")
+    if len({p.pk for p in involved}) != len(involved):
+        raise ValidationError("Each party can have only one role in an agreement.")
+    if constituency.boundary_set != election.boundary_set:
+        raise ValidationError("That constituency is not on this election's boundaries.")
+    if not user_staff_parties_in(user=user, party_ids={p.pk for p in involved}):
+        raise PermissionDenied("You can only propose agreements that involve your own party.")
+    agreement = Agreement(
+        election=election,
+        constituency=constituency,
+        arrangement=arrangement,
+        terms=terms,
+        red_lines=red_lines,
+        proposed_by=user,
+    )
+    agreement.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            agreement.save()
+    except IntegrityError:
+        raise ValidationError("There is already a live agreement for this seat at this election.")
+    AgreementParty.objects.bulk_create(
+        [AgreementParty(agreement=agreement, party=carries_hopes, role=AgreementRole.CARRIES_HOPES)]
+        + [
+            AgreementParty(agreement=agreement, party=p, role=AgreementRole.STANDS_ASIDE)
+            for p in stands_aside
+        ]
+        + [
+            AgreementParty(agreement=agreement, party=p, role=AgreementRole.ENDORSES)
+            for p in endorses
+        ]
+    )
+    _history(agreement, actor=user, action="proposed")
+    return agreement
+
+
+def _locked(agreement: Agreement) -> Agreement:
+    return Agreement.objects.select_for_update().get(pk=agreement.pk)
+
+
+@transaction.atomic
+def agreement_accept(*, agreement: Agreement, user, party: Party) -> Agreement:
+    """`party` accepts, by one of its own staff. Agreed once every party has accepted."""
+    if not user_can_act_for_party(user=user, party=party):
+        raise PermissionDenied(f"Only {party.name} staff can accept for {party.name}.")
+    agreement = _locked(agreement)
+    if agreement.status in (AgreementStatus.WITHDRAWN, AgreementStatus.AGREED):
+        raise ValidationError(f"This agreement is {agreement.get_status_display().lower()}.")
+    involved = set(agreement.parties.values_list("party_id", flat=True))
+    if party.pk not in involved:
+        raise ValidationError(f"{party.name} is not part of this agreement.")
+    _, created = AgreementAcceptance.objects.get_or_create(
+        agreement=agreement, party=party, defaults={"accepted_by": user}
+    )
+    accepted = set(agreement.acceptances.values_list("party_id", flat=True))
+    agreement.status = (
+        AgreementStatus.AGREED if accepted >= involved else AgreementStatus.NEGOTIATING
+    )
+    agreement.updated_at = timezone.now()
+    agreement.save(update_fields=["status", "updated_at"])
+    if created:
+        _history(agreement, actor=user, action="accepted", detail=f"Accepted for {party.name}")
+    if agreement.status == AgreementStatus.AGREED and created:
+        _history(agreement, actor=user, action="agreed", detail="Every party has accepted.")
+    return agreement
+
+
+@transaction.atomic
+def agreement_update_terms(*, agreement: Agreement, user, terms: str, red_lines: str) -> Agreement:
+    """Changing the terms voids earlier acceptances: everyone must accept the new text."""
+    agreement = _locked(agreement)
+    involved = set(agreement.parties.values_list("party_id", flat=True))
+    if not user_staff_parties_in(user=user, party_ids=involved):
+        raise PermissionDenied("Only staff of the parties in this agreement can change it.")
+    if agreement.status == AgreementStatus.WITHDRAWN:
+        raise ValidationError("This agreement has been withdrawn.")
+    if (terms, red_lines) == (agreement.terms, agreement.red_lines):
+        return agreement
+    agreement.terms, agreement.red_lines = terms, red_lines
+    agreement.full_clean(validate_constraints=False)
+    agreement.acceptances.all().delete()
+    agreement.status = AgreementStatus.NEGOTIATING
+    agreement.updated_at = timezone.now()
+    agreement.save()
+    _history(agreement, actor=user, action="terms changed", detail="Acceptances reset.")
+    return agreement
+
+
+@transaction.atomic
+def agreement_withdraw(*, agreement: Agreement, user, party: Party, reason: str = "") -> Agreement:
+    """Any involved party (by its own staff) can withdraw, even after it was agreed."""
+    if not user_can_act_for_party(user=user, party=party):
+        raise PermissionDenied(f"Only {party.name} staff can withdraw {party.name}.")
+    agreement = _locked(agreement)
+    if not agreement.parties.filter(party=party).exists():
+        raise ValidationError(f"{party.name} is not part of this agreement.")
+    if agreement.status == AgreementStatus.WITHDRAWN:
+        return agreement
+    agreement.status = AgreementStatus.WITHDRAWN
+    agreement.updated_at = timezone.now()
+    agreement.save(update_fields=["status", "updated_at"])
+    _history(
+        agreement, actor=user, action="withdrawn", detail=f"{party.name}: {reason}".strip(": ")
+    )
+    return agreement
+
+
+def reciprocity_rows():
+    """The ledger over agreed stand-asides (2 queries)."""
+    roles: dict[int, dict] = {}
+    for agreement_id, short_name, role in AgreementParty.objects.filter(
+        agreement__status=AgreementStatus.AGREED
+    ).values_list("agreement_id", "party__short_name", "role"):
+        roles.setdefault(agreement_id, {"carrier": None, "aside": []})
+        if role == AgreementRole.CARRIES_HOPES:
+            roles[agreement_id]["carrier"] = short_name
+        elif role == AgreementRole.STANDS_ASIDE:
+            roles[agreement_id]["aside"].append(short_name)
+    pairs = [
+        (giver, entry["carrier"])
+        for entry in roles.values()
+        if entry["carrier"]
+        for giver in entry["aside"]
+    ]
+    return reciprocity_ledger(pairs)
+
+
+# --- Where the alliance stands in a seat --------------------------------------------------------
+
+
+def seat_alliance_party(*, constituency: Constituency, bloc=None):
+    """(party the alliance backs there, target score): the carrier of an agreed pact at the latest
+    election on these boundaries, else the best-placed progressive party at that election."""
+    from seats.party_codes import DEFAULT_BLOC
+
+    contest = (
+        Contest.objects.filter(constituency=constituency)
+        .select_related("election")
+        .order_by("-election__date")
+        .first()
+    )
+    if contest is None:
+        return None, None
+    votes = election_seat_votes(contest.election, Contest.objects.filter(pk=contest.pk))[1]
+    analysis = seat_analyse(votes[0], bloc or DEFAULT_BLOC) if votes else None
+    pact = (
+        AgreementParty.objects.filter(
+            agreement__constituency=constituency,
+            agreement__status=AgreementStatus.AGREED,
+            role=AgreementRole.CARRIES_HOPES,
+        )
+        .select_related("party")
+        .first()
+    )
+    score = analysis.target_score if analysis else None
+    if pact:
+        return pact.party, score
+    if analysis and analysis.best_placed:
+        return Party.objects.filter(short_name=analysis.best_placed).first(), score
+    return None, score
+
+
+# --- Vote swaps ----------------------------------------------------------------------------------
+
+
+def user_has_verified_email(user) -> bool:
+    return EmailAddress.objects.filter(user=user, verified=True).exists()
+
+
+@transaction.atomic
+def vote_swap_register(
+    *, user, preferred_party: Party, postcode: str = "", constituency: Constituency | None = None
+) -> VoteSwapRegistration:
+    """Join (or re-join) the swap queue. The seat comes from the postcode, else from the list."""
+    if not user_has_verified_email(user):
+        raise PermissionDenied("Verify your email address before registering for a vote swap.")
+    clean_postcode = ""
+    if postcode:
+        try:
+            clean_postcode = postcode_normalise(postcode)
+        except InvalidPostcode as error:
+            raise ValidationError({"postcode": str(error)})
+    if constituency is None and clean_postcode:
+        location = postcode_lookup(clean_postcode)
+        if location and location.constituency_code:
+            constituency = (
+                Constituency.objects.current().filter(ons_code=location.constituency_code).first()
+            )
+    if constituency is None:
+        raise ValidationError(
+            {"constituency": "We could not find your constituency: choose it from the list."}
+        )
+    local_party, score = seat_alliance_party(constituency=constituency)
+    existing = VoteSwapRegistration.objects.select_for_update().filter(user=user).first()
+    if existing and existing.status == SwapStatus.MATCHED:
+        raise ValidationError("Cancel your current swap before changing your registration.")
+    registration = existing or VoteSwapRegistration(user=user)
+    registration.preferred_party = preferred_party
+    registration.postcode = clean_postcode
+    registration.constituency = constituency
+    registration.local_party = local_party
+    registration.seat_score = score
+    if existing is None or existing.status != SwapStatus.WAITING:
+        registration.created_at = timezone.now()  # back of the queue after lapsing/withdrawing
+    registration.status = SwapStatus.WAITING
+    registration.save()
+    _match_soon()
+    return registration
+
+
+def _match_soon() -> None:
+    from seats.tasks import vote_swaps_match_task
+
+    transaction.on_commit(vote_swaps_match_task.delay)
+
+
+def swap_pair_key(registration: VoteSwapRegistration) -> tuple[int, int] | None:
+    """(wants, votes-for-locally); None when there is nothing to swap."""
+    if registration.local_party_id is None:
+        return None
+    if registration.local_party_id == registration.preferred_party_id:
+        return None
+    return registration.preferred_party_id, registration.local_party_id
+
+
+@transaction.atomic
+def vote_swaps_match(*, now=None) -> list[VoteSwap]:
+    """Pair waiting registrations. Fair: the earliest registration is matched first, with the
+    earliest compatible partner; among partners registered at the same moment, the one in the
+    seat with the higher target score. Never the same person, never the same constituency,
+    never more than one active swap each (rows locked; idempotent if run twice)."""
+    now = now or timezone.now()
+    waiting = list(
+        VoteSwapRegistration.objects.select_for_update(skip_locked=True)
+        .filter(status=SwapStatus.WAITING)
+        .order_by("created_at", "pk")
+    )
+    used: set[int] = set()
+    swaps = []
+    for a in waiting:
+        key = swap_pair_key(a)
+        if a.pk in used or key is None:
+            continue
+        wants, local = key
+        candidates = [
+            b
+            for b in waiting
+            if b.pk not in used
+            and b.pk != a.pk
+            and b.user_id != a.user_id
+            and b.constituency_id != a.constituency_id
+            and swap_pair_key(b) == (local, wants)
+        ]
+        if not candidates:
+            continue
+        b = min(candidates, key=lambda r: (r.created_at, -(r.seat_score or 0), r.pk))
+        first, second = sorted([a, b], key=lambda r: r.pk)
+        swaps.append(
+            VoteSwap.objects.create(
+                a=first, b=second, expires_at=now + timedelta(hours=SWAP_CONFIRM_HOURS)
+            )
+        )
+        used.update({a.pk, b.pk})
+    VoteSwapRegistration.objects.filter(pk__in=used).update(status=SwapStatus.MATCHED)
+    return swaps
+
+
+def vote_swap_active_for(user) -> VoteSwap | None:
+    registration = VoteSwapRegistration.objects.filter(user=user).first()
+    if registration is None:
+        return None
+    return (
+        VoteSwap.objects.filter(state__in=[VoteSwapState.PROPOSED, VoteSwapState.CONFIRMED])
+        .filter(a=registration)
+        .select_related("a__user", "b__user", "a__constituency", "b__constituency")
+        .first()
+        or VoteSwap.objects.filter(state__in=[VoteSwapState.PROPOSED, VoteSwapState.CONFIRMED])
+        .filter(b=registration)
+        .select_related("a__user", "b__user", "a__constituency", "b__constituency")
+        .first()
+    )
+
+
+@transaction.atomic
+def vote_swap_confirm(*, user, swap_id: int) -> VoteSwap:
+    swap = VoteSwap.objects.select_for_update().select_related("a", "b").get(pk=swap_id)
+    if user.pk not in (swap.a.user_id, swap.b.user_id):
+        raise PermissionDenied("This is not your swap.")
+    if swap.state != VoteSwapState.PROPOSED:
+        raise ValidationError(f"This swap is {swap.get_state_display().lower()}.")
+    if swap.expires_at <= timezone.now():
+        raise ValidationError("This swap has expired.")
+    field = "a_confirmed_at" if swap.a.user_id == user.pk else "b_confirmed_at"
+    if getattr(swap, field) is None:
+        setattr(swap, field, timezone.now())
+    if swap.a_confirmed_at and swap.b_confirmed_at:
+        swap.state = VoteSwapState.CONFIRMED
+    swap.save()
+    return swap
+
+
+@transaction.atomic
+def vote_swap_cancel(*, user) -> None:
+    """Leave the queue; an active swap is cancelled and the partner goes back to the queue
+    (keeping their place)."""
+    registration = VoteSwapRegistration.objects.select_for_update().filter(user=user).first()
+    if registration is None:
+        return
+    swap = vote_swap_active_for(user)
+    if swap is not None:
+        swap = VoteSwap.objects.select_for_update().get(pk=swap.pk)
+        swap.state = VoteSwapState.CANCELLED
+        swap.save(update_fields=["state"])
+        partner_id = swap.b_id if swap.a_id == registration.pk else swap.a_id
+        VoteSwapRegistration.objects.filter(pk=partner_id).update(status=SwapStatus.WAITING)
+        _match_soon()
+    registration.status = SwapStatus.WITHDRAWN
+    registration.save(update_fields=["status"])
+
+
+@transaction.atomic
+def vote_swaps_expire(*, now=None) -> int:
+    """Unconfirmed swaps past their deadline: who confirmed goes back to the queue (same place),
+    who did not lapses (must register again). Idempotent."""
+    now = now or timezone.now()
+    expired = list(
+        VoteSwap.objects.select_for_update(skip_locked=True).filter(
+            state=VoteSwapState.PROPOSED, expires_at__lte=now
+        )
+    )
+    for swap in expired:
+        swap.state = VoteSwapState.EXPIRED
+        swap.save(update_fields=["state"])
+        for reg_id, confirmed in (
+            (swap.a_id, swap.a_confirmed_at),
+            (swap.b_id, swap.b_confirmed_at),
+        ):
+            VoteSwapRegistration.objects.filter(pk=reg_id).update(
+                status=SwapStatus.WAITING if confirmed else SwapStatus.LAPSED
+            )
+    if expired:
+        _match_soon()
+    return len(expired)
+
+
+def vote_swap_queue_explanation(registration: VoteSwapRegistration) -> dict:
+    """Why there is no match yet, and how long the queue is."""
+    waiting = VoteSwapRegistration.objects.filter(status=SwapStatus.WAITING)
+    info = {
+        "waiting_total": waiting.count(),
+        "position": waiting.filter(created_at__lt=registration.created_at).count() + 1,
+        "reason": "",
+        "same_direction": 0,
+        "partners_waiting": 0,
+    }
+    key = swap_pair_key(registration)
+    if registration.local_party_id is None:
+        info["reason"] = "no_local_party"
+    elif key is None:
+        info["reason"] = "already_backed"
+    else:
+        wants, local = key
+        info["same_direction"] = waiting.filter(
+            preferred_party_id=wants, local_party_id=local
+        ).count()
+        partners = waiting.filter(preferred_party_id=local, local_party_id=wants)
+        info["partners_waiting"] = partners.count()
+        info["reason"] = (
+            "partners_same_seat"
+            if info["partners_waiting"]
+            and not partners.exclude(constituency=registration.constituency).exists()
+            else "no_partner"
+        )
+    return info
