@@ -37,7 +37,7 @@ class SignForm(forms.Form):
     name = forms.CharField(max_length=100, label="Full name")
     email = forms.EmailField(max_length=254, help_text="We email you a link to confirm.")
     postcode = forms.CharField(
-        max_length=10, label="UK postcode", help_text="Used to count signatures by constituency."
+        max_length=16, label="UK postcode", help_text="Used to count signatures by constituency."
     )
     town = forms.CharField(max_length=80, required=False, label="Town (optional)")
     show_publicly = forms.BooleanField(

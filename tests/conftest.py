@@ -106,9 +106,15 @@ def smtp_sink():
                 )
             return "250 OK"
 
-    controller = Controller(Handler(), hostname="127.0.0.1", port=0)
+    # aiosmtpd's start() connects to the port it was given to check the server is up, so port=0
+    # is refused: ask the OS for a free port first.
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        sink.port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=sink.port)
     controller.start()
-    sink.port = controller.server.sockets[0].getsockname()[1]
     yield sink
     controller.stop()
 

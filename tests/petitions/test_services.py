@@ -54,8 +54,9 @@ def test_case_dot_and_plus_variants_count_once(petition):
     assert shown(petition) == 1
 
 
-def test_second_attempt_while_unconfirmed_resends_once_per_window(petition, eager_tasks,
-                                                                  django_capture_on_commit_callbacks):  # fmt: skip
+def test_second_attempt_while_unconfirmed_resends_once_per_window(
+    petition, eager_tasks, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         sign(petition)
     assert len(mail.outbox) == 1
@@ -67,8 +68,9 @@ def test_second_attempt_while_unconfirmed_resends_once_per_window(petition, eage
     assert not third.confirmation_resent and len(mail.outbox) == 2
 
 
-def test_confirmation_email_has_text_and_html_and_safe_subject(petition, eager_tasks,
-                                                              django_capture_on_commit_callbacks):  # fmt: skip
+def test_confirmation_email_has_text_and_html_and_safe_subject(
+    petition, eager_tasks, django_capture_on_commit_callbacks
+):
     petition.title = "Line one\r\nBcc: victim@example.org"
     petition.save()
     with django_capture_on_commit_callbacks(execute=True):
@@ -100,9 +102,13 @@ def test_confirm_twice_is_harmless_and_removal_lowers_count(petition):
 
 def test_signed_in_verified_user_is_confirmed_at_once(petition, user):
     outcome = services.signature_create(
-        petition=petition, name=user.name, email=user.email, postcode="SW1A 1AA",
-        user=user, email_verified=True,
-    )  # fmt: skip
+        petition=petition,
+        name=user.name,
+        email=user.email,
+        postcode="SW1A 1AA",
+        user=user,
+        email_verified=True,
+    )
     assert outcome.signature.status == SignatureStatus.CONFIRMED
     assert shown(petition) == 1
 
@@ -127,9 +133,9 @@ def test_disposable_and_non_uk_postcode_refused(petition):
     assert not Signature.objects.exists()
 
 
-def test_constituency_from_lookup_and_failed_lookup_keeps_signature(petition, constituencies,
-                                                                   postcodes_server,
-                                                                   django_capture_on_commit_callbacks):  # fmt: skip
+def test_constituency_from_lookup_and_failed_lookup_keeps_signature(
+    petition, constituencies, postcodes_server, django_capture_on_commit_callbacks
+):
     postcodes_server.answers["SW1A1AA"] = constituencies[0].ons_code
     found = sign(petition, "a@example.org")
     assert found.signature.constituency == constituencies[0]
@@ -148,10 +154,11 @@ def test_constituency_from_lookup_and_failed_lookup_keeps_signature(petition, co
 def test_count_by_constituency_and_reconcile_repairs_drift(petition, constituencies):
     for i, seat in enumerate([0, 0, 1, None]):
         SignatureFactory(
-            petition=petition, confirmed=True,
+            petition=petition,
+            confirmed=True,
             constituency=constituencies[seat] if seat is not None else None,
             email=f"p{i}@example.org",
-        )  # fmt: skip
+        )
     SignatureFactory(petition=petition, constituency=constituencies[2])  # unconfirmed
     assert shown(petition) == 4
     counts = dict(
@@ -172,8 +179,9 @@ def test_count_recent_only_recounts_recently_changed(petition, group):
     assert services.petitions_count_recent() == {petition.pk: 1}
 
 
-def test_milestone_recorded_once_and_organisers_told_once(petition, organiser, eager_tasks,
-                                                         django_capture_on_commit_callbacks):  # fmt: skip
+def test_milestone_recorded_once_and_organisers_told_once(
+    petition, organiser, eager_tasks, django_capture_on_commit_callbacks
+):
     SignatureFactory.create_batch(100, petition=petition, confirmed=True)
     with django_capture_on_commit_callbacks(execute=True):
         assert services.petition_count(petition_id=petition.pk) == 100
@@ -200,8 +208,9 @@ def test_bulk_invalidation_by_domain_ip_and_time_corrects_counts(petition):
     SignatureFactory(
         petition=petition, confirmed=True, email="a@spam.test", email_domain="spam.test"
     )
-    SignatureFactory(petition=petition, confirmed=True, email="b@x.spam.test",
-                     email_domain="x.spam.test")  # fmt: skip
+    SignatureFactory(
+        petition=petition, confirmed=True, email="b@x.spam.test", email_domain="x.spam.test"
+    )
     SignatureFactory(petition=petition, confirmed=True, ip="203.0.113.9")
     SignatureFactory(petition=petition, confirmed=True, ip="198.51.100.1")
     SignatureFactory(petition=petition, confirmed=True, ip="2001:db8::5")
@@ -222,8 +231,9 @@ def test_bulk_invalidation_by_domain_ip_and_time_corrects_counts(petition):
 
 def test_retention_wipes_personal_data_and_keeps_counts(petition, constituencies, settings):
     settings.PETITIONS_RETENTION_MONTHS = 6
-    SignatureFactory.create_batch(3, petition=petition, confirmed=True,
-                                  constituency=constituencies[0])  # fmt: skip
+    SignatureFactory.create_batch(
+        3, petition=petition, confirmed=True, constituency=constituencies[0]
+    )
     services.petition_close(petition=petition, now=timezone.now() - timedelta(days=200))
     assert shown(petition) == 3
     assert services.petitions_retention_apply() == 1
@@ -235,10 +245,12 @@ def test_retention_wipes_personal_data_and_keeps_counts(petition, constituencies
     assert services.petitions_retention_apply() == 0
 
 
-def test_update_email_batches_only_consenting_with_unsubscribe(petition, eager_tasks,
-                                                              django_capture_on_commit_callbacks):  # fmt: skip
-    consenting = SignatureFactory.create_batch(5, petition=petition, confirmed=True,
-                                               consent_to_contact=True)  # fmt: skip
+def test_update_email_batches_only_consenting_with_unsubscribe(
+    petition, eager_tasks, django_capture_on_commit_callbacks
+):
+    consenting = SignatureFactory.create_batch(
+        5, petition=petition, confirmed=True, consent_to_contact=True
+    )
     SignatureFactory(petition=petition, confirmed=True, consent_to_contact=False)
     SignatureFactory(petition=petition, consent_to_contact=True)  # unconfirmed
     services.signature_unsubscribe(token=consenting[0].token)
@@ -265,8 +277,9 @@ def test_submit_opens_for_verified_group_and_waits_otherwise():
     staff = UserFactory(is_staff=True)
     with pytest.raises(ValidationError):
         services.petition_moderate(petition=petition, staff=staff, approve=False, reason="")
-    rejected = services.petition_moderate(petition=petition, staff=staff, approve=False,
-                                          reason="Duplicate")  # fmt: skip
+    rejected = services.petition_moderate(
+        petition=petition, staff=staff, approve=False, reason="Duplicate"
+    )
     assert rejected.status == PetitionStatus.REJECTED and rejected.rejection_reason == "Duplicate"
 
 
