@@ -1,6 +1,7 @@
 import sys
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
@@ -25,7 +26,13 @@ def ping(request):
 
 
 def privacy(request):
-    return render(request, "privacy.html")
+    context = {
+        "contact_email": settings.PRIVACY_CONTACT_EMAIL,
+        "session_days": settings.SESSION_COOKIE_AGE // 86400,
+        "unconfirmed_hours": getattr(settings, "PETITIONS_UNCONFIRMED_EXPIRY_HOURS", 72),
+        "retention_months": getattr(settings, "PETITIONS_RETENTION_MONTHS", 12),
+    }
+    return render(request, "privacy.html", context)
 
 
 @never_cache

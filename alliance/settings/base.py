@@ -171,6 +171,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # The whole body, uploads included (Django does not cap uploads): bigger gets a 413.
+# Shown on the privacy notice: who answers questions about personal data.
+PRIVACY_CONTACT_EMAIL = env("PRIVACY_CONTACT_EMAIL", "")
+
 MAX_REQUEST_BODY_SIZE = env_int("MAX_REQUEST_BODY_SIZE", 6 * 1024 * 1024)
 # --- Email -----------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
@@ -202,6 +205,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "beat-heartbeat": {
         "task": "alliance.tasks.beat_heartbeat_task",
         "schedule": timedelta(minutes=1),
+    "sessions-clear": {
+        "task": "alliance.tasks.sessions_clear_task",
+        "schedule": timedelta(hours=24),
+    },
     },
     "clashes-sweep": {
         "task": "events.clash_tasks.clashes_sweep_task",

@@ -186,3 +186,38 @@ def test_delete_refuses_without_csrf_token(person):
     response = client.post("/accounts/delete/", {"password": PASSWORD, "confirm": "on"})
     assert response.status_code == 403
     assert User.objects.filter(pk=person.pk).exists()
+
+
+def test_privacy_notice_says_what_is_kept_and_for_how_long(client, db, settings):
+    settings.PETITIONS_RETENTION_MONTHS = 18
+    settings.PETITIONS_UNCONFIRMED_EXPIRY_HOURS = 48
+    settings.PRIVACY_CONTACT_EMAIL = "privacy@alliance.example.org"
+    response = client.get("/privacy/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "18 months after a petition closes" in text
+    assert "deleted 48 hours after signing" in text
+    assert "At most 14 days" in text
+    assert 'href="mailto:privacy@alliance.example.org"' in text
+    for anchor in ["accounts", "groups", "events", "petitions", "seats", "technical", "rights"]:
+        assert f'id="{anchor}"' in text
+    assert 'href="/accounts/data/"' in text and 'href="/accounts/delete/"' in text
+
+
+@pytest.mark.django_db
+def test_expired_sessions_are_deleted_by_the_retention_job(client, user):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from alliance.tasks import sessions_clear_task
+
+    client.force_login(user)
+    live = Session.objects.get()
+    Session.objects.create(
+        session_key="x" * 32, session_data="", expire_date=timezone.now() - timedelta(days=1)
+    )
+    assert sessions_clear_task() == 1
+    assert sessions_clear_task() == 0  # idempotent
+    assert list(Session.objects.all()) == [live]
