@@ -57,8 +57,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "alliance.middleware.RequestSizeLimitMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -171,10 +171,10 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # The whole body, uploads included (Django does not cap uploads): bigger gets a 413.
+MAX_REQUEST_BODY_SIZE = env_int("MAX_REQUEST_BODY_SIZE", 6 * 1024 * 1024)
 # Shown on the privacy notice: who answers questions about personal data.
 PRIVACY_CONTACT_EMAIL = env("PRIVACY_CONTACT_EMAIL", "")
 
-MAX_REQUEST_BODY_SIZE = env_int("MAX_REQUEST_BODY_SIZE", 6 * 1024 * 1024)
 # --- Email -----------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
@@ -205,10 +205,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "beat-heartbeat": {
         "task": "alliance.tasks.beat_heartbeat_task",
         "schedule": timedelta(minutes=1),
+    },
     "sessions-clear": {
         "task": "alliance.tasks.sessions_clear_task",
         "schedule": timedelta(hours=24),
-    },
     },
     "clashes-sweep": {
         "task": "events.clash_tasks.clashes_sweep_task",
