@@ -1,0 +1,51 @@
+"""A supporter signs in Chromium, confirms from the emailed link, and sees the count go up."""
+
+import re
+
+import pytest
+from django.core import mail
+
+from petitions import services
+from petitions.models import Signature, SignatureStatus
+from tests.factories import GroupFactory
+from tests.petitions.factories import PetitionFactory
+
+
+@pytest.fixture
+def eager_tasks():
+    from alliance.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+    app.conf.task_eager_propagates = False
+
+
+@pytest.mark.browser
+def test_supporter_signs_confirms_and_sees_the_count_go_up(page, live_server, eager_tasks):
+    petition = PetitionFactory(group=GroupFactory(name="Fairhaven for Europe"),
+                               title="Talk to the pro-EU groups")  # fmt: skip
+    page.goto(petition.get_absolute_url())
+    assert page.get_by_text("0 have signed.").is_visible()
+    page.get_by_label("Full name").fill("Grace Hopper")
+    page.get_by_role("textbox", name="Email").fill("grace@example.org")
+    page.get_by_label("UK postcode").fill("sw1a 1aa")
+    page.get_by_label("Town (optional)").fill("Bath")
+    page.get_by_label("Show my first name and town among recent signers").check()
+    page.get_by_role("button", name="Sign").click()
+    page.get_by_role("heading", name="Nearly done: check your email").wait_for()
+
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://[^/\s]+(/petitions/s/[^/\s]+/confirm/)", mail.outbox[0].body)
+    page.goto(link.group(1))
+    page.get_by_role("button", name="Confirm my signature").wait_for()
+    assert Signature.objects.get().status == SignatureStatus.PENDING  # opening it is not enough
+    page.get_by_role("button", name="Confirm my signature").click()
+    page.get_by_role("heading", name="Your signature is confirmed").wait_for()
+
+    services.petitions_count_recent()  # what the beat task does every few seconds
+    page.goto(petition.get_absolute_url())
+    assert page.get_by_text("1 have signed.").is_visible()
+    assert page.get_by_text("Grace, Bath").is_visible()
+    assert page.locator("progress").get_attribute("value") == "1"
