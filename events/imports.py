@@ -116,6 +116,20 @@ def _read_upload(feed: CalendarFeed) -> bytes:
     return data
 
 
+def _cap_vevents(text: str, result: SyncResult) -> str:
+    """Cut a calendar with too many events before parsing it: parsing is the slow part."""
+    limit = settings.EVENTS_FEED_MAX_EVENTS
+    upper = text.upper()
+    total = upper.count("BEGIN:VEVENT")
+    if total <= limit:
+        return text
+    position = -1
+    for _ in range(limit + 1):
+        position = upper.index("BEGIN:VEVENT", position + 1)
+    result.warn(f"The calendar holds {total:,} events; only the first {limit:,} were read.")
+    return text[:position] + "END:VCALENDAR\r\n"
+
+
 def _decode(data: bytes, result: SyncResult) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -227,6 +241,17 @@ def _occurrences(
             mini.add_component(tz)
         for component in components:
             mini.add_component(component)
+        backwards = [component for component in components if _ends_before_start(component)]
+        if backwards:
+            result.warn(f"Event {uid} was skipped: it ends (DTEND) before it starts (DTSTART).")
+            components = [c for c in components if c not in backwards]
+            if not components:
+                continue
+            mini = icalendar.Calendar()
+            for tz in timezones:
+                mini.add_component(tz)
+            for component in components:
+                mini.add_component(component)
         tzid_ok = all(
             (prop := component.get("DTSTART")) is None
             or "TZID" not in prop.params
@@ -234,15 +259,16 @@ def _occurrences(
             or _zone_exists(prop.params["TZID"])
             for component in components
         )
+        if any(_too_frequent(component) for component in components):
+            result.warn(f"Event {uid} was skipped: it repeats more often than every hour.")
+            continue
         try:
-            # A lazy walk from `start`, stopped at `end`: an unbounded RRULE costs no more
-            # than the occurrences inside the window.
-            for item in recurring_ical_events.of(mini).after(start):
+            # Only the window is expanded: an unbounded RRULE costs at most the hourly
+            # occurrences of the window.
+            for item in recurring_ical_events.of(mini).between(start, end):
                 occurrence = _occurrence(item, uid=uid, tzid_ok=tzid_ok, result=result)
                 if occurrence is None:
                     continue
-                if occurrence.starts_at > end:
-                    break
                 occurrences.append(occurrence)
                 if len(occurrences) >= max_occurrences:
                     break
@@ -250,6 +276,32 @@ def _occurrences(
             result.warn(f"Event {uid} was skipped: {_describe(error)}")
             continue
     return occurrences
+
+
+def _too_frequent(component) -> bool:
+    rules = component.get("RRULE")
+    if rules is None:
+        return False
+    for rule in rules if isinstance(rules, list) else [rules]:
+        frequencies = rule.get("FREQ", []) if hasattr(rule, "get") else []
+        if any(str(f).upper() in {"SECONDLY", "MINUTELY"} for f in frequencies):
+            return True
+    return False
+
+
+def _ends_before_start(component) -> bool:
+    try:
+        start, end = component.get("DTSTART"), component.get("DTEND")
+        if start is None or end is None:
+            return False
+        start, end = start.dt, end.dt
+        if isinstance(start, datetime) != isinstance(end, datetime):
+            return False
+        if isinstance(start, datetime) and (start.tzinfo is None) != (end.tzinfo is None):
+            start, end = start.replace(tzinfo=None), end.replace(tzinfo=None)
+        return end < start
+    except Exception:  # unreadable values are reported when the series is expanded
+        return False
 
 
 def _zone_exists(tzid: str) -> bool:
@@ -392,7 +444,7 @@ def calendar_feed_sync(*, feed: CalendarFeed, now: datetime | None = None) -> Sy
         if data is None:
             result.not_modified = True
         else:
-            calendars = _parse(_decode(data, result))
+            calendars = _parse(_cap_vevents(_decode(data, result), result))
             occurrences = _occurrences(calendars, start=window_start, end=window_end, result=result)
             with transaction.atomic():
                 _apply(feed, occurrences, window_start=window_start, result=result)
