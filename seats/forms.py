@@ -8,9 +8,7 @@ from seats.postcodes import InvalidPostcode, postcode_normalise
 class AgreementForm(forms.Form):
     election = forms.ModelChoiceField(queryset=Election.objects.all(), to_field_name="slug")
     constituency = forms.ModelChoiceField(
-        queryset=Constituency.objects.exclude(boundary_set="sample").order_by(
-            "name", "boundary_set"
-        ),
+        queryset=Constituency.objects.order_by("name", "boundary_set"),
         help_text="On the election's boundaries.",
     )
     arrangement = forms.ChoiceField(choices=Arrangement.choices)
@@ -35,6 +33,12 @@ class AgreementForm(forms.Form):
     red_lines = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["constituency"].label_from_instance = lambda seat: (
+            f"{seat.name} ({seat.get_boundary_set_display()})"
+        )
 
 
 class AgreementTermsForm(forms.Form):
