@@ -291,6 +291,19 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+# Seats: vote swaps not confirmed in time expire; the matcher also runs after each change.
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "seats-vote-swaps-expire": {
+            "task": "seats.tasks.vote_swaps_expire_task",
+            "schedule": timedelta(minutes=15),
+        },
+        "seats-vote-swaps-match": {
+            "task": "seats.tasks.vote_swaps_match_task",
+            "schedule": timedelta(minutes=15),
+        },
+    }
+)
 
 LOGGING = {
     "version": 1,
