@@ -66,6 +66,11 @@ class EventForm(forms.ModelForm):
         self.fields["ends_at"].input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M"]
         self.fields["constituency"].queryset = Constituency.objects.current().order_by("name")
         self.fields["constituency"].required = False
+        # People type postcodes loosely ("sw1a   1aa"): normalise first, then check the shape.
+        postcode = self.fields["postcode"]
+        postcode.max_length = 20
+        postcode.widget.attrs["maxlength"] = "20"
+        postcode.validators = []
         if not creating:
             del self.fields["repeat"]
             del self.fields["repeat_until"]

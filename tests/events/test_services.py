@@ -32,10 +32,12 @@ def _create(group, author, **overrides):
 def test_event_create_queues_a_clash_check_after_commit(
     organiser, group, django_capture_on_commit_callbacks
 ):
-    with mock.patch("events.services.event_clashes_check_task.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            event = _create(group, organiser)
-            assert delay.call_count == 0  # not before the commit
+    with (
+        mock.patch("events.services.event_clashes_check_task.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+    ):
+        event = _create(group, organiser)
+        assert delay.call_count == 0  # not before the commit
     assert len(callbacks) == 1
     delay.assert_called_once_with(event.pk)
     assert event.span.lower == event.starts_at or Event.objects.get(pk=event.pk).span
@@ -54,15 +56,17 @@ def test_event_update_bumps_sequence_and_tells_people_going_about_a_new_time(
     event = _create(group, organiser)
     going = RsvpFactory(event=event).user
     RsvpFactory(event=event, answer=RsvpAnswer.MAYBE)
-    with mock.patch("events.services.event_clashes_check_task.delay") as clash:
-        with mock.patch("events.tasks.event_attendees_notify_task.delay") as notify:
-            with django_capture_on_commit_callbacks(execute=True):
-                event = services.event_update(
-                    event=event,
-                    author=organiser,
-                    starts_at=event.starts_at + timedelta(hours=1),
-                    ends_at=event.ends_at + timedelta(hours=1),
-                )
+    with (
+        mock.patch("events.services.event_clashes_check_task.delay") as clash,
+        mock.patch("events.tasks.event_attendees_notify_task.delay") as notify,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        event = services.event_update(
+            event=event,
+            author=organiser,
+            starts_at=event.starts_at + timedelta(hours=1),
+            ends_at=event.ends_at + timedelta(hours=1),
+        )
     assert event.sequence == 1
     clash.assert_called_once_with(event.pk)
     notify.assert_called_once_with(event.pk)
@@ -80,9 +84,11 @@ def test_event_update_of_the_title_only_sends_no_email(
 ):
     event = _create(group, organiser)
     RsvpFactory(event=event)
-    with mock.patch("events.tasks.event_attendees_notify_task.delay") as notify:
-        with django_capture_on_commit_callbacks(execute=True):
-            services.event_update(event=event, author=organiser, title="Better title")
+    with (
+        mock.patch("events.tasks.event_attendees_notify_task.delay") as notify,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.event_update(event=event, author=organiser, title="Better title")
     notify.assert_not_called()
 
 
@@ -200,9 +206,11 @@ def test_rsvp_respects_capacity_with_a_waiting_list_and_promotion(
     assert services.rsvp_set(event=event, user=fourth, answer="going").answer == "waiting"
     # Asking again keeps the place in the queue.
     assert services.rsvp_set(event=event, user=third, answer="going").answer == "waiting"
-    with mock.patch("events.tasks.rsvp_promoted_notify_task.delay") as promoted:
-        with django_capture_on_commit_callbacks(execute=True):
-            services.rsvp_set(event=event, user=first, answer="not_going")
+    with (
+        mock.patch("events.tasks.rsvp_promoted_notify_task.delay") as promoted,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.rsvp_set(event=event, user=first, answer="not_going")
     third_rsvp = Rsvp.objects.get(event=event, user=third)
     assert third_rsvp.answer == "going"
     assert Rsvp.objects.get(event=event, user=fourth).answer == "waiting"
