@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from events.clash_models import ClashRule
 from events.clashes import EventInfo
 from events.models import Event
 from tests.factories import GroupFactory, PartyBranchFactory, UserFactory
@@ -49,8 +50,19 @@ def info(event: Event) -> EventInfo:
     )
 
 
+def ensure_default_rule() -> None:
+    """The data migration's rule; transactional tests flush it, so put it back if needed."""
+    ClashRule.objects.get_or_create(
+        side_a_kinds=["party_branch"],
+        side_b_kinds=["pro_eu", "progressive_alliance"],
+        party=None,
+        defaults={"name": "Party branches vs pro-EU and Progressive Alliance groups"},
+    )
+
+
 def two_sides():
-    """A party branch and a pro-EU group, each with its own organiser."""
+    """A party branch and a pro-EU group, each with its own organiser (and the default rule)."""
+    ensure_default_rule()
     branch_organiser = UserFactory(name="Bea Branch")
     pro_eu_organiser = UserFactory(name="Paul ProEU")
     branch = PartyBranchFactory(organiser=branch_organiser)
