@@ -16,7 +16,8 @@ class ActivistTarget:
 
 
 def activist_targets(*, party, origins: list, election: Election, limit: int = 25):
-    """Target seats (not held by the bloc) where `party` carries an agreed pact or is best placed,
+    """Target seats (not held by the bloc) where `party` carries an agreed pact, or is best placed
+    and the bloc together out-polled the winner (positive target score),
     ordered by: in one of the origins' regions first, then hex-map distance to the nearest origin,
     then target score. Fixed number of queries."""
     rows = election_seat_rows(election)
@@ -37,6 +38,8 @@ def activist_targets(*, party, origins: list, election: Election, limit: int = 2
             continue
         if not via_pact and row.analysis.best_placed != party.short_name:
             continue
+        if not via_pact and (row.analysis.target_score or 0) <= 0:
+            continue  # even every progressive vote together would not win it
         seat = row.constituency
         distance = (
             min(hex_distance(o.hex_q, o.hex_r, seat.hex_q, seat.hex_r) for o in placed)

@@ -42,10 +42,16 @@ class TargetFilter(django_filters.FilterSet):
         help_text="None ticked: Lab, LD, Green, SNP, PC.",
     )
     nation = django_filters.ChoiceFilter(
-        choices=Nation.choices, field_name="constituency__nation", empty_label="Any nation"
+        choices=Nation.choices,
+        field_name="constituency__nation",
+        empty_label="Any nation",
+        label="Nation",
     )
     region = django_filters.ChoiceFilter(
-        choices=Region.choices, field_name="constituency__region", empty_label="Any region"
+        choices=Region.choices,
+        field_name="constituency__region",
+        empty_label="Any region",
+        label="Region",
     )
     winner = django_filters.CharFilter(
         field_name="winner_code", label="Winner (short name, e.g. Con)"

@@ -29,13 +29,14 @@ def world(parties):
     return {
         "election": election,
         "home": home,
-        "near": seat("Near LD Target", 1, 0, {con: 20000, ld: 15000, lab: 3000}),
+        "near": seat("Near LD Target", 1, 0, {con: 20000, ld: 15000, lab: 6000}),
         "far": seat("Far LD Target", 6, 0, {con: 20000, ld: 18000, lab: 3000}),
         "elsewhere": seat(
-            "Northern LD Target", 0, 1, {con: 20000, ld: 19000}, region=Region.NORTH_EAST
+            "Northern LD Target", 0, 1, {con: 20000, ld: 19000, lab: 2000}, region=Region.NORTH_EAST
         ),
         "labs": seat("Lab Target", 2, 0, {con: 20000, lab: 15000, ld: 3000}),
         "held": seat("LD Held", 1, 1, {ld: 20000, con: 15000}),
+        "hopeless": seat("Hopeless", 1, 2, {con: 30000, ld: 5000, lab: 1000}),
     }
 
 
