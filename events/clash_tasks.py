@@ -12,6 +12,14 @@ def event_clashes_check_task(event_id: int) -> None:
 
 
 @shared_task(acks_late=True)
+def events_clashes_check_task(event_ids: list[int]) -> None:
+    """Check many events in one statement (e.g. after a calendar import)."""
+    from events import detection
+
+    detection.events_clashes_check(event_ids=event_ids)
+
+
+@shared_task(acks_late=True)
 def clashes_sweep_task() -> None:
     """Beat: re-check the coming weeks in one set-based query (a safety net)."""
     from events import detection

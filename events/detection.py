@@ -191,6 +191,16 @@ def event_clashes_check(*, event_id: int) -> DetectionResult:
     return _record(sql, params)
 
 
+def events_clashes_check(*, event_ids: list[int]) -> DetectionResult:
+    """The incremental check for many events at once (a calendar import): one statement."""
+    params = {**_params(), "event_ids": list(event_ids)}
+    sql = _record_sql(
+        _candidates_sql("m.id = ANY(%(event_ids)s)", distinct=True),
+        "c.event_a_id = ANY(%(event_ids)s) OR c.event_b_id = ANY(%(event_ids)s)",
+    )
+    return _record(sql, params)
+
+
 def clashes_sweep(
     *, start: datetime | None = None, end: datetime | None = None, weeks: int | None = None
 ) -> DetectionResult:

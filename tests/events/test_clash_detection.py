@@ -217,6 +217,25 @@ def test_sweep_finds_the_same_clashes_is_idempotent_and_resolves():
     assert b.pk in {Clash.objects.get().event_b_id}
 
 
+def test_batch_check_of_many_events_matches_one_by_one():
+    branch, pro_eu, *_ = two_sides()
+    seat = ConstituencyFactory()
+    a = make_event(branch, start=at(0), constituency=seat)
+    b = make_event(pro_eu, start=at(0), constituency=seat)
+    c = make_event(pro_eu, start=at(1), constituency=seat)
+    d = make_event(branch, start=at(1), constituency=seat)
+    make_event(branch, start=at(5), constituency=seat)
+    result = detection.events_clashes_check(event_ids=[a.pk, b.pk, c.pk])
+    assert len(result.new) == 2
+    assert {(x.event_a_id, x.event_b_id) for x in Clash.objects.all()} == {
+        (a.pk, b.pk),
+        (c.pk, d.pk),
+    }
+    assert detection.events_clashes_check(event_ids=[a.pk, b.pk, c.pk, d.pk]).new == []
+    Event.objects.filter(pk=d.pk).update(status="cancelled")
+    assert len(detection.events_clashes_check(event_ids=[d.pk]).resolved) == 1
+
+
 def test_sweep_finds_pairs_at_the_window_edge():
     branch, pro_eu, *_ = two_sides()
     seat = ConstituencyFactory()
