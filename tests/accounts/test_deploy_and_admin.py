@@ -14,9 +14,17 @@ from tests.factories import GroupFactory, MembershipFactory, PartyStaffFactory, 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def deployment_env(**extra: str) -> dict[str, str]:
+    """This process's environment minus what the test run adds (the browser fixture sets
+    DJANGO_ALLOW_ASYNC_UNSAFE, which a deployment must never have)."""
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.pop("ALLOW_BUILD_WITHOUT_SECRET", None)
+    return {**env, **extra}
+
+
 def test_check_deploy_with_production_settings_is_clean():
     env = {
-        **os.environ,
+        **deployment_env(),
         "DJANGO_SETTINGS_MODULE": "alliance.settings.production",
         "SECRET_KEY": "k3y-for-the-check-only-" + "x7Q!" * 10,  # 63 characters, varied
         "ALLOWED_HOSTS": "alliance.example.org",
@@ -36,12 +44,9 @@ def test_check_deploy_with_production_settings_is_clean():
 
 
 def test_production_refuses_a_short_secret_key():
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "alliance.settings.production",
-        "SECRET_KEY": "too-short",
-    }
-    env.pop("ALLOW_BUILD_WITHOUT_SECRET", None)
+    env = deployment_env(
+        DJANGO_SETTINGS_MODULE="alliance.settings.production", SECRET_KEY="too-short"
+    )
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=ROOT,
