@@ -138,6 +138,12 @@ class Signature(models.Model):
             # The count task's GROUP BY reads only this index (index-only scan).
             models.Index(fields=["petition", "status", "constituency"], name="signature_count_idx"),
             models.Index(fields=["status", "created_at"], name="signature_expiry_idx"),
+            # The confirmation-email queue: waiting signatures not yet mailed (a small index).
+            models.Index(
+                fields=["id"],
+                condition=Q(status="pending", confirmation_sent_at__isnull=True),
+                name="signature_unsent_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,8 +6,13 @@ from petitions import services
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def signature_confirmation_send_task(signature_id: int) -> bool:
-    return services.signature_confirmation_send(signature_id=signature_id)
+def signature_confirmations_send_task() -> int:
+    """Kicked after signing (debounced) and run by beat as a safety net: one batch per run,
+    re-queued while the queue is not empty."""
+    sent = services.signature_confirmations_send()
+    if sent >= 200:
+        signature_confirmations_send_task.delay()
+    return sent
 
 
 @shared_task(bind=True, max_retries=6)

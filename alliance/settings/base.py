@@ -245,12 +245,19 @@ PETITIONS_SIGN_LIMIT_PER_DOMAIN = env_int("PETITIONS_SIGN_LIMIT_PER_DOMAIN", 100
 PETITIONS_SIGN_LIMIT_PERIOD_SECONDS = env_int("PETITIONS_SIGN_LIMIT_PERIOD_SECONDS", 600)
 PETITIONS_COUNT_INTERVAL_SECONDS = env_int("PETITIONS_COUNT_INTERVAL_SECONDS", 5)
 PETITIONS_COUNT_LOOKBACK_SECONDS = env_int("PETITIONS_COUNT_LOOKBACK_SECONDS", 120)
+# Confirmation emails go out at most this many seconds after signing (0: a task per signature).
+PETITIONS_CONFIRMATION_KICK_SECONDS = env_int("PETITIONS_CONFIRMATION_KICK_SECONDS", 1)
 CELERY_BEAT_SCHEDULE.update(
     {
         "petitions-count": {
             "task": "petitions.tasks.petitions_count_task",
             "schedule": timedelta(seconds=PETITIONS_COUNT_INTERVAL_SECONDS),
             "options": {"expires": PETITIONS_COUNT_INTERVAL_SECONDS * 2},
+        },
+        "petitions-send-confirmations": {
+            "task": "petitions.tasks.signature_confirmations_send_task",
+            "schedule": timedelta(seconds=30),
+            "options": {"expires": 30},
         },
         "petitions-reconcile": {
             "task": "petitions.tasks.petitions_reconcile_task",

@@ -12,7 +12,8 @@ from tests.petitions.factories import PetitionFactory
 
 
 @pytest.fixture
-def eager_tasks():
+def eager_tasks(settings):
+    settings.PETITIONS_CONFIRMATION_KICK_SECONDS = 0
     from alliance.celery import app
 
     app.conf.task_always_eager = True

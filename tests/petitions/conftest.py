@@ -8,6 +8,12 @@ from tests.factories import ConstituencyFactory
 from tests.petitions.factories import PetitionFactory
 
 
+@pytest.fixture(autouse=True)
+def _confirmations_at_once(settings):
+    """Tests send each confirmation at once instead of batching them over a second."""
+    settings.PETITIONS_CONFIRMATION_KICK_SECONDS = 0
+
+
 @pytest.fixture
 def petition(group):
     return PetitionFactory(group=group, title="Work with pro-EU groups")

@@ -296,3 +296,38 @@ def test_close_due_and_deliver(petition):
     services.petition_deliver(petition=petition, delivered_on=timezone.localdate(), note="At HQ")
     petition.refresh_from_db()
     assert petition.delivered_at == timezone.localdate()
+
+
+class FlakyBackend:
+    """An email backend whose server drops the connection after the first message."""
+
+    sent: list = []
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def open(self):
+        return True
+
+    def close(self):
+        pass
+
+    def send_messages(self, messages):
+        if FlakyBackend.sent:
+            raise ConnectionResetError("SMTP server went away")
+        FlakyBackend.sent.extend(messages)
+        return len(messages)
+
+
+def test_confirmation_queue_sends_once_and_requeues_what_failed(petition, settings):
+    SignatureFactory.create_batch(3, petition=petition)
+    SignatureFactory(petition=petition, confirmed=True)  # nothing to confirm
+    settings.EMAIL_BACKEND = "tests.petitions.test_services.FlakyBackend"
+    FlakyBackend.sent = []
+    with pytest.raises(ConnectionResetError):
+        services.signature_confirmations_send()
+    assert Signature.objects.filter(confirmation_sent_at__isnull=False).count() == 1
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert services.signature_confirmations_send() == 2
+    assert services.signature_confirmations_send() == 0
+    assert len(mail.outbox) == 2
