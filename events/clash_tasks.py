@@ -1,9 +1,13 @@
 """Celery tasks of clash detection. Thin: call a service; every one is safe to run twice."""
 
 from celery import shared_task
+from django.db import OperationalError
+
+# A deadlock or a lost connection is transient: the check is idempotent, so run it again.
+RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": 2, "max_retries": 5}
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, **RETRY)
 def event_clashes_check_task(event_id: int) -> None:
     """Check one event for clashes after it was created, edited, moved or cancelled."""
     from events import detection
@@ -11,7 +15,7 @@ def event_clashes_check_task(event_id: int) -> None:
     detection.event_clashes_check(event_id=event_id)
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, **RETRY)
 def events_clashes_check_task(event_ids: list[int]) -> None:
     """Check many events in one statement (e.g. after a calendar import)."""
     from events import detection
@@ -19,7 +23,7 @@ def events_clashes_check_task(event_ids: list[int]) -> None:
     detection.events_clashes_check(event_ids=event_ids)
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, **RETRY)
 def clashes_sweep_task() -> None:
     """Beat: re-check the coming weeks in one set-based query (a safety net)."""
     from events import detection

@@ -139,6 +139,7 @@ def _record_sql(candidates: str, resolve_scope: str) -> str:
                 (event_a_id, event_b_id, status, distance_km, same_constituency,
                  detected_at, updated_at)
             SELECT a_id, b_id, 'open', distance_km, same_constituency, now(), now() FROM cand
+            ORDER BY a_id, b_id  -- one lock order for concurrent runs: fewer deadlocks
             ON CONFLICT (event_a_id, event_b_id) DO NOTHING
             RETURNING id
         ),

@@ -94,7 +94,7 @@ def test_web_form_to_worker_to_one_email_per_organiser(client, celery_worker_fac
     messages = smtp_sink.wait_for(len(organisers), timeout=30)
     elapsed = time.monotonic() - started
     assert Counter(to for m in messages for to in m["to"]) == dict.fromkeys(organisers, 1)
-    assert elapsed < 15, f"emails took {elapsed:.1f}s"
+    assert elapsed < 20, f"emails took {elapsed:.1f}s"
     clash = Clash.objects.get()
     assert (clash.event_a_id, clash.event_b_id) == (rally.pk, stall.pk)
     email = messages[0]["message"]
