@@ -129,9 +129,13 @@ class Report:
 
 
 def discover() -> list[str]:
+    """Every bench/<topic>/bench_*.py; BENCH_ONLY=core,petitions keeps only those topics."""
+    only = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
     modules = []
     for path in sorted((ROOT / "bench").glob("*/bench_*.py")):
         if path.parent.name in {"results", "faults"}:
+            continue
+        if only and path.parent.name not in only:
             continue
         modules.append(f"bench.{path.parent.name}.{path.stem}")
     return modules
@@ -150,8 +154,10 @@ def main() -> int:
 
     with Server(env, workers=WORKERS) as server:  # migrates and collects static first
         django.setup()
+        load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
         print(
-            f"Alliance benchmark {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · {os.cpu_count()} CPUs · "
+            f"Alliance benchmark {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · {os.cpu_count()} CPUs "
+            f"(load average {load}: other processes share them) · "
             f"gunicorn {WORKERS} sync workers · {CONCURRENCY} client threads · "
             f"{REQUESTS} requests per figure",
             flush=True,
@@ -205,7 +211,8 @@ def print_markdown(report: Report, closing: Stats, elapsed: float) -> None:
                 f"| {row.section} | {row.name} | {s.rps:.0f} | {row.ratio:.3f} | {s.p50_ms:.1f} "
                 f"| {s.p95_ms:.1f} | {s.errors} | {row.note} |"
             )
-    print(f"\nTotal time: {elapsed:.0f} s")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"\nTotal time: {elapsed:.0f} s · load average at the end {load}")
 
 
 def save(report: Report, closing: Stats, elapsed: float) -> None:
