@@ -132,7 +132,8 @@ class RsvpForm(forms.Form):
             (RsvpAnswer.GOING, "Going"),
             (RsvpAnswer.MAYBE, "Maybe"),
             (RsvpAnswer.NOT_GOING, "Not going"),
-        ]
+        ],
+        widget=forms.RadioSelect,
     )
 
 
