@@ -1,3 +1,4 @@
 """Admin of the events app."""
 
-from events import clash_admin  # noqa: F401 - registers the clash models
+# Importing registers them: the clash models, and events, RSVPs, series and imported feeds.
+from events import clash_admin, event_admin  # noqa: F401
