@@ -62,10 +62,14 @@ def results_changed(election: Election) -> None:
     cache.set(f"seats:results-version:{election.pk}", time.time_ns(), None)
 
 
+def results_version(election: Election) -> int:
+    """Changes whenever the election's results are (re)imported: part of every cache key."""
+    return cache.get(f"seats:results-version:{election.pk}", 0)
+
+
 def progressive_majority_lost_total(election: Election, bloc=DEFAULT_BLOC) -> int:
     """Seats won by the Conservatives despite more votes for the bloc (cached per election+bloc)."""
-    version = cache.get(f"seats:results-version:{election.pk}", 0)
-    key = f"seats:pml:{election.pk}:{','.join(sorted(bloc))}:{version}"
+    key = f"seats:pml:{election.pk}:{','.join(sorted(bloc))}:{results_version(election)}"
     value = cache.get(key)
     if value is None:
         value = sum(

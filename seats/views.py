@@ -2,12 +2,15 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count, Max
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.views.decorators.http import require_POST
 
 from events.models import Event
@@ -37,7 +40,7 @@ from seats.models import (
 from seats.party_codes import DEFAULT_BLOC
 from seats.permissions import agreement_get_for_staff, party_staff_required, user_is_party_staff
 from seats.postcodes import postcode_lookup
-from seats.targets import election_seat_rows, progressive_majority_lost_total
+from seats.targets import election_seat_rows, progressive_majority_lost_total, results_version
 
 PAGE_SIZE = 50
 
@@ -169,53 +172,16 @@ def seat_map(request):
         return render(request, "seats/seat_map.html", context)
     election = target_filter.form.cleaned_data["election"]
     bloc = target_filter.bloc_codes() or DEFAULT_BLOC
-    analyses = {row.constituency.pk: row.analysis for row in election_seat_rows(election, bloc)}
-    colours = _party_colours()
-    cells, legend = [], {}
-    for seat in Constituency.objects.filter(
-        boundary_set=election.boundary_set, hex_q__isnull=False
-    ).only("pk", "name", "ons_code", "boundary_set", "hex_q", "hex_r"):
-        a = analyses.get(seat.pk)
-        x, y = hex_centre(seat.hex_q, seat.hex_r)
-        if a is None:
-            fill, key, title = NEUTRAL, "No party result (Speaker or no data)", seat.name
-        elif colour_by == "best":
-            key = a.best_placed or "No progressive candidate"
-            fill = colours.get(a.best_placed, NEUTRAL)
-            title = f"{seat.name}: best-placed progressive {a.best_placed or 'none'}"
-        elif colour_by == "pml":
-            key = (
-                "Conservative win despite a progressive majority"
-                if a.progressive_majority_lost
-                else "Other seats"
-            )
-            fill = HIGHLIGHT if a.progressive_majority_lost else NEUTRAL
-            title = f"{seat.name}: {a.winner} won" + (
-                ", progressive majority lost" if a.progressive_majority_lost else ""
-            )
-        else:
-            key = a.winner or "None"
-            fill = colours.get(a.winner, NEUTRAL)
-            title = f"{seat.name}: won by {a.winner}, majority {a.majority:,}"
-        legend.setdefault(key, fill)
-        cells.append(
-            HexCell(
-                x=x,
-                y=y,
-                fill=fill,
-                url=reverse("seats:detail", args=[seat.boundary_set, seat.ons_code])
-                + f"?election={election.slug}",
-                title=title,
-            )
-        )
+    hexmap = _hexmap(election, bloc, colour_by)
     context.update(
         {
             "election": election,
             "bloc": bloc,
-            "cells": cells,
-            "viewbox": hex_viewbox(cells),
+            "cells_svg": hexmap["cells_svg"],
+            "cell_count": hexmap["count"],
+            "viewbox": hexmap["viewbox"],
             "hex_points": hex_points(),
-            "legend": sorted(legend.items()),
+            "legend": hexmap["legend"],
             "colour_links": [
                 (value, label, _query_with(request, colour=value))
                 for value, label in COLOURS.items()
@@ -225,6 +191,66 @@ def seat_map(request):
         }
     )
     return render(request, "seats/seat_map.html", context)
+
+
+def _hexmap(election, bloc, colour_by) -> dict:
+    """The map's hexes as ready SVG markup, cached until the election's results change."""
+    # The importer bumps results_version; the contest count and last id catch other writes.
+    seen = Contest.objects.filter(election=election).aggregate(n=Count("pk"), last=Max("pk"))
+    version = f"{results_version(election)}-{seen['n']}-{seen['last']}"
+    key = f"seats:hexmap:{election.pk}:{','.join(sorted(bloc))}:{colour_by}:{version}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    analyses = {row.constituency.pk: row.analysis for row in election_seat_rows(election, bloc)}
+    colours = _party_colours()
+    url_template = reverse("seats:detail", args=["BOUNDARIES", "ONSCODE"])
+    cells, legend = [], {}
+    for seat in Constituency.objects.filter(
+        boundary_set=election.boundary_set, hex_q__isnull=False
+    ).only("pk", "name", "ons_code", "boundary_set", "hex_q", "hex_r"):
+        a = analyses.get(seat.pk)
+        x, y = hex_centre(seat.hex_q, seat.hex_r)
+        if a is None:
+            fill, legend_key, title = NEUTRAL, "No party result (Speaker or no data)", seat.name
+        elif colour_by == "best":
+            legend_key = a.best_placed or "No progressive candidate"
+            fill = colours.get(a.best_placed, NEUTRAL)
+            title = f"{seat.name}: best-placed progressive {a.best_placed or 'none'}"
+        elif colour_by == "pml":
+            legend_key = (
+                "Conservative win despite a progressive majority"
+                if a.progressive_majority_lost
+                else "Other seats"
+            )
+            fill = HIGHLIGHT if a.progressive_majority_lost else NEUTRAL
+            title = f"{seat.name}: {a.winner} won" + (
+                ", progressive majority lost" if a.progressive_majority_lost else ""
+            )
+        else:
+            legend_key = a.winner or "None"
+            fill = colours.get(a.winner, NEUTRAL)
+            title = f"{seat.name}: won by {a.winner}, majority {a.majority:,}"
+        legend.setdefault(legend_key, fill)
+        url = url_template.replace("BOUNDARIES", seat.boundary_set).replace(
+            "ONSCODE", seat.ons_code
+        )
+        cells.append(
+            HexCell(x=x, y=y, fill=fill, url=f"{url}?election={election.slug}", title=title)
+        )
+    value = {
+        "cells_svg": format_html_join(
+            "\n",
+            '<a href="{}" aria-label="{}"><title>{}</title>'
+            '<use href="#hex" x="{}" y="{}" fill="{}"/></a>',
+            ((c.url, c.title, c.title, c.x, c.y, c.fill) for c in cells),
+        ),
+        "count": len(cells),
+        "viewbox": hex_viewbox(cells),
+        "legend": sorted(legend.items()),
+    }
+    cache.set(key, value, 60 * 10)
+    return value
 
 
 def seat_detail(request, boundary_set, ons_code):
