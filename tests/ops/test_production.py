@@ -19,6 +19,8 @@ def _production_env(**extra) -> dict[str, str]:
         "ALLOWED_HOSTS": "alliance.example.org",
     }
     env.pop("DEBUG", None)
+    # The browser fixture sets this in the test process; a deployment never would.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env.update(extra)
     return env
 
