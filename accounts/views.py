@@ -16,7 +16,7 @@ def profile(request):
     context = {
         "form": form,
         # Roles come from memberships and party staff records, never from a flag on the user.
-        "memberships": Membership.objects.filter(user=request.user).select_related("group"),
+        "memberships": Membership.objects.of_user(request.user),
         "staff_roles": PartyStaff.objects.filter(user=request.user).select_related("party"),
     }
     return render(request, "accounts/profile.html", context)

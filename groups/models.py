@@ -4,7 +4,12 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from groups.querysets import GroupQuerySet, MembershipQuerySet, PartyQuerySet
+from groups.querysets import (
+    GroupLinkQuerySet,
+    GroupQuerySet,
+    MembershipQuerySet,
+    PartyQuerySet,
+)
 from seats.regions import Region
 
 
@@ -161,6 +166,8 @@ class GroupLink(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = GroupLinkQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -49,3 +49,13 @@ class GroupQuerySet(models.QuerySet):
 class MembershipQuerySet(models.QuerySet):
     def organisers(self):
         return self.filter(role="organiser")
+
+    def of_user(self, user):
+        """A user's memberships with their groups: the roles they hold."""
+        return self.filter(user=user).select_related("group", "group__party")
+
+
+class GroupLinkQuerySet(models.QuerySet):
+    def pending_for(self, group):
+        """Requests to link that `group`'s organisers have still to accept or decline."""
+        return self.filter(to_group=group, status="requested").select_related("from_group")

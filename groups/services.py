@@ -53,16 +53,18 @@ def group_member_add(*, group: Group, user, role: str = Role.MEMBER) -> Membersh
 
 
 @transaction.atomic
-def group_member_remove(*, group: Group, user) -> None:
-    """Leave a group. The last organiser cannot leave: a group always has someone in charge."""
+def group_member_remove(*, group: Group, user) -> bool:
+    """Leave a group (False if `user` was not in it). The last organiser cannot leave: a group
+    always has someone in charge."""
     membership = Membership.objects.select_for_update().filter(group=group, user=user).first()
     if membership is None:
-        return
+        return False
     if membership.role == Role.ORGANISER:
         organisers = Membership.objects.select_for_update().filter(group=group, role=Role.ORGANISER)
         if organisers.count() <= 1:
             raise ValidationError("You are the only organiser. Add another organiser first.")
     membership.delete()
+    return True
 
 
 def group_organiser_add(*, group: Group, email: str) -> Membership:

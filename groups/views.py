@@ -23,9 +23,7 @@ def group_list(request):
 
 @login_required
 def my_groups(request):
-    memberships = Membership.objects.filter(user=request.user).select_related(
-        "group", "group__party"
-    )
+    memberships = Membership.objects.of_user(request.user)
     return render(request, "groups/my_groups.html", {"memberships": memberships})
 
 
@@ -39,13 +37,7 @@ def group_detail(request, slug):
         "constituencies": group.constituencies.all(),
         "is_member": user_is_member(user=request.user, group=group),
         "is_organiser": is_organiser,
-        "pending_links": (
-            GroupLink.objects.filter(to_group=group, status=LinkStatus.REQUESTED).select_related(
-                "from_group"
-            )
-            if is_organiser
-            else []
-        ),
+        "pending_links": GroupLink.objects.pending_for(group) if is_organiser else [],
     }
     return render(request, "groups/group_detail.html", context)
 
@@ -99,11 +91,14 @@ def group_join(request, slug):
 def group_leave(request, slug):
     group = get_object_or_404(Group, slug=slug)
     try:
-        services.group_member_remove(group=group, user=request.user)
+        left = services.group_member_remove(group=group, user=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"You have left {group.name}.")
+        if left:
+            messages.success(request, f"You have left {group.name}.")
+        else:
+            messages.info(request, f"You were not a member of {group.name}.")
     return redirect(group)
 
 

@@ -395,3 +395,9 @@ def test_my_groups_lists_roles(client, organiser, group):
     page = client.get(reverse("groups:mine")).content.decode()
     assert group.name in page and "Organiser" in page
     assert "Joined Group" in page and "Member" in page
+
+
+def test_leaving_a_group_you_are_not_in_says_so(client, user, group):
+    client.force_login(user)
+    response = client.post(reverse("groups:leave", args=[group.slug]), follow=True)
+    assert f"You were not a member of {group.name}." in messages_of(response)
