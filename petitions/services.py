@@ -255,7 +255,10 @@ def signature_create(
         validate_constraints=False,
     )
     try:
-        with transaction.atomic():
+        if connection.in_atomic_block:  # a savepoint keeps the caller's transaction usable
+            with transaction.atomic():
+                signature.save(force_insert=True)
+        else:  # autocommit: the INSERT is its own transaction (no BEGIN/COMMIT round trips)
             signature.save(force_insert=True)
     except IntegrityError:
         return _signature_again(signature)

@@ -234,34 +234,35 @@ def lost_check(petition_id: int, tag: str, accepted: int) -> tuple[str, int]:
     ), lost
 
 
-def run(report) -> None:
-    report.section("Petitions: sign + confirm on one petition")
-    started = time.perf_counter()
-    ids = seed()
-    report.note(
-        "seed", f"{BIG:,} confirmed signatures inserted in {time.perf_counter() - started:.0f} s"
-    )
-    q_empty = queries_per_signature(SLUG_EMPTY, "q0")
-    q_big = queries_per_signature(SLUG_BIG, "q1")
-    report.note(
-        "queries per signature (sign, confirm)",
-        f"empty petition {q_empty}, 100k petition {q_big}"
-        + (" (same)" if q_empty == q_big else " (DIFFERENT)"),
-    )
-    for slug, label in ((SLUG_EMPTY, "empty petition"), (SLUG_BIG, f"{BIG:,} existing")):
+def run(report, *, seeded: dict[str, int] | None = None, label: str = "") -> None:
+    report.section(f"Petitions: sign + confirm on one petition{label}")
+    ids = seeded
+    if ids is None:
+        started = time.perf_counter()
+        ids = seed()
+        report.note(
+            "seed", f"{BIG:,} confirmed signatures in {time.perf_counter() - started:.0f} s"
+        )
+        q_empty = queries_per_signature(SLUG_EMPTY, "q0")
+        q_big = queries_per_signature(SLUG_BIG, "q1")
+        report.note(
+            "queries per signature (sign, confirm)",
+            f"empty petition {q_empty}, 100k petition {q_big}"
+            + (" (same)" if q_empty == q_big else " (DIFFERENT)"),
+        )
+    for slug, name in ((SLUG_EMPTY, "empty petition"), (SLUG_BIG, f"{BIG:,} existing")):
         tag = f"run{secrets.token_hex(3)}"
         stats, accepted = sign_and_confirm(report.url, slug, tag, SIGNATURES, CONCURRENCY)
         text, lost = lost_check(ids[slug], tag, accepted)
-        report.add(
-            f"sign+confirm, {label}",
-            stats,
-            note=f"{stats.rps:.1f} confirmed signatures/s (2 requests each); {text}",
-        )
-        report.note(f"lost signatures, {label}", f"{lost} ({text})")
+        report.add(f"sign+confirm, {name}", stats, note=f"{stats.rps:.1f} confirmed/s; {text}")
+        report.note(f"lost signatures, {name}", str(lost))
+    report.seeded = ids
 
 
 def main() -> int:
-    """Just this section: own server and baseline, like bench/run.py."""
+    """Just this section, on its own servers: once per gunicorn shape in BENCH_PETITION_WORKERS
+    (default "2,4,2x4": the shared harness's 2 sync workers, 4 sync workers, 2 workers x 4
+    threads), each with its own /ping/ baseline."""
     from bench import run as bench_run
     from bench.harness import Server, measure
 
@@ -275,14 +276,24 @@ def main() -> int:
     os.environ["DJANGO_SETTINGS_MODULE"] = "alliance.settings.bench"
     import django
 
-    with Server(env, workers=int(os.environ.get("BENCH_WORKERS", "2"))) as server:
-        django.setup()
-        baseline = measure(server.url + "/ping/", requests=900, concurrency=CONCURRENCY)
-        print(f"/ping/ {baseline}")
-        report = bench_run.Report(server, baseline)
-        run(report)
-        closing = measure(server.url + "/ping/", requests=900, concurrency=CONCURRENCY)
-        print(f"/ping/ again at the end {closing}")
+    seeded = None
+    for shape in os.environ.get("BENCH_PETITION_WORKERS", "2,4,2x4").split(","):
+        workers, _, threads = shape.partition("x")
+        workers, threads = int(workers), int(threads or 1)
+        with Server(env, workers=workers, threads=threads) as server:
+            django.setup()
+            print(
+                f"\n# gunicorn {workers} workers x {threads} threads, {CONCURRENCY} client "
+                f"threads, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+            )
+            baseline = measure(server.url + "/ping/", requests=900, concurrency=CONCURRENCY)
+            print(f"  {'/ping/':40} {baseline}")
+            report = bench_run.Report(server, baseline)
+            run(report, seeded=seeded, label=f" ({workers} workers x {threads} threads)")
+            seeded = report.seeded
+            closing = measure(server.url + "/ping/", requests=900, concurrency=CONCURRENCY)
+            print(f"  {'/ping/ again at the end':40} {closing}")
+            print(f"  load average at the end {os.getloadavg()[0]:.1f}")
     return 0
 
 
