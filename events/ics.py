@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Max
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
@@ -25,6 +26,7 @@ UID_DOMAIN = "alliance"
 # A feed covers this much of the past by default (calendar apps keep their own history).
 FEED_PAST_DAYS = 90
 FEED_MAX_EVENTS = 5000
+VEVENT_CACHE_SECONDS = 60 * 60 * 24
 
 
 @lru_cache(maxsize=1)
@@ -73,7 +75,41 @@ def _vevent(event) -> icalendar.Event:
     return vevent
 
 
+def _vevent_cache_key(event) -> str:
+    """Changes with everything a VEVENT shows: each save bumps updated_at (and SEQUENCE)."""
+    version = "|".join(
+        [str(event.pk), str(event.sequence), event.updated_at.isoformat(), event.group.name]
+    )
+    return "ics:v1:" + hashlib.sha256(version.encode()).hexdigest()[:40]
+
+
+def _vevents_ical(events) -> list[bytes]:
+    """Each event's VEVENT, from the cache when that version was serialised before: building
+    components with `icalendar` is the expensive part of a feed."""
+    keys = [_vevent_cache_key(event) for event in events]
+    try:
+        cached = cache.get_many(keys)
+    except Exception:  # the cache is an optimisation: without Redis, build everything
+        cached = {}
+    missing = {}
+    chunks = []
+    for key, event in zip(keys, events, strict=True):
+        chunk = cached.get(key)
+        if chunk is None:
+            chunk = _vevent(event).to_ical()
+            missing[key] = chunk
+        chunks.append(chunk)
+    if missing:
+        try:
+            cache.set_many(missing, timeout=VEVENT_CACHE_SECONDS)
+        except Exception:  # noqa: S110 - see above
+            pass
+    return chunks
+
+
 def calendar_build(events, *, name: str) -> bytes:
+    """A VCALENDAR with the Europe/London VTIMEZONE and one VEVENT per event."""
+    events = list(events)
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -83,9 +119,10 @@ def calendar_build(events, *, name: str) -> bytes:
     calendar.add("x-wr-timezone", "Europe/London")
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"value": "DURATION"})
     calendar.add_component(icalendar.Timezone.from_ical(_london_vtimezone_ical()))
-    for event in events:
-        calendar.add_component(_vevent(event))
-    return calendar.to_ical()
+    head = calendar.to_ical()
+    end = b"END:VCALENDAR\r\n"
+    assert head.endswith(end)
+    return b"".join([head[: -len(end)], *_vevents_ical(events), end])
 
 
 def feed_events(queryset, *, start: datetime | None = None):

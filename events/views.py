@@ -68,13 +68,19 @@ def _days_with_events(queryset, first_day: date, last_day: date, per_day: int):
     start, end = _local_midnight(first_day), _local_midnight(last_day + timedelta(days=1))
     in_range = queryset.filter(starts_at__gte=start, starts_at__lt=end)
     day = TruncDate("starts_at", tzinfo=LONDON)
-    shown = (
-        in_range.for_calendar()
+    # Rank on the bare events table first, then join and annotate only the rows shown.
+    ranked = (
+        in_range.order_by()
         .annotate(
-            day=day,
-            day_rank=Window(RowNumber(), partition_by=[day], order_by=[F("starts_at"), F("pk")]),
+            day_rank=Window(RowNumber(), partition_by=[day], order_by=[F("starts_at"), F("pk")])
         )
         .filter(day_rank__lte=per_day)
+        .values("pk")
+    )
+    shown = (
+        Event.objects.filter(pk__in=ranked)
+        .for_calendar()
+        .annotate(day=day)
         .order_by("starts_at", "pk")
     )
     totals = dict(
