@@ -54,7 +54,7 @@ class TargetFilter(django_filters.FilterSet):
         label="Region",
     )
     winner = django_filters.CharFilter(
-        field_name="winner_code", label="Winner (short name, e.g. Con)"
+        field_name="winner_code", lookup_expr="iexact", label="Winner (short name, e.g. Con)"
     )
     flag = django_filters.ChoiceFilter(
         choices=[

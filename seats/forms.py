@@ -54,9 +54,12 @@ class PartyActionForm(forms.Form):
     party = forms.ModelChoiceField(queryset=Party.objects.none())
     reason = forms.CharField(required=False, max_length=500)
 
-    def __init__(self, *args, parties, **kwargs):
+    def __init__(self, *args, parties, with_reason=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["party"].queryset = parties
+        self.fields["party"].label = "For the party"
+        if not with_reason:
+            del self.fields["reason"]
 
 
 class SwapRegistrationForm(forms.Form):

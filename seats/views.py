@@ -403,7 +403,12 @@ def agreement_detail(request, pk):
         "accepted": accepted,
         "is_involved_staff": is_involved_staff,
         "history": agreement.history.select_related("actor") if is_involved_staff else [],
-        "action_form": PartyActionForm(parties=my_parties) if is_involved_staff else None,
+        "accept_form": PartyActionForm(parties=my_parties, prefix="accept", with_reason=False)
+        if is_involved_staff
+        else None,
+        "withdraw_form": PartyActionForm(parties=my_parties, prefix="withdraw")
+        if is_involved_staff
+        else None,
         "terms_form": AgreementTermsForm(
             initial={"terms": agreement.terms, "red_lines": agreement.red_lines}
         )
@@ -428,10 +433,12 @@ def agreement_create(request):
     return render(request, "seats/agreement_form.html", {"form": form})
 
 
-def _party_action(request, pk, action):
+def _party_action(request, pk, action, prefix):
     agreement = agreement_get_for_staff(user=request.user, pk=pk)
     parties = Party.objects.filter(pk__in=agreement.parties.values("party_id"))
-    form = PartyActionForm(request.POST, parties=parties)
+    form = PartyActionForm(
+        request.POST, parties=parties, prefix=prefix, with_reason=prefix == "withdraw"
+    )
     if not form.is_valid():
         messages.error(request, "Choose one of the parties in this agreement.")
         return redirect(agreement)
@@ -449,7 +456,7 @@ def agreement_accept(request, pk):
         services.agreement_accept(agreement=agreement, user=user, party=party)
         messages.success(request, f"Accepted for {party.name}.")
 
-    return _party_action(request, pk, accept)
+    return _party_action(request, pk, accept, "accept")
 
 
 @login_required
@@ -461,7 +468,7 @@ def agreement_withdraw(request, pk):
         )
         messages.success(request, f"{party.name} withdrew from the agreement.")
 
-    return _party_action(request, pk, withdraw)
+    return _party_action(request, pk, withdraw, "withdraw")
 
 
 @login_required

@@ -146,22 +146,22 @@ def test_views_refuse_anonymous_and_outsiders(client, setup, parties):
     accept = reverse("seats:agreement_accept", args=[agreement.pk])
     # Not agreed yet: hidden from the public and from other parties' staff.
     assert client.get(detail).status_code == 404
-    assert client.post(accept, {"party": parties["LD"].pk}).status_code == 302  # to login
+    assert client.post(accept, {"accept-party": parties["LD"].pk}).status_code == 302  # to login
     assert client.get(reverse("seats:agreement_create")).status_code == 302
     client.force_login(UserFactory())
     assert client.get(reverse("seats:agreement_create")).status_code == 403
     assert client.get(reverse("seats:agreement_list")).status_code == 403
     client.force_login(green_staff)
     assert client.get(detail).status_code == 404
-    assert client.post(accept, {"party": parties["Green"].pk}).status_code == 403
+    assert client.post(accept, {"accept-party": parties["Green"].pk}).status_code == 403
     # Lab staff posting "accept for LD": the form only offers the agreement's parties, and the
     # service refuses to act for a party the user does not work for.
     client.force_login(lab_staff)
-    assert client.post(accept, {"party": parties["LD"].pk}).status_code == 403
+    assert client.post(accept, {"accept-party": parties["LD"].pk}).status_code == 403
     assert not agreement.acceptances.exists()
-    assert client.post(accept, {"party": parties["Lab"].pk}).status_code == 302
+    assert client.post(accept, {"accept-party": parties["Lab"].pk}).status_code == 302
     client.force_login(ld_staff)
-    client.post(accept, {"party": parties["LD"].pk})
+    client.post(accept, {"accept-party": parties["LD"].pk})
     agreement.refresh_from_db()
     assert agreement.status == AgreementStatus.AGREED
     client.logout()
@@ -201,3 +201,21 @@ def test_staff_propose_through_the_form(client, setup, parties):
     assert response.status_code == 200
     assert "Name at least one party" in response.content.decode()
     assert "kept text" in response.content.decode()
+
+
+def test_withdraw_through_the_view_needs_the_partys_own_staff(client, setup, parties):
+    _, _, lab_staff, ld_staff, green_staff = setup
+    agreement = propose(setup, parties)
+    url = reverse("seats:agreement_withdraw", args=[agreement.pk])
+    assert client.post(url, {"withdraw-party": parties["LD"].pk}).status_code == 302  # login
+    client.force_login(green_staff)
+    assert client.post(url, {"withdraw-party": parties["LD"].pk}).status_code == 403
+    client.force_login(lab_staff)
+    assert client.post(url, {"withdraw-party": parties["LD"].pk}).status_code == 403
+    response = client.post(url, {"withdraw-party": parties["Lab"].pk, "withdraw-reason": "No"})
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.status == AgreementStatus.WITHDRAWN
+    client.force_login(ld_staff)
+    page = client.get(reverse("seats:agreement_detail", args=[agreement.pk])).content.decode()
+    assert "withdrawn" in page and "Labour: No" in page
