@@ -311,7 +311,7 @@ def seat_detail(request, boundary_set, ons_code):
         .scheduled()
         .select_related("group")[:10],
         "agreements": Agreement.objects.filter(constituency=seat)
-        .live()
+        .agreed()
         .select_related("election")
         .prefetch_related("parties__party"),
         "petition_tallies": _petition_tallies(seat),

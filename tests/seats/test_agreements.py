@@ -219,3 +219,14 @@ def test_withdraw_through_the_view_needs_the_partys_own_staff(client, setup, par
     client.force_login(ld_staff)
     page = client.get(reverse("seats:agreement_detail", args=[agreement.pk])).content.decode()
     assert "withdrawn" in page and "Labour: No" in page
+
+
+def test_seat_page_shows_only_agreed_pacts(client, setup, parties):
+    _, seat, lab_staff, ld_staff, _ = setup
+    agreement = propose(setup, parties)
+    url = reverse("seats:detail", args=[seat.boundary_set, seat.ons_code])
+    assert "No pact agreed" in client.get(url).content.decode()
+    services.agreement_accept(agreement=agreement, user=lab_staff, party=parties["Lab"])
+    services.agreement_accept(agreement=agreement, user=ld_staff, party=parties["LD"])
+    body = client.get(url).content.decode()
+    assert "Liberal Democrats: carries the alliance&#x27;s hopes" in body
