@@ -20,9 +20,8 @@ from groups.personal_data import groups_left_without_organiser
 
 class AccountDeleteForm(forms.Form):
     password = forms.CharField(
-        label="Your password",
+        label="Your password, to be sure it is you",
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text="To be sure it is you.",
     )
     confirm = forms.BooleanField(
         label="I understand that my account and my personal data will be deleted for good.",
