@@ -32,6 +32,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -266,6 +267,7 @@ OUTBOX_SQL = """
             AND (ps.region = '' OR ps.region IN (
                 coalesce(ca.region, ga.region), coalesce(cb.region, gb.region)))
     ) r ON true
+    JOIN accounts_user u ON u.id = r.user_id AND u.is_active
     WHERE c.id = ANY(%(ids)s)
     ON CONFLICT (clash_id, recipient_id) DO NOTHING
     RETURNING id
@@ -565,10 +567,19 @@ def clash_notifications_deliver(*, batch_size: int = 50) -> DeliveryReport:
 
 
 def _skip_unsubscribed() -> int:
-    return ClashNotification.objects.filter(
-        status=NotificationStatus.PENDING,
-        recipient__clash_preference__clash_emails=NotificationMode.OFF,
-    ).update(status=NotificationStatus.SKIPPED)
+    """Rows of people who turned clash emails off: pending ones, and ones a dead worker left
+    'sending' (no other claim will ever pick those up)."""
+    stale = timezone.now() - timedelta(seconds=settings.CLASH_OUTBOX_RECLAIM_SECONDS)
+    return (
+        ClashNotification.objects.filter(
+            recipient__clash_preference__clash_emails=NotificationMode.OFF
+        )
+        .filter(
+            Q(status=NotificationStatus.PENDING)
+            | Q(status=NotificationStatus.SENDING, claimed_at__lt=stale)
+        )
+        .update(status=NotificationStatus.SKIPPED, claim_token=None)
+    )
 
 
 def clash_digest_send(*, batch_size: int = 500) -> DeliveryReport:

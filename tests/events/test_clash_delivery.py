@@ -201,6 +201,19 @@ def test_concurrent_deliveries_never_send_a_row_twice():
     assert set(ClashNotification.objects.values_list("status", flat=True)) == {"sent"}
 
 
+def test_off_also_settles_rows_a_dead_worker_left_sending(settings):
+    clash, branch_org, _ = make_clash()
+    ClashNotification.objects.update(
+        status=NotificationStatus.SENDING,
+        claim_token="00000000-0000-0000-0000-000000000002",
+        claimed_at=timezone.now() - timedelta(seconds=settings.CLASH_OUTBOX_RECLAIM_SECONDS + 1),
+    )
+    NotificationPreference.objects.create(user=branch_org, clash_emails=NotificationMode.OFF)
+    report = detection.clash_notifications_deliver()
+    assert report.skipped == 1 and len(report.sent) == 1
+    assert ClashNotification.objects.get(recipient=branch_org).status == "skipped"
+
+
 def test_off_skips_and_digest_waits_for_the_daily_email():
     clash, branch_org, pro_eu_org = make_clash()
     NotificationPreference.objects.create(user=branch_org, clash_emails=NotificationMode.OFF)

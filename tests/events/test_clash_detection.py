@@ -187,6 +187,8 @@ def test_outbox_recipients_co_organisers_and_party_staff_by_region():
         party=PartyFactory(),
         notify_clashes=True,
     )
+    gone = UserFactory(email="gone@example.org", is_active=False)
+    MembershipFactory(user=gone, group=branch, role="organiser")
     detection.event_clashes_check(event_id=a.pk)
     assert recipients(Clash.objects.get()) == {
         branch_org.email,
