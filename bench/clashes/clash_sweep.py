@@ -233,8 +233,17 @@ def main() -> None:
     for n in [int(s) for s in args.sizes.split(",")]:
         seed_events(n, random.Random(n), groups, homes, centroids)
         pairs_s, pairs = timed(lambda: detection.clash_pairs_in_window(**window), repeat=3)
-        Clash.objects.all().delete()
-        sweep_s, recorded = timed(lambda: detection.clashes_sweep(**window))
+
+        def _sweep_timed():
+            started = time.perf_counter()
+            result = detection.clashes_sweep(**window)
+            return time.perf_counter() - started, result
+
+        runs = []
+        for _ in range(2):  # best of two, each from an empty clash table
+            Clash.objects.all().delete()
+            runs.append(_sweep_timed())
+        sweep_s, recorded = min(runs, key=lambda run: run[0])
         again_s, again = timed(lambda: detection.clashes_sweep(**window))
         assert len(recorded.new) == len(pairs) and again.new == []
         naive_est = a * n * n
