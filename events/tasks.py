@@ -3,7 +3,13 @@ Clash tasks live beside this module (events/clash_tasks.py)."""
 
 from celery import shared_task
 
-from events.clash_tasks import event_clashes_check_task  # noqa: F401 - registers the task
+from events.clash_tasks import (  # noqa: F401 - registers the clash tasks
+    clash_digest_send_task,
+    clash_notifications_deliver_task,
+    clashes_sweep_task,
+    event_clashes_check_task,
+    events_clashes_check_task,
+)
 
 
 @shared_task(acks_late=True)
