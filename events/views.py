@@ -75,10 +75,12 @@ def _days_with_events(queryset, first_day: date, last_day: date, per_day: int):
             day_rank=Window(RowNumber(), partition_by=[day], order_by=[F("starts_at"), F("pk")])
         )
         .filter(day_rank__lte=per_day)
-        .values("pk")
+        .values_list("pk", flat=True)
     )
+    # A literal list of at most days × per_day ids: the planner then fetches exactly those
+    # rows by primary key (as a subquery it misjudged the size and paid for JIT compilation).
     shown = (
-        Event.objects.filter(pk__in=ranked)
+        Event.objects.filter(pk__in=list(ranked))
         .for_calendar()
         .annotate(day=day)
         .order_by("starts_at", "pk")

@@ -435,3 +435,12 @@ def test_my_calendar_page_shows_and_revokes_the_private_feed(client, people):
     client.post(reverse("events:my_calendar"))
     second = client.get(reverse("events:my_calendar")).context["feed_url"]
     assert first != second and "/events/feeds/private/" in second
+
+
+def test_filter_options_are_escaped_and_keep_the_choice(client):
+    group = GroupFactory(name='<script>alert("x")</script> & Co', slug="evil")
+    html = client.get(reverse("events:agenda") + "?group=evil").content.decode()
+    assert "<script>alert" not in html
+    assert '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co' in html
+    assert '<option value="evil" selected>' in html
+    assert group.pk
