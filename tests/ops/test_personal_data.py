@@ -221,3 +221,8 @@ def test_expired_sessions_are_deleted_by_the_retention_job(client, user):
     assert sessions_clear_task() == 1
     assert sessions_clear_task() == 0  # idempotent
     assert list(Session.objects.all()) == [live]
+
+
+def test_the_account_menu_links_to_your_data(client, person):
+    client.force_login(person)
+    assert b'href="/accounts/data/">Your data</a>' in client.get("/").content
