@@ -294,6 +294,9 @@ class VoteSwap(models.Model):
     expires_at = models.DateTimeField()
     a_confirmed_at = models.DateTimeField(null=True, blank=True)
     b_confirmed_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When both people were emailed about the match."
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -3,8 +3,11 @@
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from groups.models import Party
@@ -337,7 +340,70 @@ def vote_swaps_match(*, now=None) -> list[VoteSwap]:
         )
         used.update({a.pk, b.pk})
     VoteSwapRegistration.objects.filter(pk__in=used).update(status=SwapStatus.MATCHED)
+    for swap in swaps:
+        _notify_soon(swap.pk)
     return swaps
+
+
+def _notify_soon(swap_id: int) -> None:
+    from seats.tasks import vote_swap_notify_task
+
+    transaction.on_commit(lambda: vote_swap_notify_task.delay(swap_id))
+
+
+SWAP_EMAIL = """Hello {name},
+
+We have found you a vote swap partner in {partner_seat}.
+
+You would vote {local} in {seat}; your partner would vote {preferred} in {partner_seat}.
+
+Please confirm (or cancel) by {deadline}: {url}
+Your partner's name and email are shown there only once you have both confirmed.
+
+Alliance
+"""
+
+
+@transaction.atomic
+def vote_swap_notify(*, swap_id: int) -> bool:
+    """Email both people that they have a match (no contact details). Once only."""
+    swap = (
+        VoteSwap.objects.select_for_update(of=("self",))
+        .select_related(
+            "a__user",
+            "b__user",
+            "a__constituency",
+            "b__constituency",
+            "a__local_party",
+            "b__local_party",
+        )
+        .filter(pk=swap_id)
+        .first()
+    )
+    if swap is None or swap.notified_at is not None or swap.state != VoteSwapState.PROPOSED:
+        return False
+    url = settings.SITE_URL + reverse("seats:swap")
+    deadline = timezone.localtime(swap.expires_at).strftime("%-d %B %Y, %H:%M")
+    messages = [
+        EmailMessage(
+            subject="Alliance: we found you a vote swap partner",
+            body=SWAP_EMAIL.format(
+                name=me.user.display_name,
+                seat=me.constituency.name,
+                local=me.local_party.name,
+                preferred=partner.local_party.name,
+                partner_seat=partner.constituency.name,
+                deadline=deadline,
+                url=url,
+            ),
+            to=[me.user.email],
+        )
+        for me, partner in ((swap.a, swap.b), (swap.b, swap.a))
+    ]
+    get_connection().send_messages(messages)
+    swap.notified_at = timezone.now()
+    swap.save(update_fields=["notified_at"])
+    return True
 
 
 def vote_swap_active_for(user) -> VoteSwap | None:

@@ -243,3 +243,21 @@ def test_the_worker_matches_after_registration(celery_worker_factory, parties, s
         time.sleep(0.2)
     swap = VoteSwap.objects.get()
     assert {swap.a_id, swap.b_id} == {a.pk, b.pk}
+
+
+def test_both_are_emailed_once_about_a_match_without_contact_details(
+    parties, seats, mailoutbox, django_capture_on_commit_callbacks
+):
+    a = register(parties, seats["ld"][0], "Lab")
+    b = register(parties, seats["lab"][0], "LD")
+    with django_capture_on_commit_callbacks() as callbacks:
+        (swap,) = services.vote_swaps_match()
+    assert len(callbacks) == 1  # the notification is queued only after the match commits
+    assert services.vote_swap_notify(swap_id=swap.pk) is True
+    assert sorted(m.to[0] for m in mailoutbox) == sorted([a.user.email, b.user.email])
+    to_a = next(m for m in mailoutbox if m.to == [a.user.email])
+    assert "You would vote Liberal Democrats in LD One" in to_a.body
+    to_b = next(m for m in mailoutbox if m.to == [b.user.email])
+    assert b.user.email not in to_a.body and a.user.email not in to_b.body
+    assert services.vote_swap_notify(swap_id=swap.pk) is False  # idempotent
+    assert len(mailoutbox) == 2
