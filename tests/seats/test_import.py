@@ -186,3 +186,20 @@ def test_hexmap_import_places_every_seat_and_creates_missing_ones(import_real, s
     import_real("ge2024")
     assert Constituency.objects.filter(boundary_set="2024").count() == 650
     assert seats.filter(nation="scotland").count() == 57
+
+
+def test_party_code_mapping_lives_in_one_place(parties):
+    from seats.party_codes import canonical_code, party_for_code
+
+    assert canonical_code("BRX") == canonical_code("RUK") == "RUK"
+    assert canonical_code("Alliance") == canonical_code("APNI") == "APNI"
+    assert canonical_code("ukip") == canonical_code("All other candidates") == "Other"
+    assert canonical_code("other") == "Other"
+    assert canonical_code("Lab Coop") == "Lab"
+    assert canonical_code("Ind") == "Ind"  # a winner code, not a party column
+    assert party_for_code("Spk") is None
+    assert party_for_code("BRX").name == "Reform UK"
+    assert party_for_code("Ind").short_name == "Other"
+    dup = party_for_code("DUP")
+    assert (dup.name, dup.is_progressive) == ("Democratic Unionist Party", False)
+    assert party_for_code("dup") == dup  # created once
