@@ -68,7 +68,8 @@ def load(stdout=None) -> list[Petition]:
             body=sample["body"],
             is_sample=True,
         )
-        Petition.objects.filter(pk=petition.pk).update(status=PetitionStatus.OPEN)
+        petition.status = PetitionStatus.OPEN  # a sample: published without moderation
+        petition.save(update_fields=["status"])
         now = timezone.now()
         rows = []
         for n in range(sample["signatures"]):

@@ -23,7 +23,7 @@ class PetitionStatus(models.TextChoices):
 class Petition(models.Model):
     group = models.ForeignKey("groups.Group", on_delete=models.PROTECT, related_name="petitions")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     title = models.CharField(max_length=150)
     slug = models.SlugField(max_length=160, unique=True)

@@ -338,11 +338,15 @@ def _signature_again(attempt: Signature) -> SignOutcome:
 
 
 def signature_confirm(*, token: str) -> Signature | None:
-    """POST only. Idempotent: one UPDATE of the signature's own row, no petition row touched."""
+    """POST only. Idempotent: one UPDATE of the signature's own row, no petition row written.
+    A petition that has closed (or was taken down) takes no more confirmations."""
     now = timezone.now()
-    Signature.objects.filter(token=token, status=SignatureStatus.PENDING).update(
-        status=SignatureStatus.CONFIRMED, confirmed_at=now, changed_at=now
-    )
+    Signature.objects.filter(
+        Q(petition__closes_at__isnull=True) | Q(petition__closes_at__gt=now),
+        token=token,
+        status=SignatureStatus.PENDING,
+        petition__status=PetitionStatus.OPEN,
+    ).update(status=SignatureStatus.CONFIRMED, confirmed_at=now, changed_at=now)
     return Signature.objects.select_related("petition").filter(token=token).first()
 
 

@@ -102,7 +102,7 @@ def petition_detail(request, slug):
 
 @require_POST
 def petition_sign(request, slug):
-    petition = get_object_or_404(Petition.objects.select_related("group", "tally"), slug=slug)
+    petition = petition_get_for_viewer(user=request.user, slug=slug)
     verified = user_has_verified_email(user=request.user)
     form = (OneClickSignForm if verified else SignForm)(request.POST)
     if not petition.is_accepting_signatures:

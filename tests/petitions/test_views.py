@@ -213,7 +213,7 @@ def test_drafts_are_hidden_from_the_public(client, group, organiser):
     draft = PetitionFactory(group=group, status=PetitionStatus.DRAFT)
     assert client.get(draft.get_absolute_url()).status_code == 404
     assert client.get(reverse("petitions:json", args=[draft.slug])).status_code == 404
-    assert client.post(reverse("petitions:sign", args=[draft.slug]), FORM).status_code == 400
+    assert client.post(reverse("petitions:sign", args=[draft.slug]), FORM).status_code == 404
     client.force_login(organiser)
     assert client.get(draft.get_absolute_url()).status_code == 200
 
@@ -418,3 +418,15 @@ def test_staff_moderates_and_invalidates(client, group):
     assert bad.status_code == 200 and "Enter an IP address or range" in bad.content.decode()
     client.post(reverse("petitions:staff_invalidate"), {"domain": "bots.test", "confirm": "yes"})
     assert PetitionTally.objects.get(petition=open_petition).confirmed_count == 1
+
+
+def test_closed_petition_takes_no_more_confirmations(client, petition):
+    signature = SignatureFactory(petition=petition)
+    services.petition_close(petition=petition)
+    url = reverse("petitions:confirm", args=[signature.token])
+    assert "This petition has closed" in client.get(url).content.decode()
+    client.post(url)
+    signature.refresh_from_db()
+    assert signature.status == SignatureStatus.PENDING
+    post = post_sign(client, petition, email="late@example.org")
+    assert post.status_code == 400 and "not taking signatures" in post.content.decode()
