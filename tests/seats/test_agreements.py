@@ -230,3 +230,15 @@ def test_seat_page_shows_only_agreed_pacts(client, setup, parties):
     services.agreement_accept(agreement=agreement, user=ld_staff, party=parties["LD"])
     body = client.get(url).content.decode()
     assert "Liberal Democrats: carries the alliance&#x27;s hopes" in body
+
+
+def test_red_lines_stay_with_the_parties(client, setup, parties):
+    _, _, lab_staff, ld_staff, _ = setup
+    agreement = propose(setup, parties, red_lines="Secret: no joint leaflets")
+    services.agreement_accept(agreement=agreement, user=lab_staff, party=parties["Lab"])
+    services.agreement_accept(agreement=agreement, user=ld_staff, party=parties["LD"])
+    url = reverse("seats:agreement_detail", args=[agreement.pk])
+    public = client.get(url).content.decode()
+    assert "Lab does not stand" in public and "Secret" not in public
+    client.force_login(ld_staff)
+    assert "Secret: no joint leaflets" in client.get(url).content.decode()
