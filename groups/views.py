@@ -63,6 +63,7 @@ def group_create(request):
 @login_required
 def group_edit(request, slug):
     group = group_get_for_organiser(user=request.user, slug=slug)
+    saved_name = group.name  # validating the form writes the typed values onto `group`
     form = GroupForm(request.POST or None, instance=group)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -74,7 +75,9 @@ def group_edit(request, slug):
         else:
             messages.success(request, "Changes saved.")
             return redirect(group)
-    return render(request, "groups/group_form.html", {"form": form, "group": group})
+    return render(
+        request, "groups/group_form.html", {"form": form, "group": group, "saved_name": saved_name}
+    )
 
 
 @login_required

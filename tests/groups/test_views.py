@@ -401,3 +401,17 @@ def test_leaving_a_group_you_are_not_in_says_so(client, user, group):
     client.force_login(user)
     response = client.post(reverse("groups:leave", args=[group.slug]), follow=True)
     assert f"You were not a member of {group.name}." in messages_of(response)
+
+
+def test_a_bad_edit_keeps_input_and_the_saved_name_in_the_title(client, organiser, group):
+    client.force_login(organiser)
+    response = client.post(
+        reverse("groups:edit", args=[group.slug]),
+        {"name": "", "kind": "pro_eu", "region": "E12000009", "description": "Typed text"},
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"<h1>Edit {group.name}</h1>" in page
+    assert "This field is required." in page and "Typed text" in page
+    group.refresh_from_db()
+    assert group.name and group.description != "Typed text"
