@@ -68,6 +68,12 @@ def group(organiser):
     return GroupFactory(organiser=organiser)
 
 
+def subprocess_env() -> dict[str, str]:
+    """The environment for a child process: as ours, less what only the browser tests need
+    (DJANGO_ALLOW_ASYNC_UNSAFE, which a real deployment must never have)."""
+    return {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 # --- SMTP sink -------------------------------------------------------------------------
 
 
@@ -129,7 +135,7 @@ class CeleryWorkerProcess:
         db = settings.DATABASES["default"]
         host = db.get("HOST") or "127.0.0.1"
         env = {
-            **os.environ,
+            **subprocess_env(),
             "DJANGO_SETTINGS_MODULE": "alliance.settings.test",
             "DATABASE_URL": (
                 f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}"
