@@ -125,6 +125,8 @@ class Event(models.Model):
         indexes = [
             GistIndex(fields=["span"], name="event_span_gist"),
             models.Index(fields=["starts_at"], name="event_starts_at"),
+            # Calendar and feed filters by group or party and kind ("canvassing in LD branches").
+            models.Index(fields=["group", "kind"], name="event_group_kind"),
         ]
         constraints = [
             models.CheckConstraint(
