@@ -178,7 +178,12 @@ def main() -> int:
                 if not hasattr(module, "run"):
                     continue
                 report.current = module_name
+                section_started = time.monotonic()
                 module.run(report)
+                print(
+                    f"  ({module_name} took {time.monotonic() - section_started:.0f} s)",
+                    flush=True,
+                )
             except Exception:  # noqa: BLE001 - one broken section must not hide the others
                 failed.append(module_name)
                 print(f"\n!! {module_name} failed:\n{traceback.format_exc()}", flush=True)
@@ -213,6 +218,8 @@ def print_markdown(report: Report, closing: Stats, elapsed: float) -> None:
             )
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"\nTotal time: {elapsed:.0f} s · load average at the end {load}")
+    if elapsed > 300:
+        print("Over the five-minute budget: see each section's time above.")
 
 
 def save(report: Report, closing: Stats, elapsed: float) -> None:
