@@ -7,10 +7,13 @@ The sync never raises out of the task. Everything that goes wrong ends up on the
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -55,6 +58,27 @@ class SyncResult:
 # --- Reading the bytes --------------------------------------------------------------------
 
 
+MAX_REDIRECTS = 3
+
+
+def _check_public_host(url: str) -> None:
+    """Refuse addresses inside private networks (the server would fetch them for anyone who
+    can add a feed), unless EVENTS_FEED_ALLOW_PRIVATE_HOSTS is on (tests, local runs)."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise FeedError("Only http:// and https:// calendar addresses can be imported.")
+    if settings.EVENTS_FEED_ALLOW_PRIVATE_HOSTS:
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise FeedError(f"The calendar's host “{parts.hostname}” could not be found.")
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise FeedError("That address points into a private network; use a public URL.")
+
+
 def _fetch(feed: CalendarFeed) -> tuple[bytes | None, str, str]:
     """GET the feed conditionally. None when the server says 304 Not Modified."""
     headers = {"User-Agent": "Alliance calendar sync", "Accept": "text/calendar, */*;q=0.5"}
@@ -64,10 +88,21 @@ def _fetch(feed: CalendarFeed) -> tuple[bytes | None, str, str]:
         headers["If-Modified-Since"] = feed.last_modified
     limit = settings.EVENTS_FEED_MAX_BYTES
     timeout = settings.EVENTS_FEED_TIMEOUT
+    url = feed.url
     try:
-        with requests.get(
-            feed.url, headers=headers, timeout=timeout, stream=True, allow_redirects=True
-        ) as response:
+        for _ in range(MAX_REDIRECTS + 1):
+            _check_public_host(url)
+            response = requests.get(
+                url, headers=headers, timeout=timeout, stream=True, allow_redirects=False
+            )
+            if response.is_redirect and response.headers.get("Location"):
+                url = urljoin(url, response.headers["Location"])
+                response.close()
+                continue
+            break
+        else:
+            raise FeedError("The calendar address redirects too many times.")
+        with response:
             if response.status_code == 304:
                 return None, feed.etag, feed.last_modified
             if response.status_code != 200:

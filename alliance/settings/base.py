@@ -282,6 +282,8 @@ EVENTS_HORIZON_DAYS = env_int("EVENTS_HORIZON_DAYS", 120)
 EVENTS_FEED_TIMEOUT = float(env("EVENTS_FEED_TIMEOUT", "10"))
 EVENTS_FEED_MAX_BYTES = env_int("EVENTS_FEED_MAX_BYTES", 5 * 1024 * 1024)
 EVENTS_FEED_MAX_EVENTS = env_int("EVENTS_FEED_MAX_EVENTS", 5000)
+# Only for tests and local runs: let imported calendar URLs point at private addresses.
+EVENTS_FEED_ALLOW_PRIVATE_HOSTS = env_bool("EVENTS_FEED_ALLOW_PRIVATE_HOSTS", False)
 CELERY_BEAT_SCHEDULE.update(
     {
         "events-reminders": {

@@ -24,11 +24,16 @@ class Served:
     delay: float = 0.0
     requests: list = field(default_factory=list)
     url: str = ""
+    redirect_to: str = ""
 
 
 @pytest.fixture
-def local_http():
-    """A real HTTP server on loopback (no internet in tests): set `.body`, `.headers`, ..."""
+def local_http(settings):
+    """A real HTTP server on loopback (no internet in tests): set `.body`, `.headers`, ...
+
+    Private addresses are refused for imported calendars in production; this server is one.
+    """
+    settings.EVENTS_FEED_ALLOW_PRIVATE_HOSTS = True
     served = Served()
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -38,6 +43,11 @@ def local_http():
                 import time
 
                 time.sleep(served.delay)
+            if served.redirect_to:
+                self.send_response(302)
+                self.send_header("Location", served.redirect_to)
+                self.end_headers()
+                return
             etag = served.headers.get("ETag")
             if etag and self.headers.get("If-None-Match") == etag:
                 self.send_response(304)

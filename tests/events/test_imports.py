@@ -257,6 +257,7 @@ def test_timeouts_and_http_errors_are_recorded(group, local_http, settings):
     imports.calendar_feed_sync(feed=feed)
     assert "HTTP 404" in feed.last_error
     unreachable = CalendarFeed.objects.create(group=group, name="Gone", url="http://127.0.0.1:9/")
+    settings.EVENTS_FEED_ALLOW_PRIVATE_HOSTS = True
     calendar_feed_sync_task.apply(args=[unreachable.pk]).get(propagate=True)
     unreachable.refresh_from_db()
     assert "could not be downloaded" in unreachable.last_error
@@ -280,3 +281,23 @@ def test_deleting_a_feed_cancels_its_upcoming_events(group):
     imports.calendar_feed_sync(feed=feed)
     assert imports.calendar_feed_delete(feed=feed) == 1
     assert Event.objects.get().status == EventStatus.CANCELLED
+
+
+def test_private_addresses_and_odd_schemes_are_refused(group, settings, local_http):
+    settings.EVENTS_FEED_ALLOW_PRIVATE_HOSTS = False
+    for url in ("http://127.0.0.1:9/cal.ics", "http://10.0.0.1/cal.ics", "http://[::1]/x.ics"):
+        feed = CalendarFeed.objects.create(group=group, name="Inside", url=url)
+        imports.calendar_feed_sync(feed=feed)
+        assert "private network" in feed.last_error, url
+    ftp = CalendarFeed.objects.create(group=group, name="FTP", url="ftp://example.org/cal.ics")
+    imports.calendar_feed_sync(feed=ftp)
+    assert "http://" in ftp.last_error
+    assert local_http.requests == []  # nothing was fetched
+
+
+def test_redirects_are_followed_a_few_times_and_checked(group, local_http):
+    local_http.body = _ics(_vevent("moved@src", _soon()))
+    feed = CalendarFeed.objects.create(group=group, name="Moved", url=local_http.url + "/old")
+    local_http.redirect_to = "/old"  # a loop
+    imports.calendar_feed_sync(feed=feed)
+    assert "redirects too many times" in feed.last_error

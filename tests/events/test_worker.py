@@ -22,6 +22,7 @@ def _worker_env(port: int) -> dict[str, str]:
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(port),
+        "EVENTS_FEED_ALLOW_PRIVATE_HOSTS": "true",  # the test's calendar server is on loopback
     }
 
 
