@@ -15,7 +15,7 @@ class Chart:
 
 
 def cumulative_chart(daily: list[tuple[date, int]], *, width=600, height=160, pad=8) -> Chart:
-    """`daily` is [(day, confirmed that day)] in date order; the line shows the running total."""
+    """`daily` is [(day or hour, confirmed in it)] in order; the line shows the running total."""
     if not daily:
         return Chart(width, height, "", 0, None, None)
     totals, running = [], 0
@@ -30,8 +30,8 @@ def cumulative_chart(daily: list[tuple[date, int]], *, width=600, height=160, pa
         x = pad + inner_w * index / steps
         y = height - pad - inner_h * total / top
         points.append((round(x, 1), round(y, 1)))
-    if len(totals) == 1:
-        points = [(pad, height - pad), points[0]]
+    if len(totals) == 1:  # one bucket: a line from zero at the left up to the total
+        points = [(pad, height - pad), (width - pad, points[0][1])]
     return Chart(
         width=width,
         height=height,

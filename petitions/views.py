@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDate, TruncHour
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -78,7 +78,7 @@ def _detail_context(request, petition: Petition, *, form=None, refusal: str = ""
         .filter(petition=petition)
         .select_related("constituency")
         .order_by("-confirmed_at")[:RECENT_SIGNERS],
-        "milestones": Milestone.objects.filter(petition=petition),
+        "latest_milestone": Milestone.objects.filter(petition=petition).order_by("goal").last(),
         "form": form,
         "one_click": verified,
         "refusal": refusal,
@@ -359,18 +359,26 @@ def petition_submit(request, slug):
 def petition_dashboard(request, slug):
     petition = petition_get_for_organiser(user=request.user, slug=slug)
     count = services.petition_shown_count(petition)
+    confirmed = Signature.objects.confirmed().filter(petition=petition)
     daily = list(
-        Signature.objects.confirmed()
-        .filter(petition=petition)
-        .annotate(day=TruncDate("confirmed_at"))
-        .values_list("day")
+        confirmed.annotate(bucket=TruncDate("confirmed_at"))
+        .values_list("bucket")
         .annotate(n=Count("*"))
-        .order_by("day")
+        .order_by("bucket")
     )
+    by_hour = len(daily) <= 2  # a young petition: hours say more than one or two days
+    if by_hour:
+        daily = list(
+            confirmed.annotate(bucket=TruncHour("confirmed_at"))
+            .values_list("bucket")
+            .annotate(n=Count("*"))
+            .order_by("bucket")
+        )
     context = {
         "petition": petition,
         "progress": _progress(count),
         "chart": cumulative_chart(daily),
+        "chart_by_hour": by_hour,
         "constituency_tallies": ConstituencyTally.objects.filter(petition=petition)
         .select_related("constituency")
         .order_by("-confirmed_count", "constituency__name"),

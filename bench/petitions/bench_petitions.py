@@ -217,6 +217,45 @@ def sign_and_confirm(base_url: str, slug: str, tag: str, total: int, concurrency
     return stats, accepted
 
 
+TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ms(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) * TICK_MS  # utime + stime
+
+
+def cpu_snapshot(server) -> dict[str, dict[int, float]]:
+    """CPU used so far by the gunicorn workers and by this database's PostgreSQL backends."""
+    from django.db import connection
+
+    master = server.process.pid
+    try:
+        workers = [
+            int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        ]
+    except OSError:
+        workers = []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        backends = [row[0] for row in cursor.fetchall()]
+    return {
+        "web": {pid: _cpu_ms(pid) for pid in workers},
+        "db": {pid: _cpu_ms(pid) for pid in backends},
+        "client": {0: time.process_time() * 1000},
+    }
+
+
+def cpu_used(before, after) -> dict[str, float]:
+    return {
+        kind: sum(ms - before[kind].get(pid, 0.0) for pid, ms in after[kind].items())
+        for kind in after
+    }
+
+
 def lost_check(petition_id: int, tag: str, accepted: int) -> tuple[str, int]:
     from petitions.models import PetitionTally, Signature
     from petitions.services import petition_count
@@ -252,10 +291,19 @@ def run(report, *, seeded: dict[str, int] | None = None, label: str = "") -> Non
         )
     for slug, name in ((SLUG_EMPTY, "empty petition"), (SLUG_BIG, f"{BIG:,} existing")):
         tag = f"run{secrets.token_hex(3)}"
+        before = cpu_snapshot(report.server)
         stats, accepted = sign_and_confirm(report.url, slug, tag, SIGNATURES, CONCURRENCY)
+        cpu = cpu_used(before, cpu_snapshot(report.server))
         text, lost = lost_check(ids[slug], tag, accepted)
         report.add(f"sign+confirm, {name}", stats, note=f"{stats.rps:.1f} confirmed/s; {text}")
         report.note(f"lost signatures, {name}", str(lost))
+        per = {kind: ms / max(accepted, 1) for kind, ms in cpu.items()}
+        capacity = 2000 / (per["web"] + per["db"]) if per["web"] + per["db"] else 0
+        report.note(
+            f"CPU per confirmed signature, {name}",
+            f"web {per['web']:.1f} ms + PostgreSQL {per['db']:.1f} ms (load client "
+            f"{per['client']:.1f} ms): two idle cores would serve ~{capacity:.0f}/s",
+        )
     report.seeded = ids
 
 
