@@ -6,11 +6,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from alliance.ratelimit import client_ip, rate_limit_exceeded
+from events.models import Event
 from groups import services
 from groups.filters import GroupFilter
 from groups.forms import ContactForm, GroupForm, LinkRequestForm, OrganiserAddForm
 from groups.models import Group, GroupLink, LinkStatus, Membership, Role
 from groups.permissions import group_get_for_organiser, user_is_member, user_is_organiser
+from petitions.models import Petition
 
 PAGE_SIZE = 24
 
@@ -38,6 +40,15 @@ def group_detail(request, slug):
         "is_member": user_is_member(user=request.user, group=group),
         "is_organiser": is_organiser,
         "pending_links": GroupLink.objects.pending_for(group) if is_organiser else [],
+        "upcoming_events": (
+            Event.objects.filter(group=group)
+            .scheduled()
+            .upcoming()
+            .visible_to(request.user)
+            .select_related("constituency")
+            .order_by("starts_at")[:6]
+        ),
+        "petitions": Petition.objects.filter(group=group).public().order_by("-created_at")[:6],
     }
     return render(request, "groups/group_detail.html", context)
 
