@@ -38,7 +38,7 @@ LONDON = ZoneInfo("Europe/London")
 AGENDA_PAGE_SIZE = 25
 # A month cell shows this many events; "N more" links to that day in the agenda.
 MONTH_DAY_LIMIT = 4
-WEEK_DAY_LIMIT = 30
+WEEK_DAY_LIMIT = 12
 
 
 def _local_midnight(day: date) -> datetime:
