@@ -1,6 +1,6 @@
 from django.urls import path
 
-from petitions import views
+from petitions import signer_data_views, views
 
 app_name = "petitions"
 urlpatterns = [
@@ -11,6 +11,12 @@ urlpatterns = [
     path("s/<str:token>/confirm/", views.signature_confirm, name="confirm"),
     path("s/<str:token>/remove/", views.signature_remove, name="remove"),
     path("s/<str:token>/unsubscribe/", views.signature_unsubscribe, name="unsubscribe"),
+    path("my-signature/<str:signed>/", signer_data_views.signer_data, name="signer_data"),
+    path(
+        "my-signature/<str:signed>/download/",
+        signer_data_views.signer_data_download,
+        name="signer_data_download",
+    ),
     path("<slug:slug>/", views.petition_detail, name="detail"),
     path("<slug:slug>.json", views.petition_json, name="json"),
     path("<slug:slug>/sign/", views.petition_sign, name="sign"),

@@ -1,0 +1,106 @@
+"""What the petitions app holds about a person (see accounts/services.py for the registry),
+and forgetting one signer, with or without an account.
+
+Forgetting a signature anonymises it: name, email, postcode, town, IP and the link to the
+account go; the constituency and the status stay, so every count (total and by constituency)
+is unchanged. A signature still waiting for confirmation is not counted, so it is deleted.
+"""
+
+from django.db import transaction
+from django.db.models import CharField, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat
+from django.utils import timezone
+
+from petitions.emails import email_normalise
+from petitions.models import Petition, PetitionUpdate, Signature, SignatureStatus
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def signature_data(signature: Signature) -> dict:
+    """One signature as the signer may download it."""
+    return {
+        "petition": signature.petition.title,
+        "petition_slug": signature.petition.slug,
+        "name": signature.name,
+        "email": signature.email,
+        "postcode": signature.postcode,
+        "town": signature.town,
+        "constituency": signature.constituency.name if signature.constituency else None,
+        "status": signature.status,
+        "consent_to_contact": signature.consent_to_contact,
+        "show_publicly": signature.show_publicly,
+        "ip_address": signature.ip,
+        "signed_at": _iso(signature.created_at),
+        "confirmed_at": _iso(signature.confirmed_at),
+        "confirmation_email_sent_at": _iso(signature.confirmation_sent_at),
+        "unsubscribed_at": _iso(signature.unsubscribed_at),
+    }
+
+
+def signatures_of(user) -> QuerySet:
+    """Signatures made while signed in, or with the account's email address."""
+    match = Q(user=user)
+    if user.email:
+        match |= Q(email_normalised=email_normalise(user.email))
+    return Signature.objects.filter(match)
+
+
+@transaction.atomic
+def signatures_anonymise(*, signatures: QuerySet) -> int:
+    """Forget who signed; keep what is counted. Returns how many signatures were touched."""
+    now = timezone.now()
+    pending = signatures.filter(status=SignatureStatus.PENDING)
+    deleted, _ = pending.delete()
+    kept = signatures.exclude(status=SignatureStatus.PENDING).update(
+        name="",
+        email="",
+        # Unique per petition: a placeholder no real address can equal.
+        email_normalised=Concat(Value("deleted-"), Cast("pk", CharField())),
+        email_domain="",
+        postcode="",
+        town="",
+        ip=None,
+        user=None,
+        consent_to_contact=False,
+        show_publicly=False,
+        unsubscribed_at=now,
+        changed_at=now,
+    )
+    return deleted + kept
+
+
+def export(user) -> dict:
+    return {
+        "signatures": [
+            signature_data(signature)
+            for signature in signatures_of(user)
+            .select_related("petition", "constituency")
+            .order_by("created_at", "pk")
+        ],
+        "petitions_created": [
+            {
+                "petition": petition.title,
+                "petition_slug": petition.slug,
+                "group": petition.group.name,
+                "status": petition.status,
+                "created_at": _iso(petition.created_at),
+            }
+            for petition in Petition.objects.filter(created_by=user).select_related("group")
+        ],
+        "updates_sent": [
+            {"petition": update.petition.title, "subject": update.subject}
+            for update in PetitionUpdate.objects.filter(sent_by=user).select_related("petition")
+        ],
+    }
+
+
+def erase(user) -> None:
+    """Signatures are anonymised (counts stay); petitions and updates they wrote belong to
+    the group and stay, no longer pointing at them."""
+    signatures_anonymise(signatures=signatures_of(user))
+    Petition.objects.filter(created_by=user).update(created_by=None)
+    Petition.objects.filter(moderated_by=user).update(moderated_by=None)
+    PetitionUpdate.objects.filter(sent_by=user).update(sent_by=None)
