@@ -40,7 +40,8 @@ SLUG_BIG = "bench-petition-100k"
 
 
 def seed() -> dict[str, int]:
-    """Two bench petitions (recreated each run) and 50 bench constituencies."""
+    """Two bench petitions and 50 bench constituencies. The 100k rows are kept between runs
+    (only the signatures earlier runs' load clients added are deleted)."""
     from django.utils import timezone
 
     from groups.models import Group
@@ -66,6 +67,21 @@ def seed() -> dict[str, int]:
         )[0]
         for n in range(50)
     ]
+    big = Petition.objects.filter(slug=SLUG_BIG).first()
+    if (
+        big
+        and Signature.objects.filter(petition=big).exclude(email_domain=EMAIL_DOMAIN).count() == BIG
+    ):
+        # Reuse the 100k rows from an earlier run; drop only what earlier runs' clients added.
+        Signature.objects.filter(petition=big, email_domain=EMAIL_DOMAIN).delete()
+        Signature.objects.filter(petition__slug=SLUG_EMPTY).delete()
+        ids = dict(
+            Petition.objects.filter(slug__in=[SLUG_EMPTY, SLUG_BIG]).values_list("slug", "pk")
+        )
+        for pk in ids.values():
+            petition_count(petition_id=pk)
+        if len(ids) == 2:
+            return ids
     Petition.objects.filter(slug__in=[SLUG_EMPTY, SLUG_BIG]).delete()
     ids = {}
     for slug in (SLUG_EMPTY, SLUG_BIG):
@@ -296,7 +312,7 @@ def run(report, *, seeded: dict[str, int] | None = None, label: str = "") -> Non
         cpu = cpu_used(before, cpu_snapshot(report.server))
         text, lost = lost_check(ids[slug], tag, accepted)
         report.add(f"sign+confirm, {name}", stats, note=f"{stats.rps:.1f} confirmed/s; {text}")
-        report.note(f"lost signatures, {name}", str(lost))
+        report.note(f"lost signatures, {name}", f"{lost} ({text})")
         per = {kind: ms / max(accepted, 1) for kind, ms in cpu.items()}
         capacity = 2000 / (per["web"] + per["db"]) if per["web"] + per["db"] else 0
         report.note(
