@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.ratelimit import client_ip
+from groups.models import Group, Role
 from groups.permissions import group_get_for_organiser
 from petitions import milestones, services
 from petitions.charts import cumulative_chart
@@ -57,7 +58,23 @@ def petition_list(request):
     page = Paginator(petitions, PAGE_SIZE).get_page(request.GET.get("page"))
     for petition in page.object_list:
         petition.progress = _progress(services.petition_shown_count(petition))
-    return render(request, "petitions/petition_list.html", {"page_obj": page})
+    organised = (
+        Group.objects.filter(memberships__user=request.user, memberships__role=Role.ORGANISER)
+        .order_by("name")
+        .only("name", "slug")
+        if request.user.is_authenticated
+        else []
+    )
+    mine = (
+        Petition.objects.filter(group__in=organised).exclude(status__in=["open", "closed"])
+        if organised
+        else []
+    )
+    return render(
+        request,
+        "petitions/petition_list.html",
+        {"page_obj": page, "organised_groups": organised, "my_unpublished": mine},
+    )
 
 
 def _detail_context(request, petition: Petition, *, form=None, refusal: str = "") -> dict:

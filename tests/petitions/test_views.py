@@ -430,3 +430,14 @@ def test_closed_petition_takes_no_more_confirmations(client, petition):
     assert signature.status == SignatureStatus.PENDING
     post = post_sign(client, petition, email="late@example.org")
     assert post.status_code == 400 and "not taking signatures" in post.content.decode()
+
+
+def test_organiser_finds_start_links_and_drafts_on_the_list(client, organiser, group):
+    draft = PetitionFactory(group=group, status=PetitionStatus.DRAFT, title="My secret draft")
+    assert "My secret draft" not in client.get(reverse("petitions:list")).content.decode()
+    client.force_login(UserFactory())
+    assert "Start a petition" not in client.get(reverse("petitions:list")).content.decode()
+    client.force_login(organiser)
+    page = client.get(reverse("petitions:list")).content.decode()
+    assert reverse("petitions:create", args=[group.slug]) in page
+    assert reverse("petitions:dashboard", args=[draft.slug]) in page
