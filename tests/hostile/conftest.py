@@ -1,0 +1,178 @@
+"""A small world with two of everything, so that every test can ask "can someone from group A
+touch group B's things?" Group B owns the targets; group A's organiser is the neighbour who
+guesses ids."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from events.clash_models import Clash
+from events.models import CalendarFeed, Event, Rsvp
+from petitions.models import Petition, PetitionUpdate, Signature
+from seats import services as seat_services
+from seats.models import (
+    Agreement,
+    AgreementAcceptance,
+    VoteSwap,
+    VoteSwapRegistration,
+)
+from tests.events.factories import EventFactory, RsvpFactory
+from tests.factories import (
+    ConstituencyFactory,
+    GroupFactory,
+    MembershipFactory,
+    PartyFactory,
+    PartyStaffFactory,
+    UserFactory,
+)
+from tests.petitions.factories import PetitionFactory, SignatureFactory
+from tests.seats.factories import ElectionFactory
+
+
+@pytest.fixture(autouse=True)
+def _confirmations_at_once(settings):
+    settings.PETITIONS_CONFIRMATION_KICK_SECONDS = 0
+
+
+@dataclass
+class World:
+    group_a: object
+    group_b: object
+    organiser_a: object
+    organiser_b: object
+    member_a: object
+    member_b: object
+    outsider: object
+    event_b: object
+    event_b2: object
+    clash_b: object
+    feed_b: object
+    petition_b: object
+    draft_b: object
+    staff_p1: object
+    staff_p3: object
+    agreement: object
+    swap: object
+    swapper_a: object
+    swapper_b: object
+    site_staff: object
+
+
+@pytest.fixture
+def world(db) -> World:
+    group_a = GroupFactory(name="Alpha for Europe", slug="alpha")
+    group_b = GroupFactory(name="Beta Progressive Alliance", slug="beta")
+    organiser_a, organiser_b = UserFactory(name="Ann Alpha"), UserFactory(name="Bob Beta")
+    member_a, member_b = UserFactory(name="Mia Member"), UserFactory(name="Max Member")
+    MembershipFactory(user=organiser_a, group=group_a, role="organiser")
+    MembershipFactory(user=organiser_b, group=group_b, role="organiser")
+    MembershipFactory(user=member_a, group=group_a)
+    MembershipFactory(user=member_b, group=group_b)
+    outsider = UserFactory(name="Nia Nobody")
+
+    start = (timezone.now() + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    event_b = EventFactory(group=group_b, title="Beta stall", starts_at=start, capacity=10)
+    event_b2 = EventFactory(
+        group=group_b, title="Beta canvass", starts_at=start + timedelta(minutes=30)
+    )
+    RsvpFactory(event=event_b, user=member_b)
+    clash_b = Clash.objects.create(
+        event_a=min(event_b, event_b2, key=lambda e: e.pk),
+        event_b=max(event_b, event_b2, key=lambda e: e.pk),
+    )
+    feed_b = CalendarFeed.objects.create(
+        group=group_b, name="Beta's Google calendar", url="http://127.0.0.1:9/beta.ics"
+    )
+    petition_b = PetitionFactory(group=group_b, title="Beta's petition", slug="beta-petition")
+    SignatureFactory(petition=petition_b, confirmed=True, consent_to_contact=True)
+    draft_b = PetitionFactory(group=group_b, title="Beta draft", slug="beta-draft", status="draft")
+
+    p1, p2, p3 = (PartyFactory(name=f"Party {n}", short_name=f"Q{n}") for n in (1, 2, 3))
+    staff_p1 = PartyStaffFactory(party=p1).user
+    staff_p3 = PartyStaffFactory(party=p3).user
+    election = ElectionFactory(slug="hostile2029", boundary_set="sample")
+    seat = ConstituencyFactory(name="Marginalton")
+    agreement = seat_services.agreement_propose(
+        user=staff_p1,
+        election=election,
+        constituency=seat,
+        arrangement="stand_aside",
+        carries_hopes=p1,
+        stands_aside=[p2],
+        terms="P2 stands aside.",
+    )
+
+    swapper_a, swapper_b = UserFactory(name="Sam Swapper"), UserFactory(name="Tess Swapper")
+    reg_a = VoteSwapRegistration.objects.create(
+        user=swapper_a, preferred_party=p1, local_party=p2, constituency=seat
+    )
+    reg_b = VoteSwapRegistration.objects.create(
+        user=swapper_b,
+        preferred_party=p2,
+        local_party=p1,
+        constituency=ConstituencyFactory(name="Elsewhere"),
+    )
+    swap = VoteSwap.objects.create(a=reg_a, b=reg_b, expires_at=timezone.now() + timedelta(days=2))
+    for registration in (reg_a, reg_b):
+        registration.status = "matched"
+        registration.save(update_fields=["status"])
+    site_staff = UserFactory(name="Stella Staff", is_staff=True)
+    return World(
+        group_a=group_a,
+        group_b=group_b,
+        organiser_a=organiser_a,
+        organiser_b=organiser_b,
+        member_a=member_a,
+        member_b=member_b,
+        outsider=outsider,
+        event_b=event_b,
+        event_b2=event_b2,
+        clash_b=clash_b,
+        feed_b=feed_b,
+        petition_b=petition_b,
+        draft_b=draft_b,
+        staff_p1=staff_p1,
+        staff_p3=staff_p3,
+        agreement=agreement,
+        swap=swap,
+        swapper_a=swapper_a,
+        swapper_b=swapper_b,
+        site_staff=site_staff,
+    )
+
+
+def db_snapshot() -> dict:
+    """Everything a refused request must not have changed (rows and their mutable fields)."""
+    return {
+        "events": list(
+            Event.objects.order_by("pk").values_list(
+                "pk", "title", "status", "starts_at", "ends_at", "sequence", "created_by"
+            )
+        ),
+        "rsvps": list(Rsvp.objects.order_by("pk").values_list("pk", "answer")),
+        "feeds": list(CalendarFeed.objects.order_by("pk").values_list("pk", "name", "url")),
+        "clashes": list(Clash.objects.order_by("pk").values_list("pk", "status", "decided_by")),
+        "petitions": list(
+            Petition.objects.order_by("pk").values_list(
+                "pk", "title", "body", "status", "delivered_at", "closed_at"
+            )
+        ),
+        "updates": list(PetitionUpdate.objects.order_by("pk").values_list("pk")),
+        "signatures": list(
+            Signature.objects.order_by("pk").values_list("pk", "status", "email", "name")
+        ),
+        "agreements": list(
+            Agreement.objects.order_by("pk").values_list("pk", "status", "terms", "red_lines")
+        ),
+        "acceptances": list(AgreementAcceptance.objects.order_by("pk").values_list("pk")),
+        "swaps": list(
+            VoteSwap.objects.order_by("pk").values_list(
+                "pk", "state", "a_confirmed_at", "b_confirmed_at"
+            )
+        ),
+        "registrations": list(
+            VoteSwapRegistration.objects.order_by("pk").values_list("pk", "status")
+        ),
+    }

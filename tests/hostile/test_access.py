@@ -1,0 +1,182 @@
+"""Access: every organiser, staff and export URL of events, petitions and seats refuses
+anonymous visitors (to sign in), members of other groups, organisers of other groups guessing
+group B's ids, and plain members of group B; nothing changes in the database after a refused
+POST. Group B's own organiser (and the right staff) get through: the URLs are real."""
+
+import pytest
+from django.test import Client
+
+from tests.hostile.conftest import db_snapshot
+from tests.hostile.urls import ORGANISER_URLS, STAFF_URLS, SWAP_URLS, fill
+
+ALL = ORGANISER_URLS + STAFF_URLS + SWAP_URLS
+SEAT_AGREEMENT_ROWS = [row for row in STAFF_URLS if "{agreement}" in row[2]]
+SITE_STAFF_ROWS = [row for row in STAFF_URLS if row[2].startswith("/petitions/staff/")]
+
+
+def _ids(rows):
+    return [row[0] for row in rows]
+
+
+def _request(client: Client, world, method: str, path: str, data_factory):
+    url, data = fill(world, path, data_factory)
+    return getattr(client, method)(url, data or {})
+
+
+def _assert_refused(response, *, anonymous: bool) -> None:
+    if anonymous and response.status_code == 302:
+        assert response["Location"].startswith("/accounts/login/"), response["Location"]
+    elif anonymous:  # pages that are public for some objects hide the others
+        assert response.status_code == 404, response.status_code
+    else:
+        assert response.status_code in {403, 404}, response.status_code
+
+
+def _assert_no_leak(response, world) -> None:
+    text = response.content.decode(errors="replace")
+    for secret in (world.member_b.email, world.organiser_b.email, "P2 stands aside."):
+        assert secret not in text
+
+
+@pytest.mark.parametrize("name, method, path, data", ALL, ids=_ids(ALL))
+def test_anonymous_visitors_are_sent_to_sign_in(client, world, name, method, path, data):
+    before = db_snapshot()
+    response = _request(client, world, method, path, data)
+    _assert_refused(response, anonymous=True)
+    assert db_snapshot() == before
+
+
+@pytest.mark.parametrize("name, method, path, data", ORGANISER_URLS, ids=_ids(ORGANISER_URLS))
+def test_organiser_tools_refuse_everyone_but_group_b_organisers(
+    client, world, name, method, path, data
+):
+    before = db_snapshot()
+    for who in ["organiser_a", "member_a", "member_b", "outsider"]:
+        client.force_login(getattr(world, who))
+        response = _request(client, world, method, path, data)
+        _assert_refused(response, anonymous=False)
+        _assert_no_leak(response, world)
+        assert db_snapshot() == before, who
+
+
+@pytest.mark.parametrize("name, method, path, data", STAFF_URLS, ids=_ids(STAFF_URLS))
+def test_staff_pages_refuse_people_who_are_not_staff(client, world, name, method, path, data):
+    before = db_snapshot()
+    for who in ["organiser_a", "organiser_b", "outsider"]:
+        client.force_login(getattr(world, who))
+        response = _request(client, world, method, path, data)
+        _assert_refused(response, anonymous=False)
+        _assert_no_leak(response, world)
+        assert db_snapshot() == before, who
+
+
+@pytest.mark.parametrize(
+    "name, method, path, data", SEAT_AGREEMENT_ROWS, ids=_ids(SEAT_AGREEMENT_ROWS)
+)
+def test_staff_of_a_party_outside_the_agreement_are_refused(
+    client, world, name, method, path, data
+):
+    client.force_login(world.staff_p3)
+    before = db_snapshot()
+    response = _request(client, world, method, path, data)
+    _assert_refused(response, anonymous=False)
+    assert db_snapshot() == before
+
+
+@pytest.mark.parametrize("name, method, path, data", SITE_STAFF_ROWS, ids=_ids(SITE_STAFF_ROWS))
+def test_party_staff_are_not_site_staff(client, world, name, method, path, data):
+    client.force_login(world.staff_p1)
+    before = db_snapshot()
+    _assert_refused(_request(client, world, method, path, data), anonymous=False)
+    assert db_snapshot() == before
+
+
+def test_someone_elses_vote_swap_cannot_be_confirmed_or_read(client, world):
+    before = db_snapshot()
+    for who in ["outsider", "organiser_b", "staff_p1"]:
+        client.force_login(getattr(world, who))
+        response = client.post(f"/seats/swap/{world.swap.pk}/confirm/")
+        # The view answers with a message on the swap page; what matters is nothing changed.
+        assert response.status_code in {302, 403, 404}
+        assert db_snapshot() == before
+        page = client.get("/seats/swap/")
+        assert page.status_code == 200
+        for swapper in (world.swapper_a, world.swapper_b):
+            assert swapper.email not in page.content.decode()
+            assert swapper.name not in page.content.decode()
+
+
+def test_swap_partner_contact_details_only_after_both_confirm(client, world):
+    client.force_login(world.swapper_a)
+    page = client.get("/seats/swap/").content.decode()
+    assert world.swapper_b.email not in page  # proposed, not yet confirmed by both
+    client.post(f"/seats/swap/{world.swap.pk}/confirm/")
+    assert world.swapper_b.email not in client.get("/seats/swap/").content.decode()
+    client.force_login(world.swapper_b)
+    client.post(f"/seats/swap/{world.swap.pk}/confirm/")
+    client.force_login(world.swapper_a)
+    assert world.swapper_b.email in client.get("/seats/swap/").content.decode()
+
+
+GUESSES = [
+    "/events/999999/edit/",
+    "/events/999999/attendees/?format=csv",
+    "/events/imports/feed/999999/sync/",
+    "/events/clashes/999999/",
+    "/events/imports/no-such-group/",
+    "/petitions/no-such-petition/dashboard/",
+    "/petitions/no-such-petition/export/signers.csv",
+    "/seats/agreements/999999/",
+    "/seats/swap/999999/confirm/",
+    "/events/feeds/private/not-a-token.ics",
+    "/events/clashes/unsubscribe/forged-token/",
+]
+
+
+def test_guessed_ids_that_do_not_exist_are_404(client, world):
+    client.force_login(world.organiser_a)
+    for url in GUESSES:
+        method = client.post if url.endswith(("/sync/", "/confirm/")) else client.get
+        assert method(url).status_code == 404, url
+
+
+def test_clash_list_shows_only_clashes_the_user_may_see(client, world):
+    client.force_login(world.organiser_a)
+    response = client.get("/events/clashes/")
+    assert response.status_code == 200
+    assert f"/events/clashes/{world.clash_b.pk}/" not in response.content.decode()
+    client.force_login(world.organiser_b)
+    assert f"/events/clashes/{world.clash_b.pk}/" in client.get("/events/clashes/").content.decode()
+
+
+# --- The "yes": the URLs in the table are real ---------------------------------------------
+
+GETS = [row for row in ORGANISER_URLS if row[1] == "get"]
+
+
+@pytest.mark.parametrize("name, method, path, data", GETS, ids=_ids(GETS))
+def test_group_b_organiser_gets_every_organiser_page(client, world, name, method, path, data):
+    client.force_login(world.organiser_b)
+    assert _request(client, world, method, path, data).status_code == 200
+
+
+def test_the_right_staff_get_the_staff_pages(client, world):
+    client.force_login(world.site_staff)
+    assert client.get("/petitions/staff/moderation/").status_code == 200
+    assert client.get("/petitions/staff/invalidate/").status_code == 200
+    client.force_login(world.staff_p1)
+    for url in ["/seats/agreements/", "/seats/agreements/new/", world.agreement.get_absolute_url()]:
+        assert client.get(url).status_code == 200, url
+    response = client.post(
+        f"/seats/agreements/{world.agreement.pk}/terms/", {"terms": "New", "red_lines": ""}
+    )
+    assert response.status_code == 302
+    world.agreement.refresh_from_db()
+    assert world.agreement.terms == "New"
+
+
+def test_group_b_organiser_can_cancel_their_event(client, world):
+    client.force_login(world.organiser_b)
+    assert client.post(f"/events/{world.event_b.pk}/cancel/").status_code == 302
+    world.event_b.refresh_from_db()
+    assert world.event_b.status == "cancelled"
