@@ -75,7 +75,11 @@ class EventFilter(django_filters.FilterSet):
         widget=FastSelect,
     )
     region = django_filters.ChoiceFilter(
-        choices=Region.choices, method="filter_region", empty_label="Anywhere", widget=FastSelect
+        choices=Region.choices,
+        method="filter_region",
+        empty_label="Anywhere",
+        label="Region",
+        widget=FastSelect,
     )
     after = django_filters.DateFilter(
         field_name="ends_at",
