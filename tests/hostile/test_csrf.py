@@ -1,0 +1,198 @@
+"""CSRF on every POST endpoint of events, petitions and seats: no token, another session's
+token and a foreign Origin are refused (403) and change nothing; the same POST with the
+session's own token from our own origin gets through (so the 403s really are CSRF)."""
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from petitions.signer_data_views import signer_data_token
+from tests.hostile.conftest import db_snapshot
+from tests.hostile.urls import fill
+from tests.petitions.factories import SignatureFactory
+
+
+def _event(**extra):
+    from tests.hostile.urls import _event_form
+
+    return lambda: {**_event_form("Beta stall"), **extra}
+
+
+# (name, who posts (attribute of world, None: anonymous), path, data)
+POSTS = [
+    ("event create", "organiser_b", "/events/new/{group_b}/", _event()),
+    ("event edit", "organiser_b", "/events/{event_b}/edit/", _event()),
+    ("event duplicate", "organiser_b", "/events/{event_b}/duplicate/", _event()),
+    ("event cancel", "organiser_b", "/events/{event_b}/cancel/", dict),
+    ("rsvp", "member_b", "/events/{event_b2}/rsvp/", lambda: {"answer": "going"}),
+    ("private feed revoke", "member_b", "/events/my-calendar/", dict),
+    (
+        "feed add",
+        "organiser_b",
+        "/events/imports/{group_b}/",
+        lambda: {
+            "name": "Another",
+            "url": "http://127.0.0.1:9/x.ics",
+            "kind": "other",
+            "visibility": "public",
+        },
+    ),
+    ("feed sync", "organiser_b", "/events/imports/feed/{feed_b}/sync/", dict),
+    ("feed delete", "organiser_b", "/events/imports/feed/{feed_b}/delete/", dict),
+    ("clash acknowledge", "organiser_b", "/events/clashes/{clash_b}/acknowledge/", dict),
+    ("clash dismiss", "organiser_b", "/events/clashes/{clash_b}/dismiss/", dict),
+    ("clash merge", "organiser_b", "/events/clashes/{clash_b}/merge/", lambda: {"keep": "x"}),
+    (
+        "clash email settings",
+        "organiser_b",
+        "/events/clashes/notifications/",
+        lambda: {"clash_emails": "off"},
+    ),
+    (
+        "clash unsubscribe link",
+        None,
+        "/events/clashes/unsubscribe/{unsubscribe_token}/",
+        lambda: {"clash_emails": "off"},
+    ),
+    (
+        "petition create",
+        "organiser_b",
+        "/petitions/new/{group_b}/",
+        lambda: {"title": "New one", "target": "Them", "body": "Please."},
+    ),
+    (
+        "petition edit",
+        "organiser_b",
+        "/petitions/{petition_b}/edit/",
+        lambda: {"title": "Edited", "target": "Them", "body": "Please."},
+    ),
+    ("petition submit", "organiser_b", "/petitions/{draft_b}/submit/", dict),
+    (
+        "petition update",
+        "organiser_b",
+        "/petitions/{petition_b}/update/",
+        lambda: {"subject": "News", "body": "Hello"},
+    ),
+    ("petition close", "organiser_b", "/petitions/{petition_b}/close/", dict),
+    (
+        "petition deliver",
+        "organiser_b",
+        "/petitions/{petition_b}/deliver/",
+        lambda: {"delivered_on": timezone.localdate().isoformat()},
+    ),
+    (
+        "petition sign",
+        None,
+        "/petitions/{petition_b}/sign/",
+        lambda: {"name": "Ann", "email": "ann@example.net", "postcode": "SW1A 1AA"},
+    ),
+    ("signature confirm", None, "/petitions/s/{signature_token}/confirm/", dict),
+    ("signature remove", None, "/petitions/s/{signature_token}/remove/", dict),
+    ("signature unsubscribe", None, "/petitions/s/{signature_token}/unsubscribe/", dict),
+    ("signer data delete", None, "/petitions/my-signature/{signer_data}/", dict),
+    (
+        "moderation",
+        "site_staff",
+        "/petitions/staff/moderation/",
+        lambda: {"petition": "{draft_b_pk}", "decision": "reject", "reason": "No"},
+    ),
+    (
+        "invalidate",
+        "site_staff",
+        "/petitions/staff/invalidate/",
+        lambda: {"domain": "example.org"},
+    ),
+    (
+        "agreement propose",
+        "staff_p1",
+        "/seats/agreements/new/",
+        lambda: {"election": "hostile2029", "arrangement": "endorse"},
+    ),
+    (
+        "agreement accept",
+        "staff_p1",
+        "/seats/agreements/{agreement}/accept/",
+        lambda: {"accept-party": "{p1_pk}"},
+    ),
+    (
+        "agreement withdraw",
+        "staff_p1",
+        "/seats/agreements/{agreement}/withdraw/",
+        lambda: {"withdraw-party": "{p1_pk}"},
+    ),
+    (
+        "agreement terms",
+        "staff_p1",
+        "/seats/agreements/{agreement}/terms/",
+        lambda: {"terms": "x", "red_lines": ""},
+    ),
+    ("swap register", "outsider", "/seats/swap/", lambda: {"preferred_party": "{p1_pk}"}),
+    ("swap confirm", "swapper_a", "/seats/swap/{swap}/confirm/", dict),
+    ("swap cancel", "swapper_a", "/seats/swap/cancel/", dict),
+]
+
+
+@pytest.fixture
+def extra_placeholders(world, monkeypatch):
+    from events import detection
+    from tests.hostile import urls
+
+    signature = SignatureFactory(petition=world.petition_b)
+    extra = {
+        "event_b2": world.event_b2.pk,
+        "signature_token": signature.token,
+        "signer_data": signer_data_token(signature),
+        "unsubscribe_token": detection.unsubscribe_token(world.organiser_b.pk),
+    }
+    original = urls.placeholders
+    monkeypatch.setattr(urls, "placeholders", lambda w: {**original(w), **extra})
+
+
+def _token(client: Client) -> str:
+    """What a browser has after loading any of our forms: the CSRF cookie."""
+    assert client.get("/accounts/password/reset/").status_code == 200
+    return client.cookies["csrftoken"].value
+
+
+def _client(world, who) -> Client:
+    client = Client(enforce_csrf_checks=True)
+    if who:
+        client.force_login(getattr(world, who))
+    return client
+
+
+@pytest.mark.parametrize("name, who, path, data", POSTS, ids=[row[0] for row in POSTS])
+def test_post_needs_this_sessions_token_from_our_origin(
+    world, extra_placeholders, name, who, path, data
+):
+    url, payload = fill(world, path, data)
+    before = db_snapshot()
+
+    client = _client(world, who)
+    own = _token(client)
+    assert client.post(url, payload).status_code == 403, "no token"
+
+    stolen = _token(_client(world, None))
+    assert stolen != own
+    response = client.post(url, {**payload, "csrfmiddlewaretoken": stolen})
+    assert response.status_code == 403, "another session's token"
+
+    response = client.post(
+        url,
+        {**payload, "csrfmiddlewaretoken": own},
+        HTTP_ORIGIN="https://evil.example.net",
+        secure=True,
+        HTTP_REFERER="https://evil.example.net/page",
+    )
+    assert response.status_code == 403, "foreign origin"
+    response = client.post(
+        url, {**payload, "csrfmiddlewaretoken": own}, HTTP_ORIGIN="https://evil.example.net"
+    )
+    assert response.status_code == 403, "foreign origin (http)"
+    assert db_snapshot() == before
+
+    # Control: the same POST, right token, our origin: CSRF lets it through.
+    response = client.post(
+        url, {**payload, "csrfmiddlewaretoken": own}, HTTP_ORIGIN="http://testserver"
+    )
+    assert response.status_code in {200, 302, 400}, response.status_code
