@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from events.clash_tasks import event_clashes_check_task
+from events.clash_tasks import event_clashes_check_task, events_clashes_check_task
 from events.models import (
     CalendarToken,
     Event,
@@ -64,10 +64,18 @@ def horizon_days() -> int:
     return int(getattr(settings, "EVENTS_HORIZON_DAYS", 120))
 
 
+CLASH_BATCH_SIZE = 500
+
+
 def clash_check_queue(*event_ids: int) -> None:
-    """After commit, ask the clash worker to check each event (one task per event)."""
-    for event_id in event_ids:
-        transaction.on_commit(lambda event_id=event_id: event_clashes_check_task.delay(event_id))
+    """After commit, ask the clash worker to check these events: one task for one event, and
+    the clash work's batch task (one statement per 500) for a series or an import."""
+    if len(event_ids) == 1:
+        transaction.on_commit(lambda: event_clashes_check_task.delay(event_ids[0]))
+        return
+    for start in range(0, len(event_ids), CLASH_BATCH_SIZE):
+        batch = list(event_ids[start : start + CLASH_BATCH_SIZE])
+        transaction.on_commit(lambda batch=batch: events_clashes_check_task.delay(batch))
 
 
 def _attendees_notify_queue(event: Event) -> None:

@@ -285,3 +285,19 @@ def test_other_groups_are_not_touched(organiser, group):
     other = GroupFactory()
     _create(group, organiser)
     assert not Event.objects.filter(group=other).exists()
+
+
+def test_a_series_queues_one_check_for_its_first_event_and_a_batch_for_the_rest(
+    organiser, group, django_capture_on_commit_callbacks
+):
+    with (
+        mock.patch("events.services.event_clashes_check_task.delay") as single,
+        mock.patch("events.services.events_clashes_check_task.delay") as batch,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        event = _create(group, organiser, repeat="weekly")
+    single.assert_called_once_with(event.pk)
+    occurrences = set(
+        Event.objects.filter(series=event.series).exclude(pk=event.pk).values_list("pk", flat=True)
+    )
+    assert batch.call_count == 1 and set(batch.call_args.args[0]) == occurrences
