@@ -68,24 +68,28 @@ def _haversine_sql(a: str, b: str) -> str:
     )
 
 
-def _clash_condition(m: str, gm: str, e: str, ge: str) -> str:
-    """SQL: event alias `e` (group `ge`) clashes with `m` (group `gm`). `e` is probed through the
-    GiST index on its span; `m` may be a real event row or a hypothetical one (suggestions)."""
+def _clash_condition(m: str, gm: str, e: str, ge: str, *, area: str = "any") -> str:
+    """SQL: event alias `e` (group `ge`) clashes with `m` (group `gm`). `m` may be a real event
+    row or a hypothetical one (suggestions). `area` picks the branch: "seat" (same
+    constituency), "near" (both points within the radius) or "any" (either). Each branch has a
+    GiST index of its own (migration 0005): (constituency_id, span) and (point, span), so a
+    probe only reads events that are both at that time and in that place."""
     dlon = f"(degrees(asin(least(1.0::float8, %(sin_r)s / cos({m}.latitude * %(rad)s)))) + %(eps)s)"
+    seat = f"{e}.constituency_id = {m}.constituency_id"
+    near = f"""(
+        {m}.latitude IS NOT NULL AND {e}.latitude IS NOT NULL
+        AND point({e}.longitude, {e}.latitude) <@ box(
+            point({m}.longitude - {dlon}, {m}.latitude - %(dlat)s),
+            point({m}.longitude + {dlon}, {m}.latitude + %(dlat)s))
+        AND {_haversine_sql(m, e)} <= %(radius)s
+    )"""
+    where = {"seat": seat, "near": near, "any": f"({seat} OR {near})"}[area]
     return f"""
         {e}.id <> {m}.id
         AND {m}.status = 'scheduled' AND {e}.status = 'scheduled'
         AND {e}.group_id <> {m}.group_id
         AND {e}.span && tstzrange({m}.starts_at - %(margin)s, {m}.ends_at + %(margin)s, '[)')
-        AND (
-            {e}.constituency_id = {m}.constituency_id
-            OR (
-                {m}.latitude IS NOT NULL AND {e}.latitude IS NOT NULL
-                AND {e}.latitude BETWEEN {m}.latitude - %(dlat)s AND {m}.latitude + %(dlat)s
-                AND {e}.longitude BETWEEN {m}.longitude - {dlon} AND {m}.longitude + {dlon}
-                AND {_haversine_sql(m, e)} <= %(radius)s
-            )
-        )
+        AND {where}
         AND EXISTS (
             SELECT 1 FROM events_clashrule r
             WHERE r.is_active AND (
@@ -115,19 +119,27 @@ def _params(margin: timedelta | None = None, radius_km: float | None = None) -> 
     }
 
 
-def _candidates_sql(where: str, *, distinct: bool) -> str:
-    """Pairs (a_id < b_id) of `m` rows chosen by `where` with every event they clash with."""
+def _candidates_sql(where: str) -> str:
+    """Pairs (a_id < b_id) of `m` rows chosen by `where` with every event they clash with: the
+    same-constituency branch and the within-radius branch, each probing its own index, merged
+    (a pair may be in both)."""
+
+    def branch(area: str) -> str:
+        return f"""
+            SELECT least(m.id, e.id) AS a_id,
+                greatest(m.id, e.id) AS b_id,
+                CASE WHEN m.latitude IS NOT NULL AND e.latitude IS NOT NULL
+                     THEN {_haversine_sql("m", "e")}
+                END AS distance_km,
+                coalesce(m.constituency_id = e.constituency_id, false) AS same_constituency
+            FROM events_event m, groups_group gm, events_event e, groups_group ge
+            WHERE gm.id = m.group_id AND ge.id = e.group_id AND ({where})
+                AND {_clash_condition("m", "gm", "e", "ge", area=area)}
+        """
+
     return f"""
-        SELECT {"DISTINCT ON (least(m.id, e.id), greatest(m.id, e.id))" if distinct else ""}
-            least(m.id, e.id) AS a_id,
-            greatest(m.id, e.id) AS b_id,
-            CASE WHEN m.latitude IS NOT NULL AND e.latitude IS NOT NULL
-                 THEN {_haversine_sql("m", "e")}
-            END AS distance_km,
-            coalesce(m.constituency_id = e.constituency_id, false) AS same_constituency
-        FROM events_event m, groups_group gm, events_event e, groups_group ge
-        WHERE gm.id = m.group_id AND ge.id = e.group_id AND ({where})
-            AND {_clash_condition("m", "gm", "e", "ge")}
+        SELECT DISTINCT ON (a_id, b_id) a_id, b_id, distance_km, same_constituency
+        FROM ({branch("seat")} UNION ALL {branch("near")}) both_branches
     """
 
 
@@ -187,7 +199,7 @@ def event_clashes_check(*, event_id: int) -> DetectionResult:
     """Find, record and resolve the clashes of one event (after create/edit/move/cancel)."""
     params = {**_params(), "event_id": event_id}
     sql = _record_sql(
-        _candidates_sql("m.id = %(event_id)s", distinct=False),
+        _candidates_sql("m.id = %(event_id)s"),
         "c.event_a_id = %(event_id)s OR c.event_b_id = %(event_id)s",
     )
     return _record(sql, params)
@@ -197,7 +209,7 @@ def events_clashes_check(*, event_ids: list[int]) -> DetectionResult:
     """The incremental check for many events at once (a calendar import): one statement."""
     params = {**_params(), "event_ids": list(event_ids)}
     sql = _record_sql(
-        _candidates_sql("m.id = ANY(%(event_ids)s)", distinct=True),
+        _candidates_sql("m.id = ANY(%(event_ids)s)"),
         "c.event_a_id = ANY(%(event_ids)s) OR c.event_b_id = ANY(%(event_ids)s)",
     )
     return _record(sql, params)
@@ -213,7 +225,7 @@ def clashes_sweep(
     params = {**_params(), "w_start": start, "w_end": end}
     in_window = "span && tstzrange(%(w_start)s, %(w_end)s, '[)')"
     sql = _record_sql(
-        _candidates_sql(f"m.{in_window}", distinct=True),
+        _candidates_sql(f"m.{in_window}"),
         f"""EXISTS (SELECT 1 FROM events_event w WHERE w.id IN (c.event_a_id, c.event_b_id)
                 AND w.{in_window})""",
     )
@@ -224,7 +236,7 @@ def clash_pairs_in_window(*, start: datetime, end: datetime) -> set[tuple[int, i
     """The clashing pairs with an event in [start, end), found by the sweep's self-join, without
     writing anything (tests and the benchmark compare it with the brute-force reference)."""
     params = {**_params(), "w_start": start, "w_end": end}
-    sql = _candidates_sql("m.span && tstzrange(%(w_start)s, %(w_end)s, '[)')", distinct=True)
+    sql = _candidates_sql("m.span && tstzrange(%(w_start)s, %(w_end)s, '[)')")
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT a_id, b_id FROM ({sql}) pairs", params)
         return {(a, b) for a, b in cursor.fetchall()}
@@ -233,7 +245,7 @@ def clash_pairs_in_window(*, start: datetime, end: datetime) -> set[tuple[int, i
 def event_clash_candidates(*, event_id: int) -> set[tuple[int, int]]:
     """The pairs one event is in, by the incremental check's query (read only)."""
     params = {**_params(), "event_id": event_id}
-    sql = _candidates_sql("m.id = %(event_id)s", distinct=False)
+    sql = _candidates_sql("m.id = %(event_id)s")
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT a_id, b_id FROM ({sql}) pairs", params)
         return {(a, b) for a, b in cursor.fetchall()}
@@ -321,7 +333,10 @@ def clash_suggestions(*, clash: Clash, limit: int = 3, now: datetime | None = No
         SELECT m.i FROM m JOIN groups_group gm ON gm.id = m.group_id
         WHERE NOT EXISTS (
             SELECT 1 FROM events_event e JOIN groups_group ge ON ge.id = e.group_id
-            WHERE {_clash_condition("m", "gm", "e", "ge")}
+            WHERE {_clash_condition("m", "gm", "e", "ge", area="seat")}
+        ) AND NOT EXISTS (
+            SELECT 1 FROM events_event e JOIN groups_group ge ON ge.id = e.group_id
+            WHERE {_clash_condition("m", "gm", "e", "ge", area="near")}
         )
         ORDER BY m.i LIMIT %(limit)s
     """

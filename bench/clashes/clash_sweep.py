@@ -309,9 +309,7 @@ def main() -> None:
     )
 
     with connection.cursor() as cursor:
-        sql = detection._candidates_sql(
-            "m.span && tstzrange(%(w_start)s, %(w_end)s, '[)')", distinct=True
-        )
+        sql = detection._candidates_sql("m.span && tstzrange(%(w_start)s, %(w_end)s, '[)')")
         params = {**detection._params(), "w_start": window["start"], "w_end": window["end"]}
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
