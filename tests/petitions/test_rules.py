@@ -1,8 +1,11 @@
 """Pure rules: email normalisation, the goal ladder, body formatting, the chart."""
 
+import string
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from petitions.charts import cumulative_chart
 from petitions.emails import email_is_disposable, email_normalise
@@ -72,3 +75,26 @@ def test_chart_running_total():
     assert chart.max_count == 5
     assert chart.points.split()[-1].endswith(",8.0")  # the top of the chart at the end
     assert cumulative_chart([]).points == ""
+
+
+local_parts = st.text(
+    alphabet=string.ascii_letters + string.digits + "._+-", min_size=1, max_size=20
+)
+domains = st.sampled_from(["gmail.com", "GoogleMail.com", "outlook.com", "example.org", "Me.com"])
+
+
+@given(local=local_parts, domain=domains)
+def test_normalising_is_idempotent_and_ignores_case(local, domain):
+    email = f"{local}@{domain}"
+    once = email_normalise(email)
+    assert email_normalise(once) == once
+    assert email_normalise(email.upper()) == once
+    assert once == once.lower()
+
+
+@given(count=st.integers(min_value=0, max_value=10**9))
+def test_next_goal_is_always_above_and_on_the_ladder(count):
+    goal = next_goal(count)
+    assert goal > count
+    assert goal in goals_reached(goal)
+    assert all(g <= count for g in goals_reached(count))
