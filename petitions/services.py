@@ -97,10 +97,20 @@ def petition_create(
     return petition
 
 
+WORDING = ("title", "target", "body")
+
+
 @transaction.atomic
 def petition_update(*, petition: Petition, **fields) -> Petition:
     if petition.status not in (PetitionStatus.DRAFT, PetitionStatus.PENDING, PetitionStatus.OPEN):
         raise ValidationError("A closed or rejected petition can no longer be edited.")
+    if petition.status == PetitionStatus.OPEN:
+        saved = Petition.objects.get(pk=petition.pk)
+        if any(fields.get(name, getattr(saved, name)) != getattr(saved, name) for name in WORDING):
+            raise ValidationError(
+                "People have signed this wording: once a petition is open, its title, target "
+                "and text cannot change. You can still change the image and closing date."
+            )
     for name, value in fields.items():
         if name == "image" and value is None:
             continue

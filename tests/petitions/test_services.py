@@ -331,3 +331,11 @@ def test_confirmation_queue_sends_once_and_requeues_what_failed(petition, settin
     assert services.signature_confirmations_send() == 2
     assert services.signature_confirmations_send() == 0
     assert len(mail.outbox) == 2
+
+
+def test_open_petition_wording_is_frozen(petition):
+    with pytest.raises(ValidationError):
+        services.petition_update(petition=petition, title="Something else entirely")
+    services.petition_update(petition=petition, title=petition.title, closes_at=None)
+    draft = PetitionFactory(group=petition.group, status=PetitionStatus.DRAFT)
+    assert services.petition_update(petition=draft, title="Better title").title == "Better title"
