@@ -3,9 +3,10 @@ suggestions, the digest and the organisers' actions on a clash.
 
 Detection is set-based SQL, never a Python loop over events:
 
-- `event_clashes_check(event_id=...)`: one statement finds the candidates of one event through the
-  GiST index on `span` (`e.span && tstzrange(start - margin, end + margin)`), then the area
-  (same constituency, or a bounding box prefilter and the haversine distance), then the rules;
+- `event_clashes_check(event_id=...)`: one statement finds the candidates of one event with the
+  range overlap `e.span && tstzrange(start - margin, end + margin)` in two index probes, one per
+  area branch: GiST (constituency_id, span) for the same constituency, GiST (point, span) with a
+  bounding box for the radius (then the exact haversine distance); then the rules;
   it inserts new pairs with ON CONFLICT DO NOTHING, re-opens auto-resolved pairs that clash
   again and resolves this event's pairs that no longer clash. The outbox rows of new clashes are
   written in the same transaction.
