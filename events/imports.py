@@ -541,7 +541,7 @@ def calendar_feed_create(*, group, author, name: str, url: str = "", upload=None
     feed.save()
     from events.tasks import calendar_feed_sync_task
 
-    transaction.on_commit(lambda: calendar_feed_sync_task.delay(feed.pk))
+    transaction.on_commit(lambda: calendar_feed_sync_task.delay(feed.pk), robust=True)
     return feed
 
 

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -71,17 +71,24 @@ def clash_check_queue(*event_ids: int) -> None:
     """After commit, ask the clash worker to check these events: one task for one event, and
     the clash work's batch task (one statement per 500) for a series or an import."""
     if len(event_ids) == 1:
-        transaction.on_commit(lambda: event_clashes_check_task.delay(event_ids[0]))
+        transaction.on_commit(lambda: event_clashes_check_task.delay(event_ids[0]), robust=True)
         return
     for start in range(0, len(event_ids), CLASH_BATCH_SIZE):
         batch = list(event_ids[start : start + CLASH_BATCH_SIZE])
-        transaction.on_commit(lambda batch=batch: events_clashes_check_task.delay(batch))
+        transaction.on_commit(
+            lambda batch=batch: events_clashes_check_task.delay(batch), robust=True
+        )
+
+
+# Queuing happens after the commit and must not turn a saved change into an error page when
+# the broker is briefly away (robust=True logs instead): the clash sweep and
+# event_attendees_notify_pending() on beat catch up with what was not queued.
 
 
 def _attendees_notify_queue(event: Event) -> None:
     from events.tasks import event_attendees_notify_task
 
-    transaction.on_commit(lambda: event_attendees_notify_task.delay(event.pk))
+    transaction.on_commit(lambda: event_attendees_notify_task.delay(event.pk), robust=True)
 
 
 # --- Events -------------------------------------------------------------------------------
@@ -289,7 +296,9 @@ def _waiting_list_promote(event: Event) -> list[Rsvp]:
         from events.tasks import rsvp_promoted_notify_task
 
         for rsvp in promoted:
-            transaction.on_commit(lambda pk=rsvp.pk: rsvp_promoted_notify_task.delay(pk))
+            transaction.on_commit(
+                lambda pk=rsvp.pk: rsvp_promoted_notify_task.delay(pk), robust=True
+            )
     return promoted
 
 
@@ -388,6 +397,21 @@ def event_attendees_notify(*, event_id: int) -> int:
         )
         sent += 1
     return sent
+
+
+def event_attendees_notify_pending() -> int:
+    """Beat safety net: tell people about changes whose task was never queued or was lost.
+    The same idempotent send as the task, for upcoming events with someone not yet told."""
+    event_ids = (
+        Rsvp.objects.filter(
+            answer__in=[RsvpAnswer.GOING, RsvpAnswer.WAITING],
+            notified_sequence__lt=F("event__sequence"),
+            event__ends_at__gte=timezone.now(),
+        )
+        .values_list("event_id", flat=True)
+        .distinct()
+    )
+    return sum(event_attendees_notify(event_id=event_id) for event_id in list(event_ids))
 
 
 def rsvp_promoted_notify(*, rsvp_id: int) -> bool:

@@ -301,3 +301,25 @@ def test_a_series_queues_one_check_for_its_first_event_and_a_batch_for_the_rest(
         Event.objects.filter(series=event.series).exclude(pk=event.pk).values_list("pk", flat=True)
     )
     assert batch.call_count == 1 and set(batch.call_args.args[0]) == occurrences
+
+
+def test_the_beat_safety_net_sends_change_emails_that_were_never_queued(organiser, group):
+    event = _create(group, organiser)
+    going = RsvpFactory(event=event)
+    # No on_commit callbacks run here: the task was never queued (as if Redis was away).
+    services.event_update(event=event, author=organiser, venue_name="Moved to the library")
+    assert mail.outbox == []
+    assert services.event_attendees_notify_pending() == 1
+    assert services.event_attendees_notify_pending() == 0
+    assert mail.outbox[0].to == [going.user.email]
+
+
+def test_a_broker_outage_after_commit_does_not_break_the_save(
+    organiser, group, django_capture_on_commit_callbacks
+):
+    with (
+        mock.patch("events.services.event_clashes_check_task.delay", side_effect=ConnectionError),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        event = _create(group, organiser)
+    assert Event.objects.filter(pk=event.pk).exists()
