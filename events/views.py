@@ -51,9 +51,11 @@ def _today() -> date:
 
 def _parse_date(value: str | None, fmt: str) -> date | None:
     try:
-        return datetime.strptime(value or "", fmt).date()  # noqa: DTZ007 - a plain date
+        parsed = datetime.strptime(value or "", fmt).date()  # noqa: DTZ007 - a plain date
     except ValueError:
         return None
+    # Pages link a month or week either side: years near date.min/max would overflow.
+    return parsed if 1900 <= parsed.year <= 2999 else None
 
 
 def _calendar_filter(request) -> EventFilter:

@@ -588,6 +588,8 @@ def activists(request):
     form = ActivistForm(request.GET or None)
     party = origins = None
     if request.GET.get("group"):
+        if "\x00" in request.GET["group"]:  # PostgreSQL refuses NUL in text: no such group
+            raise Http404("No such group.")
         group = get_object_or_404(Group.objects.select_related("party"), slug=request.GET["group"])
         if group.party is None:
             messages.info(request, "This group is not a party branch: choose a party below.")
