@@ -441,6 +441,24 @@ def test_filter_options_are_escaped_and_keep_the_choice(client):
     group = GroupFactory(name='<script>alert("x")</script> & Co', slug="evil")
     html = client.get(reverse("events:agenda") + "?group=evil").content.decode()
     assert "<script>alert" not in html
-    assert '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co' in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co" in html
     assert '<option value="evil" selected>' in html
     assert group.pk
+
+
+def test_date_range_filter_in_the_agenda_and_the_feed(client, people):
+    def on(day):
+        start = datetime(2027, 1, day, 10, 0, tzinfo=LONDON)
+        return EventFactory(
+            group=people["group"],
+            title=f"Jan {day}",
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+        )
+
+    early, middle, late = on(5), on(15), on(25)
+    query = "?after=2027-01-10&before=2027-01-20"
+    response = client.get(reverse("events:agenda") + query + "&date=2027-01-01")
+    assert [e.title for e in response.context["events"]] == ["Jan 15"]
+    feed = client.get(reverse("events:feed") + query).content.decode()
+    assert str(middle.uid) in feed and str(early.uid) not in feed and str(late.uid) not in feed
