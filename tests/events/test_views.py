@@ -462,3 +462,9 @@ def test_date_range_filter_in_the_agenda_and_the_feed(client, people):
     assert [e.title for e in response.context["events"]] == ["Jan 15"]
     feed = client.get(reverse("events:feed") + query).content.decode()
     assert str(middle.uid) in feed and str(early.uid) not in feed and str(late.uid) not in feed
+
+
+def test_agenda_says_when_an_event_is_full(client, people):
+    event = EventFactory(group=people["group"], capacity=1)
+    RsvpFactory(event=event)
+    assert "Full: waiting list" in client.get(reverse("events:agenda")).content.decode()
