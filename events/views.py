@@ -480,18 +480,14 @@ def feed_list(request, slug):
 @login_required
 @require_POST
 def feed_sync(request, pk):
+    """Queue a sync now (the worker does it: a big calendar must not hold a web worker)."""
+    from events.tasks import calendar_feed_sync_task
+
     feed = feed_get_for_organiser(user=request.user, pk=pk)
-    result = imports.calendar_feed_sync(feed=feed)
-    if result.error:
-        messages.error(request, f"{feed.name}: {result.error}")
-    elif result.not_modified:
-        messages.info(request, f"{feed.name}: unchanged since the last sync.")
-    else:
-        messages.success(
-            request,
-            f"{feed.name}: {result.created} new, {result.updated} changed, "
-            f"{result.cancelled} cancelled.",
-        )
+    calendar_feed_sync_task.delay(feed.pk)
+    messages.success(
+        request, f"{feed.name}: sync started. Reload this page in a minute to see the result."
+    )
     return redirect("events:feed_list", slug=feed.group.slug)
 
 

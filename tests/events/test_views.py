@@ -2,6 +2,7 @@ import csv
 import io
 import json
 from datetime import datetime, timedelta
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -9,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.models import CalendarFeed, Event, EventStatus, Rsvp, Visibility
+from events.tasks import calendar_feed_sync_task
 from tests.events.factories import EventFactory, RsvpFactory
 from tests.factories import ConstituencyFactory, GroupFactory, UserFactory
 
@@ -421,7 +423,11 @@ def test_organiser_uploads_an_ics_file(client, people):
     )
     assert response.status_code == 302
     feed = CalendarFeed.objects.get()
-    client.post(reverse("events:feed_sync", args=[feed.pk]))
+    with mock.patch("events.tasks.calendar_feed_sync_task.delay") as queued:
+        response = client.post(reverse("events:feed_sync", args=[feed.pk]), follow=True)
+    queued.assert_called_once_with(feed.pk)
+    assert "sync started" in response.content.decode()
+    calendar_feed_sync_task.apply(args=[feed.pk])  # what the worker then runs
     assert Event.objects.get(feed=feed).title == "From file"
     assert (
         client.post(url, {"name": "Empty", "kind": "other", "visibility": "public"}).status_code
