@@ -1,11 +1,15 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from events.models import CalendarFeed, Event, RsvpAnswer
 from seats.models import Constituency
 from seats.postcodes import InvalidPostcode, postcode_lookup, postcode_normalise
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+# Dates far outside this range are typing mistakes (and year 9999 overflows date arithmetic).
+FIRST_YEAR = 2000
+MAX_YEARS_AHEAD = 10
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -86,6 +90,11 @@ class EventForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        last_year = timezone.now().year + MAX_YEARS_AHEAD
+        for name in ("starts_at", "ends_at"):
+            value = data.get(name)
+            if value and not FIRST_YEAR <= value.year <= last_year:
+                self.add_error(name, f"Choose a date between {FIRST_YEAR} and {last_year}.")
         starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
         if starts_at and ends_at and ends_at <= starts_at:
             self.add_error("ends_at", "The event must end after it starts.")

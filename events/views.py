@@ -326,6 +326,8 @@ def event_duplicate(request, pk):
                 return redirect(copy)
     else:
         week = timedelta(days=7)
+        if event.ends_at.year >= 9999:  # a week later does not exist (admin-made dates)
+            week = timedelta(0)
         initial = {field: getattr(event, field) for field in services.EDITABLE_FIELDS}
         initial.update(
             starts_at=timezone.localtime(event.starts_at + week, LONDON),
