@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench
+.PHONY: run test lint format bench faults
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -38,3 +38,7 @@ format:
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py
+
+## Fault run: private PostgreSQL/Redis/SMTP sink; restarts them and kills a worker under load
+faults: $(VENV)/.installed-test
+	$(BIN)/python bench/faults/run.py
