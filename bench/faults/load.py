@@ -97,7 +97,8 @@ class Signers:
         self.refused: list[str] = []  # other 4xx: a bug in the client or the app
         self.started = 0
         self.lock = threading.Lock()
-        self._stop = threading.Event()
+        self._stop = threading.Event()  # no new supporters
+        self._abort = threading.Event()  # supporters stop retrying too (Ctrl-C, error)
 
     def email(self, index: int) -> str:
         return f"supporter{index}@faults.example.org"
@@ -151,11 +152,11 @@ class Signers:
         session = requests.Session()  # a browser: its own cookies
         deadline = time.monotonic() + RETRY_SECONDS
         try:
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline and not self._abort.is_set():
                 result = self._sign_once(session, index)
                 if result != "retry":
                     return
-                time.sleep(1.0)  # "try again in a few seconds"
+                self._abort.wait(1.0)  # "try again in a few seconds"
             with self.lock:
                 self.gave_up.append(self.email(index))
         finally:
@@ -185,6 +186,11 @@ class Signers:
         self._stop.set()
         self.thread.join(timeout=RETRY_SECONDS + TIMEOUT * 2 + 10)
 
+    def abort(self) -> None:
+        """Stop at once: nobody retries any more (the run is being torn down)."""
+        self._abort.set()
+        self._stop.set()
+
 
 class Confirmers:
     """Confirms every signature whose confirmation email reached the sink, as its signer would:
@@ -210,7 +216,7 @@ class Confirmers:
                     with self.lock:
                         self.confirmed[email] = time.monotonic()
                     return
-                time.sleep(1.0)
+                self._stop.wait(1.0)
             with self.lock:
                 self.gave_up.append(email)
         finally:
@@ -281,6 +287,9 @@ class Confirmers:
         self._stop.set()
         self.thread.join(timeout=RETRY_SECONDS + TIMEOUT * 2 + 10)
 
+    def abort(self) -> None:
+        self._stop.set()
+
 
 class HealthProbe:
     """GET /health/ every 200 ms; 200 means database, broker and beat are all fine."""
@@ -308,3 +317,6 @@ class HealthProbe:
     def stop(self) -> None:
         self._stop.set()
         self.thread.join(timeout=TIMEOUT + 5)
+
+    def abort(self) -> None:
+        self._stop.set()

@@ -349,8 +349,11 @@ class Run:
         )
         self.confirmers = Confirmers(self.sink, self.recorder)
         self.clashes = ClashMaker(self.data, interval=CLASH_INTERVAL)
-        for part in (self.probe, self.signers, self.confirmers, self.clashes):
+        parts = (self.probe, self.signers, self.confirmers, self.clashes)
+        for part in parts:
             part.start()
+        # On error or Ctrl-C, the load stops first (before the servers it talks to go away).
+        self.stack.callback(lambda: [part.abort() for part in parts])
         self.load_started = time.monotonic()
 
     # --- faults ---------------------------------------------------------------------------
@@ -594,6 +597,17 @@ class Run:
             "acknowledged_but_not_confirmed": len(acked - set(self.confirmers.confirmed)),
             "confirmation_emails_duplicated": sum(n - 1 for n in confirmation_emails.values()),
             "confirmation_emails_unreadable": len(self.confirmers.unreadable),
+            # The evidence for a lost confirmation email: the row says it was sent (the sender
+            # claimed it), the sink never accepted it, and nothing will ever send it again.
+            "pending_marked_sent_never_mailed": len(
+                {
+                    e.lower()
+                    for e in rows.filter(
+                        status=SignatureStatus.PENDING, confirmation_sent_at__isnull=False
+                    ).values_list("email", flat=True)
+                }
+                - set(confirmation_emails)
+            ),
             "confirmed_rows": confirmed_rows,
             "shown_count_after_reconcile": tally.confirmed_count if tally else None,
             "clash_pairs_created": len(pairs),
@@ -705,6 +719,7 @@ def main() -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)  # even when started with SIGINT ignored (nohup, &)
     watchdog = threading.Timer(RUN_LIMIT_SECONDS, lambda: os.kill(os.getpid(), signal.SIGTERM))
     watchdog.daemon = True
     watchdog.start()
@@ -741,4 +756,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\nInterrupted: every process this run started is stopped, its temp dir removed.")
+        sys.exit(130)

@@ -192,6 +192,9 @@ class ClashMaker:
         self._stop.set()
         self.thread.join(timeout=60)
 
+    def abort(self) -> None:
+        self._stop.set()
+
     def expected_recipients(self, pair: Pair) -> set[str]:
         r = self.data.recipients
         return {*r[pair.branch_id], *r[pair.pro_eu_id], *self.data.staff_emails}
