@@ -168,6 +168,9 @@ def _cap_vevents(text: str, result: SyncResult) -> str:
 def _decode(data: bytes, result: SyncResult) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if b"\x00" in data:  # PostgreSQL text cannot hold NUL: drop them before anything else
+        result.warn("The file contains NUL bytes; they were removed.")
+        data = data.replace(b"\x00", b"")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -287,13 +290,7 @@ def _occurrences(
                 mini.add_component(tz)
             for component in components:
                 mini.add_component(component)
-        tzid_ok = all(
-            (prop := component.get("DTSTART")) is None
-            or "TZID" not in prop.params
-            or prop.params["TZID"] in known_tzids
-            or _zone_exists(prop.params["TZID"])
-            for component in components
-        )
+        tzid_ok = all(_start_zone_known(component, known_tzids) for component in components)
         if any(_too_frequent(component) for component in components):
             result.warn(f"Event {uid} was skipped: it repeats more often than every hour.")
             continue
@@ -318,7 +315,10 @@ def _too_frequent(component) -> bool:
     if rules is None:
         return False
     for rule in rules if isinstance(rules, list) else [rules]:
-        frequencies = rule.get("FREQ", []) if hasattr(rule, "get") else []
+        try:
+            frequencies = rule.get("FREQ", []) if hasattr(rule, "get") else []
+        except Exception:  # a broken RRULE is reported when the series is expanded
+            continue
         if any(str(f).upper() in {"SECONDLY", "MINUTELY"} for f in frequencies):
             return True
     return False
@@ -337,6 +337,17 @@ def _ends_before_start(component) -> bool:
         return end < start
     except Exception:  # unreadable values are reported when the series is expanded
         return False
+
+
+def _start_zone_known(component, known_tzids: set[str]) -> bool:
+    """False when DTSTART names a timezone neither the file nor the system knows."""
+    prop = component.get("DTSTART")
+    if isinstance(prop, list):  # a broken file with two DTSTARTs
+        prop = prop[0] if prop else None
+    params = getattr(prop, "params", None) or {}
+    if "TZID" not in params:
+        return True
+    return params["TZID"] in known_tzids or _zone_exists(params["TZID"])
 
 
 def _zone_exists(tzid: str) -> bool:

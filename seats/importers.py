@@ -30,6 +30,8 @@ KNOWN_ELECTIONS: dict[str, tuple[str, date, str]] = {
 }
 
 ONS_CODE_RE = re.compile(r"^[ESWN]\d{8}$")
+# Counts are stored in PostgreSQL integer columns; no constituency comes near this.
+MAX_COUNT = 2_147_483_647
 
 
 @dataclass(frozen=True)
@@ -203,10 +205,14 @@ def _whole_number(row: dict, column: str, *, required: bool = True) -> int | Non
         raise ValueError(f"{column}: {raw[:30]!r} is not a whole number")
     if value < 0:
         raise ValueError(f"{column}: negative number {value}")
+    if value > MAX_COUNT:
+        raise ValueError(f"{column}: {value} is far too large")
     return value
 
 
 def _validate_row(row: dict, schema: Schema, line: int) -> _GoodRow:
+    if any("\x00" in (value or "") for value in row.values()):
+        raise ValueError("the row contains a NUL character")
     code = (row.get(schema.code) or "").strip()
     if not code:
         raise ValueError("missing constituency code")
@@ -254,17 +260,19 @@ def results_import(
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Validate every row, then upsert the good ones (constituencies, contests, results)."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     try:
         header = next(reader)
+        header = [h.strip() for h in header]
+        schema = _schema_for(header)
+        rows = list(reader_rows(reader, header))
     except StopIteration:
         raise ImportFileError("The file is empty.")
-    header = [h.strip() for h in header]
-    schema = _schema_for(header)
+    except csv.Error as error:  # e.g. a quote that never closes
+        raise ImportFileError(f"This is not a readable CSV file (line {reader.line_num}): {error}")
     report = ImportReport()
     good: list[_GoodRow] = []
     seen: dict[str, int] = {}
-    rows = list(reader_rows(reader, header))
     for index, (line, row) in enumerate(rows, start=1):
         report.rows_read += 1
         if progress:
