@@ -15,9 +15,12 @@ events service every few seconds so clash emails flow (bench/faults/scenario.py)
 Faults, one after the other, each followed by an observation window:
 1. Redis killed (SIGKILL) and started again (cache, rate limits, Celery broker);
 2. PostgreSQL restarted (`pg_ctl restart -m fast`);
-3. the SMTP sink made slow, and the Celery worker that is in the middle of sending a clash email
-   killed (SIGKILL to its whole process group, as a dying machine or an OOM kill), then started
-   again.
+3. the SMTP sink made slow for clash emails, and the Celery worker that is in the middle of
+   sending one killed (SIGKILL to its whole process group, as a dying machine or an OOM kill
+   would), then started again;
+4. the same for a petition confirmation email.
+Celery processes that exit by themselves are restarted 2 s later, as the systemd units in
+deploy/systemd do (Restart=always), and reported.
 
 Then it stops the load, lets things settle (bounded), runs the reconcile task and the clash
 sweep, and counts: signatures acknowledged but missing, duplicate signatures, clash emails
@@ -60,6 +63,7 @@ WARM_UP = 8  # seconds of load before the first fault
 OBSERVE = 15  # seconds watched after each fault
 REDIS_DOWN = 3  # seconds Redis stays dead
 SLOW_SMTP_SECONDS = 4  # how long the sink sits on a message while a worker is to be killed
+PG_RESTART_SMTP_DELAY = 2.5  # ... and on the clash email in flight while PostgreSQL restarts
 SETTLE_SECONDS = 75  # at most this long for the queues to drain at the end
 RUN_LIMIT_SECONDS = 295  # a watchdog ends the run (with cleanup) if it ever gets this far
 
@@ -391,11 +395,28 @@ class Run:
         self._observe_with_email("Redis killed and restarted", started, time.monotonic())
 
     def fault_postgres(self) -> None:
+        """Restart PostgreSQL at the worst moment for the clash outbox: while a clash email is
+        on the wire (the sink sits on it for a moment), so the worker gets its 250 from the SMTP
+        server just after its database connection was terminated. A restart can land there by
+        chance at any time in production; landing it there on purpose makes the run
+        deterministic instead of flaky."""
+        self.sink.slow_kind, self.sink.slow_seconds = "clash", PG_RESTART_SMTP_DELAY
+        in_flight = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and in_flight is None:
+            in_flight = self.sink.in_flight_of("clash")
+            time.sleep(0.02)
         started = time.monotonic()
         self.services.postgres.restart()
-        self._observe_with_email("PostgreSQL restart (-m fast)", started, time.monotonic())
+        self.sink.slow_seconds = 0
+        self._observe_with_email(
+            "PostgreSQL restart (-m fast)",
+            started,
+            time.monotonic(),
+            during_clash_send=None if in_flight is None else in_flight.clash_id,
+        )
 
-    def _observe_with_email(self, name: str, started: float, back: float) -> None:
+    def _observe_with_email(self, name: str, started: float, back: float, **extra) -> None:
         """Signing and /health/ working again, and confirmation emails flowing again."""
         flowed = self._confirmations_flow(back)
         row = self._observe(
@@ -403,6 +424,7 @@ class Run:
             started,
             back,
             emails_flow_again_after=None if flowed is None else round(flowed - back, 1),
+            **extra,
         )
         web = row["recovery_seconds"]
         email = row["emails_flow_again_after"]
@@ -619,6 +641,9 @@ class Run:
             "clash_emails_expected": len(expected),
             "clash_emails_missing": len(expected - set(delivered)) + clashes_missing,
             "clash_emails_duplicated": sum(n - 1 for n in delivered.values() if n > 1),
+            "clash_emails_duplicated_which": [
+                f"clash {clash} to {rcpt} x{n}" for (clash, rcpt), n in delivered.items() if n > 1
+            ][:5],
             "clash_emails_same_message_id": sum(n - 1 for n in by_message_id.values() if n > 1),
             "clash_emails_unexpected": len(set(delivered) - expected),
             "responses_500": len(self.recorder.errors_500),
