@@ -253,7 +253,10 @@ def _occurrences(
             if not uid:
                 summary = str(component.get("SUMMARY", ""))[:60]
                 dtstart = component.get("DTSTART")
-                stamp = dtstart.to_ical().decode() if dtstart is not None else ""
+                try:
+                    stamp = dtstart.to_ical().decode() if dtstart is not None else ""
+                except Exception:  # two DTSTARTs, or a broken one: reported when expanded
+                    stamp = ""
                 uid = f"no-uid:{summary}:{stamp}"
                 result.warn(f"An event without a UID (“{summary}”) was given one from its title.")
             series[uid].append(component)
