@@ -202,7 +202,7 @@ def _parse(text: str) -> list[icalendar.Calendar]:
         raise FeedError("This is not an iCalendar file (it does not start with BEGIN:VCALENDAR).")
     try:
         calendars = icalendar.Calendar.from_ical(text, multiple=True)
-    except (ValueError, KeyError, IndexError, TypeError) as error:
+    except Exception as error:  # noqa: BLE001 - untrusted input: the parser may raise anything
         raise FeedError(f"This iCalendar file could not be read: {str(error)[:200]}")
     calendars = [cal for cal in calendars if isinstance(cal, icalendar.Calendar)]
     if not calendars:

@@ -155,9 +155,28 @@ def _sync(group, data: bytes):
     return result
 
 
+# Inputs that crashed the sync before they were fixed (found by this fuzzer).
+FOUND = [
+    b"BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:x\nDTSTART;VALUE=DATE:20270110\n"
+    b"RRULE:FREQ=DAILY;INTERVAL=;COUNT=1\nEND:VEVENT\nEND:VCALENDAR\n",
+    b"BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:y\nDTSTART;TZID=Pacific/Fiji:20270829T080000\n"
+    b"DTSTART;TZID=Pacific/Fiji:20270829T100000\nSUMMARY:two starts\nEND:VEVENT\nEND:VCALENDAR\n",
+    b"BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20270101T100000Z\r\n"
+    b"DTSTART;TZID=America/New_York:20270829T080000\nEND:VEVENT\nEND:VCALENDAR\n",
+    b"BEGIN:VCALENDAR\n\x00",
+    b"BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;TZID=America/New_York:20270829T080000\n"
+    b"RDATE;VALUE=,PERIOD;TZID=Europe/Berlin:20270913T120000/PT2H\nEND:VEVENT\nEND:VCALENDAR\n",
+]
+
+
 @settings(FUZZ, max_examples=1200)
 @given(data=st.one_of(mutated_calendar(), GARBAGE_CALENDARS))
 def test_ics_importer_survives_mutated_and_garbage_calendars(feed_group, data):
+    rolled_back(lambda: _sync(feed_group, data))
+
+
+@pytest.mark.parametrize("data", FOUND)
+def test_calendars_that_once_crashed_the_sync(feed_group, data):
     rolled_back(lambda: _sync(feed_group, data))
 
 

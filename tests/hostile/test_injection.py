@@ -329,3 +329,33 @@ def test_clash_email_escapes_and_keeps_headers_clean(world):
     _assert_single_recipient(message, world.organiser_b.email)
     _assert_escaped(_html_part(message))
     assert "&lt;script&gt;" in _html_part(message)
+
+
+def test_seat_names_from_an_imported_file_are_escaped(client, db):
+    """Constituency names and winners come from results files: treat them as hostile too."""
+    parties = {p.short_name: p for p in parties_seed()}
+    election = ElectionFactory(slug="ge2030", boundary_set="sample")
+    contest = contest_create(
+        election=election,
+        votes={parties["Con"]: 20000, parties["LD"]: 15000, parties["Lab"]: 5000},
+        name=f"Seat {SCRIPT} {BREAKOUT}",
+    )
+    seat = contest.constituency
+    seat.hex_q, seat.hex_r = 1, 1
+    seat.save()
+    contest_create(
+        election=election, votes={parties["Lab"]: 9000, parties["Con"]: 100},
+        name=f"=cmd|' /C calc'!A0 {SINGLE}",
+    )  # fmt: skip
+    for url in [
+        "/seats/?election=ge2030",
+        "/seats/map/?election=ge2030",
+        "/seats/map/?election=ge2030&colour=best",
+        f"/seats/{seat.boundary_set}/{seat.ons_code}/",
+        "/seats/help/?party=" + str(parties["LD"].pk),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        _assert_escaped(response.content.decode())
+    text = client.get("/seats/?election=ge2030&format=csv").content.decode()
+    assert "'=cmd|" in text  # the spreadsheet formula is defused
