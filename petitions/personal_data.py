@@ -6,6 +6,7 @@ account go; the constituency and the status stay, so every count (total and by c
 is unchanged. A signature still waiting for confirmation is not counted, so it is deleted.
 """
 
+from allauth.account.models import EmailAddress
 from django.db import transaction
 from django.db.models import CharField, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
@@ -41,11 +42,16 @@ def signature_data(signature: Signature) -> dict:
 
 
 def signatures_of(user) -> QuerySet:
-    """Signatures made while signed in, or with the account's email address."""
-    match = Q(user=user)
+    """Signatures made while signed in, or with the account's address or another address
+    they have proved is theirs (verified)."""
+    emails = set(
+        EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    )
     if user.email:
-        match |= Q(email_normalised=email_normalise(user.email))
-    return Signature.objects.filter(match)
+        emails.add(user.email)
+    return Signature.objects.filter(
+        Q(user=user) | Q(email_normalised__in=sorted({email_normalise(e) for e in emails}))
+    )
 
 
 @transaction.atomic

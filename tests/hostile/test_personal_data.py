@@ -64,6 +64,15 @@ def person(world):
         petition=other, name=NAME, email=EMAIL.upper(), email_normalised=EMAIL
     )
     written = PetitionFactory(group=world.group_b, slug="pats-petition", created_by=pat)
+    # Signed with a second address Pat has verified on the account; and someone else's
+    # signature with an address Pat added but never verified (not Pat's to export or erase).
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.create(user=pat, email="pat@work.example", verified=True)
+    EmailAddress.objects.create(user=pat, email="not.pat@example.net", verified=False)
+    third = PetitionFactory(group=world.group_a, slug="third-petition")
+    SignatureFactory(petition=third, confirmed=True, name=NAME, email="pat@work.example")
+    SignatureFactory(petition=third, confirmed=True, name="Not Pat", email="not.pat@example.net")
     # Seats: matched with a partner, the swap proposed.
     partner = world.swapper_b
     VoteSwap.objects.all().delete()
@@ -104,7 +113,9 @@ def test_export_holds_every_section(person):
     assert [n["status"] for n in events["clash_emails"]] == ["sent"]
     petitions = data["petitions"]
     by_petition = {s["petition_slug"]: s for s in petitions["signatures"]}
-    assert set(by_petition) == {"beta-petition", "other-petition"}
+    assert set(by_petition) == {"beta-petition", "other-petition", "third-petition"}
+    assert by_petition["third-petition"]["email"] == "pat@work.example"
+    assert "not.pat@example.net" not in json.dumps(petitions)
     assert by_petition["beta-petition"]["constituency"] == "Pat's seat"
     assert by_petition["beta-petition"]["ip_address"] == "192.0.2.10"
     assert by_petition["other-petition"]["status"] == "pending"
@@ -202,7 +213,8 @@ def test_deleting_the_account_keeps_counts_and_leaves_no_trace(
     assert not VoteSwap.objects.filter(a__user=person["partner"]).exists()
     assert not VoteSwap.objects.filter(b__user=person["partner"]).exists()
     # No table anywhere still holds their email address or name.
-    assert _tables_mentioning(EMAIL, NAME, "pat.person") == []
+    assert _tables_mentioning(EMAIL, NAME, "pat.person", "pat@work.example") == []
+    assert Signature.objects.filter(email="not.pat@example.net", name="Not Pat").exists()
 
 
 # --- Signers without an account ----------------------------------------------------------
