@@ -359,3 +359,47 @@ def test_seat_names_from_an_imported_file_are_escaped(client, db):
         _assert_escaped(response.content.decode())
     text = client.get("/seats/?election=ge2030&format=csv").content.decode()
     assert "'=cmd|" in text  # the spreadsheet formula is defused
+
+
+def test_petition_update_and_milestone_emails_escape_and_keep_headers_clean(world, mailoutbox):
+    petition = PetitionFactory(group=world.group_b, title=f"{CRLF} {SCRIPT}", slug="upd")
+    SignatureFactory(
+        petition=petition, confirmed=True, consent_to_contact=True, email="fan@example.net",
+        name=f"Fan {SCRIPT}",
+    )  # fmt: skip
+    update = petition_services.petition_update_create(
+        petition=petition,
+        subject=f"News\r\nBcc: victim@example.net {SCRIPT}",
+        body=f"{SCRIPT}\n{BREAKOUT}",
+        by=world.organiser_b,
+    )
+    petition_services.petition_update_send_batch(update_id=update.pk)
+    (message,) = mailoutbox
+    _assert_single_recipient(message, "fan@example.net")
+    assert message.extra_headers["List-Unsubscribe"].startswith("<http")
+    html = _html_part(message)
+    _assert_escaped(html)
+    assert "&lt;script&gt;" in html
+    # A milestone email to the organisers, about a petition with a hostile title.
+    mailoutbox.clear()
+    from petitions.models import Milestone
+
+    Milestone.objects.create(petition=petition, goal=100)
+    assert petition_services.milestones_notify(petition_id=petition.pk) == 1
+    (message,) = mailoutbox
+    _assert_single_recipient(message, world.organiser_b.email)
+    _assert_escaped(_html_part(message))
+
+
+def test_event_reminder_email_escapes_and_keeps_headers_clean(world, mailoutbox):
+    tomorrow = timezone.localtime(timezone.now() + timedelta(days=1)).replace(
+        hour=12, minute=0, second=0, microsecond=0
+    )
+    event = EventFactory(
+        group=world.group_b, title=f"{CRLF} {SCRIPT}", venue_name=BREAKOUT, starts_at=tomorrow
+    )
+    RsvpFactory(event=event, user=UserFactory(email="goer@example.net", name=SCRIPT))
+    assert event_services.event_reminders_send() == 1
+    (message,) = mailoutbox
+    _assert_single_recipient(message, "goer@example.net")
+    _assert_escaped(_html_part(message))
