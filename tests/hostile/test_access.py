@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from tests.hostile.conftest import db_snapshot
-from tests.hostile.urls import ORGANISER_URLS, STAFF_URLS, SWAP_URLS, fill
+from tests.hostile.url_table import ORGANISER_URLS, STAFF_URLS, SWAP_URLS, fill
 
 ALL = ORGANISER_URLS + STAFF_URLS + SWAP_URLS
 SEAT_AGREEMENT_ROWS = [row for row in STAFF_URLS if "{agreement}" in row[2]]

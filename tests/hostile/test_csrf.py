@@ -8,12 +8,12 @@ from django.utils import timezone
 
 from petitions.signer_data_views import signer_data_token
 from tests.hostile.conftest import db_snapshot
-from tests.hostile.urls import fill
+from tests.hostile.url_table import fill
 from tests.petitions.factories import SignatureFactory
 
 
 def _event(**extra):
-    from tests.hostile.urls import _event_form
+    from tests.hostile.url_table import _event_form
 
     return lambda: {**_event_form("Beta stall"), **extra}
 
@@ -135,7 +135,7 @@ POSTS = [
 @pytest.fixture
 def extra_placeholders(world, monkeypatch):
     from events import detection
-    from tests.hostile import urls
+    from tests.hostile import url_table as urls
 
     signature = SignatureFactory(petition=world.petition_b)
     extra = {

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from events.models import CalendarFeed, Event
 from petitions.models import Petition, Signature
-from tests.hostile.urls import _event_form
+from tests.hostile.url_table import _event_form
 from tests.petitions.factories import PetitionFactory
 
 MB = 1024 * 1024
