@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import smtplib
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,7 +33,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -495,16 +496,31 @@ def _claim(*, mode: str, limit: int, token: uuid.UUID) -> list[tuple[int, int]]:
         return sorted(cursor.fetchall())
 
 
-def _mark_sent(ids: list[int], token: uuid.UUID, *, via_digest: bool = False) -> int:
-    return ClashNotification.objects.filter(
-        pk__in=ids, claim_token=token, status=NotificationStatus.SENDING
-    ).update(
-        status=NotificationStatus.SENT,
-        sent_at=timezone.now(),
-        claim_token=None,
-        via_digest=via_digest,
-        last_error="",
-    )
+def _mark_sent(
+    ids: list[int], token: uuid.UUID, *, via_digest: bool = False, retry_seconds: float = 60
+) -> int:
+    """Mark claimed rows sent. The messages are already out, so this must survive a database
+    restart (found by bench/faults): on a lost connection, reconnect and retry for up to a
+    minute rather than fail and leave the row to be reclaimed and sent a second time."""
+    deadline = time.monotonic() + retry_seconds
+    delay = 0.5
+    while True:
+        try:
+            return ClashNotification.objects.filter(
+                pk__in=ids, claim_token=token, status=NotificationStatus.SENDING
+            ).update(
+                status=NotificationStatus.SENT,
+                sent_at=timezone.now(),
+                claim_token=None,
+                via_digest=via_digest,
+                last_error="",
+            )
+        except (OperationalError, InterfaceError):
+            if time.monotonic() > deadline:
+                raise
+            connection.close()
+            time.sleep(delay)
+            delay = min(delay * 2, 5)
 
 
 def _backoff_seconds(attempts: int) -> float:

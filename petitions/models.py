@@ -123,6 +123,7 @@ class Signature(models.Model):
     # Every state change sets this: the count task recounts petitions with recent changes.
     changed_at = models.DateTimeField(default=timezone.now, db_index=True)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    confirmation_claimed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
 
     objects = SignatureQuerySet.as_manager()

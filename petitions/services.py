@@ -322,7 +322,7 @@ def _signature_again(attempt: Signature) -> SignOutcome:
             existing.confirmed_at = attempt.confirmed_at
             existing.created_at = existing.changed_at = timezone.now()
             existing.unsubscribed_at = None
-            existing.confirmation_sent_at = None
+            existing.confirmation_sent_at = existing.confirmation_claimed_at = None
             existing.save()
             _after_commit_of_new_signature(
                 existing, send=attempt.status == SignatureStatus.PENDING, lookup=False
@@ -340,8 +340,8 @@ def _signature_again(attempt: Signature) -> SignOutcome:
                 period_seconds=_setting("PETITIONS_RESEND_SECONDS", 600),
             )
             if resend:
-                existing.confirmation_sent_at = None
-                existing.save(update_fields=["confirmation_sent_at"])
+                existing.confirmation_sent_at = existing.confirmation_claimed_at = None
+                existing.save(update_fields=["confirmation_sent_at", "confirmation_claimed_at"])
                 _after_commit_of_new_signature(existing, send=True, lookup=False)
             return SignOutcome(signature=existing, created=False, confirmation_resent=resend)
         return SignOutcome(signature=existing, created=False)
@@ -405,17 +405,23 @@ def signature_confirmations_send(*, limit: int = 200) -> int:
     Rows are claimed first (a short transaction, SKIP LOCKED, so two senders never take the
     same row and a confirm click is never blocked by a slow SMTP server), then mailed outside
     any transaction. If sending fails, the rows not sent go back in the queue and the error is
-    raised for the task to retry.
+    raised for the task to retry. A sender killed mid-batch never runs its `finally`: its claims
+    go stale and are taken again after PETITIONS_CONFIRMATION_RECLAIM_SECONDS (longer than the
+    task time limit), so no confirmation email is lost. Confirming twice is harmless, so the
+    one residual case (accepted by SMTP, killed before `confirmation_sent_at`) costs at most a
+    second copy of the same link.
     """
     now = timezone.now()
+    stale = now - timedelta(seconds=_setting("PETITIONS_CONFIRMATION_RECLAIM_SECONDS", 360))
     with transaction.atomic():
         ids = list(
             Signature.objects.select_for_update(skip_locked=True)
             .filter(status=SignatureStatus.PENDING, confirmation_sent_at__isnull=True)
+            .filter(Q(confirmation_claimed_at__isnull=True) | Q(confirmation_claimed_at__lt=stale))
             .order_by("pk")
             .values_list("pk", flat=True)[:limit]
         )
-        Signature.objects.filter(pk__in=ids).update(confirmation_sent_at=now)
+        Signature.objects.filter(pk__in=ids).update(confirmation_claimed_at=now)
     if not ids:
         return 0
     batch = list(
@@ -430,11 +436,12 @@ def signature_confirmations_send(*, limit: int = 200) -> int:
         for signature in batch:
             mail_connection.send_messages([_confirmation_message(signature)])
             sent.append(signature.pk)
+            Signature.objects.filter(pk=signature.pk).update(confirmation_sent_at=timezone.now())
     finally:
         mail_connection.close()
         unsent = [pk for pk in ids if pk not in set(sent)]
         if unsent:
-            Signature.objects.filter(pk__in=unsent).update(confirmation_sent_at=None)
+            Signature.objects.filter(pk__in=unsent).update(confirmation_claimed_at=None)
     return len(sent)
 
 

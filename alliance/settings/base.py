@@ -250,6 +250,9 @@ PETITIONS_COUNT_INTERVAL_SECONDS = env_int("PETITIONS_COUNT_INTERVAL_SECONDS", 5
 PETITIONS_COUNT_LOOKBACK_SECONDS = env_int("PETITIONS_COUNT_LOOKBACK_SECONDS", 120)
 # Confirmation emails go out at most this many seconds after signing (0: a task per signature).
 PETITIONS_CONFIRMATION_KICK_SECONDS = env_int("PETITIONS_CONFIRMATION_KICK_SECONDS", 1)
+# A confirmation claimed by a sender that died is claimed again after this (keep it above
+# CELERY_TASK_TIME_LIMIT, like CLASH_OUTBOX_RECLAIM_SECONDS).
+PETITIONS_CONFIRMATION_RECLAIM_SECONDS = env_int("PETITIONS_CONFIRMATION_RECLAIM_SECONDS", 360)
 CELERY_BEAT_SCHEDULE.update(
     {
         "petitions-count": {

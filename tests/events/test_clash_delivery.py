@@ -247,3 +247,33 @@ def test_unsubscribe_token_round_trip_and_tampering():
     assert detection.unsubscribe_user_id(token) == 42
     assert detection.unsubscribe_user_id(token[:-2] + "xx") is None
     assert detection.unsubscribe_user_id("nonsense") is None
+
+
+@pytest.mark.django_db(transaction=True)  # reconnecting must not be inside a test transaction
+def test_a_database_restart_after_the_send_does_not_send_the_row_again(monkeypatch):
+    """The SMTP server took the message, then PostgreSQL restarted while the row was being
+    marked sent (found by bench/faults). Marking is retried, so no reclaim re-sends it."""
+    from django.db import OperationalError
+    from django.db.models import QuerySet
+
+    clash, _, _ = make_clash()
+    real_update = QuerySet.update
+    failures = {"left": 1}
+
+    def update_failing_once(queryset, **values):
+        if values.get("status") == NotificationStatus.SENT and failures["left"]:
+            failures["left"] -= 1
+            raise OperationalError("terminating connection due to administrator command")
+        return real_update(queryset, **values)
+
+    monkeypatch.setattr(QuerySet, "update", update_failing_once)
+    monkeypatch.setattr(detection.time, "sleep", lambda seconds: None)
+
+    report = detection.clash_notifications_deliver()
+
+    assert failures["left"] == 0
+    assert len(report.sent) == 2
+    assert len(mail.outbox) == 2
+    assert set(ClashNotification.objects.filter(clash=clash).values_list("status", flat=True)) == {
+        NotificationStatus.SENT
+    }

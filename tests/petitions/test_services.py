@@ -339,3 +339,21 @@ def test_open_petition_wording_is_frozen(petition):
     services.petition_update(petition=petition, title=petition.title, closes_at=None)
     draft = PetitionFactory(group=petition.group, status=PetitionStatus.DRAFT)
     assert services.petition_update(petition=draft, title="Better title").title == "Better title"
+
+
+def test_a_claim_left_by_a_killed_sender_is_taken_again_once_stale(petition, settings):
+    """A sender SIGKILLed mid-batch never runs its `finally`: its claims must not strand the
+    supporters (found by bench/faults). A fresh claim is left alone; a stale one is re-sent."""
+    settings.PETITIONS_CONFIRMATION_RECLAIM_SECONDS = 360
+    fresh = SignatureFactory(petition=petition, confirmation_claimed_at=timezone.now())
+    stale = SignatureFactory(
+        petition=petition, confirmation_claimed_at=timezone.now() - timedelta(seconds=400)
+    )
+
+    assert services.signature_confirmations_send() == 1
+    assert [message.to for message in mail.outbox] == [[stale.email]]
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.confirmation_sent_at is not None
+    assert fresh.confirmation_sent_at is None
+    assert services.signature_confirmations_send() == 0
