@@ -213,3 +213,20 @@ def test_pages_of_an_event_already_dated_9999_do_not_break(signed_in, group):
         "/events/agenda/?date=9999-12-31",
     ]:
         assert signed_in.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("until", ["9999-12-31", "2027-05-01", "2000-01-01"])
+def test_a_series_repeating_until_far_away_or_before_it_starts_is_handled(signed_in, group, until):
+    response = _create(
+        signed_in, group, "Series", "2027-05-01T10:00", "2027-05-01T11:00",
+        repeat="weekly", repeat_until=until,
+    )  # fmt: skip
+    assert response.status_code in {200, 302}
+    if response.status_code == 200:
+        assert b"field-error" in response.content or b"form-errors" in response.content
+        assert not Event.objects.exists()
+    else:
+        # Occurrences are created only up to the rolling horizon, whatever the end date.
+        last = Event.objects.order_by("-starts_at").first()
+        assert last.starts_at <= timezone.now() + timedelta(days=400)
+        assert signed_in.get(f"/events/{last.pk}/duplicate/").status_code == 200
