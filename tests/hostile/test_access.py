@@ -180,3 +180,42 @@ def test_group_b_organiser_can_cancel_their_event(client, world):
     assert client.post(f"/events/{world.event_b.pk}/cancel/").status_code == 302
     world.event_b.refresh_from_db()
     assert world.event_b.status == "cancelled"
+
+
+# --- Every URL is either in the table above or known to be for everyone ----------------------
+
+# Pages anyone (or any signed-in person, about themselves) may use; checked elsewhere: the
+# clash list only lists what the user may see (above), signed links in test_personal_data.
+FOR_EVERYONE = {
+    "events": {
+        "list", "month", "week", "agenda", "create_choose", "detail", "ics", "rsvp", "feed",
+        "feed_group", "feed_party", "feed_private", "my_calendar", "clash_list",
+        "clash_notifications", "clash_unsubscribe",
+    },
+    "petitions": {
+        "list", "detail", "json", "sign", "signed", "confirm", "remove", "unsubscribe",
+        "signer_data", "signer_data_download",
+    },
+    "seats": {
+        "list", "map", "pacts", "reciprocity", "swap", "swap_cancel", "activists", "detail",
+    },
+}  # fmt: skip
+
+
+def test_every_url_of_events_petitions_and_seats_is_in_the_table_or_for_everyone(world):
+    from django.urls import resolve
+
+    import events.urls
+    import petitions.urls
+    import seats.urls
+
+    in_table = set()
+    for _name, _method, path, data in ALL:
+        match = resolve(fill(world, path, data)[0].split("?")[0])
+        in_table.add((match.namespace, match.url_name))
+    for module in (events.urls, petitions.urls, seats.urls):
+        app = module.app_name
+        names = {pattern.name for pattern in module.urlpatterns}
+        missing = names - FOR_EVERYONE[app] - {name for ns, name in in_table if ns == app}
+        assert not missing, f"{app}: add these URLs to tests/hostile/url_table.py: {missing}"
+        assert not FOR_EVERYONE[app] & {name for ns, name in in_table if ns == app}
