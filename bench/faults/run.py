@@ -307,7 +307,7 @@ class Run:
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(self.sink.port),
             "CLASH_OUTBOX_RECLAIM_SECONDS": str(OUTBOX_RECLAIM_SECONDS),
-            # Read once petitions has a reclaim for confirmation emails (proposed-fixes.patch).
+            # Confirmation emails a killed sender had claimed are re-sent after this (petitions).
             "PETITIONS_CONFIRMATION_RECLAIM_SECONDS": str(OUTBOX_RECLAIM_SECONDS),
             "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
             "BENCH_RATE_LIMIT_MULTIPLIER": os.environ.get("BENCH_RATE_LIMIT_MULTIPLIER", "1000"),
