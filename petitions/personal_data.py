@@ -7,13 +7,11 @@ is unchanged. A signature still waiting for confirmation is not counted, so it i
 """
 
 from allauth.account.models import EmailAddress
-from django.db import transaction
-from django.db.models import CharField, Q, QuerySet, Value
-from django.db.models.functions import Cast, Concat
-from django.utils import timezone
+from django.db.models import Q, QuerySet
 
+from petitions import services
 from petitions.emails import email_normalise
-from petitions.models import Petition, PetitionUpdate, Signature, SignatureStatus
+from petitions.models import Petition, PetitionUpdate, Signature
 
 
 def _iso(value) -> str | None:
@@ -54,30 +52,6 @@ def signatures_of(user) -> QuerySet:
     )
 
 
-@transaction.atomic
-def signatures_anonymise(*, signatures: QuerySet) -> int:
-    """Forget who signed; keep what is counted. Returns how many signatures were touched."""
-    now = timezone.now()
-    pending = signatures.filter(status=SignatureStatus.PENDING)
-    deleted, _ = pending.delete()
-    kept = signatures.exclude(status=SignatureStatus.PENDING).update(
-        name="",
-        email="",
-        # Unique per petition: a placeholder no real address can equal.
-        email_normalised=Concat(Value("deleted-"), Cast("pk", CharField())),
-        email_domain="",
-        postcode="",
-        town="",
-        ip=None,
-        user=None,
-        consent_to_contact=False,
-        show_publicly=False,
-        unsubscribed_at=now,
-        changed_at=now,
-    )
-    return deleted + kept
-
-
 def export(user) -> dict:
     return {
         "signatures": [
@@ -106,7 +80,7 @@ def export(user) -> dict:
 def erase(user) -> None:
     """Signatures are anonymised (counts stay); petitions and updates they wrote belong to
     the group and stay, no longer pointing at them."""
-    signatures_anonymise(signatures=signatures_of(user))
+    services.signatures_anonymise(signatures=signatures_of(user))
     Petition.objects.filter(created_by=user).update(created_by=None)
     Petition.objects.filter(moderated_by=user).update(moderated_by=None)
     PetitionUpdate.objects.filter(sent_by=user).update(sent_by=None)

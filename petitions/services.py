@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, connection, transaction
-from django.db.models import CharField, Q, Value
+from django.db.models import CharField, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -701,22 +701,34 @@ def milestones_notify(*, petition_id: int) -> int:
     return len(pending)
 
 
+@transaction.atomic
+def signatures_anonymise(*, signatures: QuerySet) -> int:
+    """Forget who signed; keep what is counted. Returns how many signatures were touched."""
+    now = timezone.now()
+    pending = signatures.filter(status=SignatureStatus.PENDING)
+    deleted, _ = pending.delete()
+    kept = signatures.exclude(status=SignatureStatus.PENDING).update(
+        name="",
+        email="",
+        # Unique per petition: a placeholder no real address can equal.
+        email_normalised=Concat(Value("deleted-"), Cast("pk", CharField())),
+        email_domain="",
+        postcode="",
+        town="",
+        ip=None,
+        user=None,
+        consent_to_contact=False,
+        show_publicly=False,
+        unsubscribed_at=now,
+        changed_at=now,
+    )
+    return deleted + kept
+
+
 def petition_personal_data_delete(*, petition: Petition) -> int:
     """Retention: wipe who signed, keep how many and where (constituency) so counts stay."""
     with transaction.atomic():
-        signatures = Signature.objects.filter(petition=petition)
-        wiped = signatures.update(
-            name="",
-            email="",
-            email_normalised=Concat(Value("deleted-"), Cast("pk", CharField())),
-            email_domain="",
-            postcode="",
-            town="",
-            ip=None,
-            user=None,
-            consent_to_contact=False,
-            show_publicly=False,
-        )
+        wiped = signatures_anonymise(signatures=Signature.objects.filter(petition=petition))
         Petition.objects.filter(pk=petition.pk).update(personal_data_deleted_at=timezone.now())
     return wiped
 

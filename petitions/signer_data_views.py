@@ -16,7 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from petitions.models import Signature
-from petitions.personal_data import signature_data, signatures_anonymise
+from petitions.personal_data import signature_data
+from petitions.services import signatures_anonymise
 
 SALT = "petitions.signer-data"
 
