@@ -1,26 +1,25 @@
 """The production configuration: `check --deploy` is clean, logs are JSON, deploy files parse."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from django.core.management.utils import get_random_secret_key
 
+from tests.conftest import subprocess_env
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _production_env(**extra) -> dict[str, str]:
     env = {
-        **os.environ,
+        **subprocess_env(),  # less DJANGO_ALLOW_ASYNC_UNSAFE, which a deployment never has
         "DJANGO_SETTINGS_MODULE": "alliance.settings.production",
         "SECRET_KEY": get_random_secret_key(),
         "ALLOWED_HOSTS": "alliance.example.org",
     }
     env.pop("DEBUG", None)
-    # The browser fixture sets this in the test process; a deployment never would.
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env.update(extra)
     return env
 
