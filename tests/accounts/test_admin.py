@@ -1,15 +1,10 @@
 """The admin works for every accounts/groups model."""
 
-from pathlib import Path
-
 import pytest
 from django.urls import reverse
 
 from groups.models import GroupLink
 from tests.factories import GroupFactory, MembershipFactory, PartyStaffFactory, UserFactory
-
-ROOT = Path(__file__).resolve().parents[2]
-
 
 ADMIN_MODELS = [
     "accounts_user",
