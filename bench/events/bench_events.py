@@ -46,7 +46,7 @@ def seed() -> dict:
     for n in range(120):
         kind = [GroupKind.PARTY_BRANCH, GroupKind.PRO_EU, GroupKind.PROGRESSIVE_ALLIANCE][n % 3]
         group, _ = Group.objects.get_or_create(
-            slug=f"bench-group-{n}",
+            slug=f"bench-events-group-{n}",  # not the core section's bench-group-N
             defaults={
                 "name": f"Bench group {n}",
                 "kind": kind,
@@ -131,7 +131,8 @@ def seed() -> dict:
         "seconds": time.monotonic() - started,
         "seeded": TOTAL - existing,
         "seat": seats[7],
-        "party": parties[0],
+        # The party of a branch the seeded events belong to, so filtered feeds list events.
+        "party": next(group.party for group in groups if group.party),
         "far": far,
     }
 

@@ -281,11 +281,14 @@ def lost_check(petition_id: int, tag: str, accepted: int) -> tuple[str, int]:
     count_ms = (time.perf_counter() - started) * 1000
     rows = Signature.objects.filter(petition_id=petition_id, email__startswith=f"{tag}-")
     confirmed = rows.filter(status="confirmed").count()
+    petition_confirmed = Signature.objects.filter(petition_id=petition_id, status="confirmed")
+    assert shown == petition_confirmed.count(), "shown count differs from confirmed rows"
     assert PetitionTally.objects.get(petition_id=petition_id).confirmed_count == shown
     lost = accepted - confirmed
     return (
         f"{accepted} confirmed by the client, {rows.count()} rows, {confirmed} confirmed rows, "
-        f"lost {lost}; shown count {shown:,} after the count task ({count_ms:.0f} ms)"
+        f"lost {lost}; shown count {shown:,} = the petition's confirmed rows (this run's plus "
+        f"those seeded before it) after the count task ({count_ms:.0f} ms)"
     ), lost
 
 
@@ -305,6 +308,15 @@ def run(report, *, seeded: dict[str, int] | None = None, label: str = "") -> Non
             f"empty petition {q_empty}, 100k petition {q_big}"
             + (" (same)" if q_empty == q_big else " (DIFFERENT)"),
         )
+        page_empty = report.query_count(f"/petitions/{SLUG_EMPTY}/")
+        page_big = report.query_count(f"/petitions/{SLUG_BIG}/")
+        report.note(
+            "queries: petition page",
+            f"empty petition {page_empty}, {BIG:,} signatures {page_big}"
+            + (" (same)" if page_empty == page_big else " (GROWS)"),
+        )
+    for slug, name in ((SLUG_EMPTY, "empty petition"), (SLUG_BIG, f"{BIG:,} signatures")):
+        report.measure(f"petition page, {name}", f"/petitions/{slug}/", requests=150)
     for slug, name in ((SLUG_EMPTY, "empty petition"), (SLUG_BIG, f"{BIG:,} existing")):
         tag = f"run{secrets.token_hex(3)}"
         before = cpu_snapshot(report.server)
