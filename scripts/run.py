@@ -122,11 +122,11 @@ def main() -> int:
     celery = [PYTHON, "-m", "celery", "-A", "alliance"]
     commands = {
         "web": [PYTHON, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"],
-        "worker": [*celery, "worker", "--loglevel=INFO", "--concurrency=2"],
+        "worker": [*celery, "worker", "--loglevel=WARNING", "--concurrency=2"],
         "beat": [
             *celery,
             "beat",
-            "--loglevel=INFO",
+            "--loglevel=WARNING",
             "--schedule",
             str(VAR / "celerybeat-schedule"),
         ],

@@ -61,3 +61,47 @@ def test_database_unreachable_is_503(client, beat_ran, closed_port, monkeypatch)
     body = response.json()
     assert body["database"] == "error: OperationalError"
     assert body["broker"] == "ok"
+
+
+def test_a_beat_that_just_started_is_healthy_at_once(client, db, tmp_path):
+    """A real `celery beat` process records its heartbeat when it starts, not a minute later."""
+    import subprocess
+    import sys
+    import time
+
+    from django.conf import settings
+
+    from tests.conftest import ROOT, subprocess_env
+
+    cache.delete(BEAT_HEARTBEAT_KEY)
+    env = {
+        **subprocess_env(),
+        "DJANGO_SETTINGS_MODULE": "alliance.settings.test",
+        "REDIS_URL": settings.REDIS_URL,
+        "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
+    }
+    beat = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "alliance",
+            "beat",
+            "--loglevel=WARNING",
+            "--schedule",
+            str(tmp_path / "schedule"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while cache.get(BEAT_HEARTBEAT_KEY) is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        beat.terminate()
+        beat.wait(timeout=15)
+    assert client.get("/health/").json()["beat"] == "ok"
