@@ -1,6 +1,7 @@
 """Shared fixtures. Everything here talks to real services: PostgreSQL, Redis, Celery, SMTP,
 Chromium. Nothing is faked."""
 
+import json
 import os
 import signal
 import subprocess
@@ -8,6 +9,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -72,6 +74,59 @@ def subprocess_env() -> dict[str, str]:
     """The environment for a child process: as ours, less what only the browser tests need
     (DJANGO_ALLOW_ASYNC_UNSAFE, which a real deployment must never have)."""
     return {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
+# --- A postcodes.io-compatible API on loopback ---------------------------------------
+
+
+@pytest.fixture
+def postcodes_server(settings):
+    """A postcodes.io-compatible server on loopback. `server.answers[postcode] = code | None`
+    (None: 500 error, as when the service is down)."""
+
+    answers: dict[str, str | None] = {}
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            postcode = self.path.rsplit("/", 1)[-1].upper()
+            hits.append(postcode)
+            if postcode not in answers:
+                self.send_response(404)
+                self.end_headers()
+                return
+            code = answers[postcode]
+            if code is None:
+                self.send_response(500)
+                self.end_headers()
+                return
+            body = json.dumps(
+                {
+                    "status": 200,
+                    "result": {
+                        "postcode": postcode,
+                        "latitude": 51.5,
+                        "longitude": -0.1,
+                        "codes": {"parliamentary_constituency_2024": code},
+                    },
+                }
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.answers = answers
+    server.hits = hits
+    settings.POSTCODES_API_URL = f"http://127.0.0.1:{server.server_address[1]}"
+    yield server
+    server.shutdown()
 
 
 # --- SMTP sink -------------------------------------------------------------------------

@@ -1,7 +1,3 @@
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from tests.factories import ConstituencyFactory
@@ -22,56 +18,6 @@ def petition(group):
 @pytest.fixture
 def constituencies(db):
     return [ConstituencyFactory(boundary_set="2024", name=f"Seat {i}") for i in range(3)]
-
-
-@pytest.fixture
-def postcodes_server(settings):
-    """A postcodes.io-compatible server on loopback. `server.answers[postcode] = code | None`
-    (None: 500 error, as when the service is down)."""
-
-    answers: dict[str, str | None] = {}
-    hits: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            postcode = self.path.rsplit("/", 1)[-1].upper()
-            hits.append(postcode)
-            if postcode not in answers:
-                self.send_response(404)
-                self.end_headers()
-                return
-            code = answers[postcode]
-            if code is None:
-                self.send_response(500)
-                self.end_headers()
-                return
-            body = json.dumps(
-                {
-                    "status": 200,
-                    "result": {
-                        "postcode": postcode,
-                        "latitude": 51.5,
-                        "longitude": -0.1,
-                        "codes": {"parliamentary_constituency_2024": code},
-                    },
-                }
-            ).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.answers = answers
-    server.hits = hits
-    settings.POSTCODES_API_URL = f"http://127.0.0.1:{server.server_address[1]}"
-    yield server
-    server.shutdown()
 
 
 @pytest.fixture

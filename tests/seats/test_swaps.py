@@ -1,8 +1,5 @@
 """Vote swaps: registration, the matcher's rules, confirmation, expiry, cancellation."""
 
-import http.server
-import json
-import threading
 import time
 from datetime import timedelta
 
@@ -195,40 +192,19 @@ def test_swap_page_refuses_anonymous_posts_and_keeps_bad_input(client, parties, 
     assert "not a code" in response.content.decode()
 
 
-def test_postcode_finds_the_constituency_via_the_lookup_service(parties, seats, settings, user):
+def test_postcode_finds_the_constituency_via_the_lookup_service(
+    parties, seats, postcodes_server, user
+):
     seat = seats["ld"][0]
     seat.boundary_set = "2024"
     seat.ons_code = "E14001099"
     seat.save()
+    postcodes_server.answers["SW1A1AA"] = "E14001099"
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = json.dumps(
-                {
-                    "result": {
-                        "codes": {"parliamentary_constituency_2024": "E14001099"},
-                        "latitude": 51.5,
-                        "longitude": -0.1,
-                    }
-                }
-            ).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
+    registration = services.vote_swap_register(
+        user=user, preferred_party=parties["Lab"], postcode="sw1a 1aa"
+    )
 
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    settings.POSTCODES_API_URL = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        registration = services.vote_swap_register(
-            user=user, preferred_party=parties["Lab"], postcode="sw1a 1aa"
-        )
-    finally:
-        server.shutdown()
     assert registration.constituency == seat
     assert registration.postcode == "SW1A 1AA"
 
