@@ -60,9 +60,6 @@ class ClashQuerySet(models.QuerySet):
             "event_b__constituency",
         )
 
-    def involving_event(self, event_id: int):
-        return self.filter(Q(event_a_id=event_id) | Q(event_b_id=event_id))
-
     def open(self):
         return self.filter(status=ClashStatus.OPEN)
 

@@ -33,11 +33,6 @@ class GroupQuerySet(models.QuerySet):
             return self.none()
         return self.filter(memberships__user=user, memberships__role="organiser").distinct()
 
-    def joined_by(self, user):
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(memberships__user=user).distinct()
-
     def linked_to(self, group):
         """Groups with an accepted link to `group`, whichever side asked."""
         return self.filter(

@@ -135,7 +135,3 @@ def group_link_decide(*, link: GroupLink, accept: bool) -> GroupLink:
     link.decided_at = timezone.now()
     link.save(update_fields=["status", "decided_at"])
     return link
-
-
-def group_link_remove(*, link: GroupLink) -> None:
-    link.delete()

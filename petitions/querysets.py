@@ -18,9 +18,6 @@ class PetitionQuerySet(models.QuerySet):
     def awaiting_moderation(self):
         return self.filter(status="pending")
 
-    def of_groups(self, group_ids):
-        return self.filter(group_id__in=group_ids)
-
     def with_tally(self):
         return self.select_related("group", "tally")
 

@@ -132,10 +132,6 @@ def seats_analyse(
     return [a for a in (seat_analyse(s, bloc) for s in seats) if a is not None]
 
 
-def progressive_majority_lost_count(analyses: Iterable[SeatAnalysis]) -> int:
-    return sum(1 for a in analyses if a.progressive_majority_lost)
-
-
 # --- Reciprocity -----------------------------------------------------------------------------
 
 

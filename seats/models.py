@@ -4,7 +4,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from seats.querysets import AgreementQuerySet, ConstituencyQuerySet, ContestQuerySet
+from seats.querysets import AgreementQuerySet, ConstituencyQuerySet
 from seats.regions import Nation, Region
 
 
@@ -81,8 +81,6 @@ class Contest(models.Model):
     other_winner_votes = models.PositiveIntegerField(
         default=0, help_text="Votes of a winner from outside the party columns (Speaker, Ind)."
     )
-
-    objects = ContestQuerySet.as_manager()
 
     class Meta:
         ordering = ["constituency__name"]

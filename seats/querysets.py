@@ -10,17 +10,9 @@ class ConstituencyQuerySet(models.QuerySet):
         return self.filter(name__icontains=text) if text else self
 
 
-class ContestQuerySet(models.QuerySet):
-    def for_election(self, election):
-        return self.filter(election=election)
-
-
 class AgreementQuerySet(models.QuerySet):
     def agreed(self):
         return self.filter(status="agreed")
-
-    def live(self):
-        return self.exclude(status="withdrawn")
 
     def involving(self, party_ids):
         return self.filter(parties__party_id__in=party_ids).distinct()
