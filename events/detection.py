@@ -39,6 +39,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from alliance.mail import header_safe
 from events.clash_models import (
     Clash,
     ClashNotification,
@@ -384,12 +385,6 @@ def _absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def _one_line(text: str, limit: int = 150) -> str:
-    """Header-safe: no CR/LF (or any other whitespace run) from user text."""
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def clash_context(clash: Clash, *, now: datetime | None = None) -> dict:
     a, b = clash.event_a, clash.event_b
     return {
@@ -434,9 +429,10 @@ def clash_email_build(notification: ClashNotification) -> EmailMultiAlternatives
             reverse("events:clash_unsubscribe", kwargs={"token": unsubscribe_token(recipient.pk)})
         ),
     }
-    subject = _one_line(
+    subject = header_safe(
         f"Clash: {clash.event_a.title} and {clash.event_b.title} on "
-        f"{timezone.localtime(clash.event_b.starts_at):%a %-d %b}"
+        f"{timezone.localtime(clash.event_b.starts_at):%a %-d %b}",
+        150,
     )
     message = EmailMultiAlternatives(
         subject=subject,
@@ -541,7 +537,7 @@ def _mark_retry(ids: list[int], token: uuid.UUID, error: Exception) -> float | N
             notification.status = NotificationStatus.PENDING
             notification.next_attempt_at = now + timedelta(seconds=delay)
         notification.claim_token = None
-        notification.last_error = _one_line(repr(error), 500)
+        notification.last_error = header_safe(repr(error), 500)
         notification.save(update_fields=["status", "next_attempt_at", "claim_token", "last_error"])
     return retry_in
 

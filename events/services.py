@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from alliance.mail import header_safe
 from events.clash_tasks import event_clashes_check_task, events_clashes_check_task
 from events.models import (
     CalendarToken,
@@ -353,15 +354,10 @@ def calendar_token_revoke(*, user) -> CalendarToken:
 # --- Emails -------------------------------------------------------------------------------
 
 
-def _one_line(text: str) -> str:
-    """No CR/LF from user input may reach a header."""
-    return " ".join(str(text).split())
-
-
 def email_send(*, to: str, subject: str, template: str, context: dict) -> None:
     context = {**context, "site_url": settings.SITE_URL}
     message = EmailMultiAlternatives(
-        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + _one_line(subject),
+        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + header_safe(subject),
         body=render_to_string(f"events/email/{template}.txt", context),
         to=[to],
     )

@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
+from alliance.mail import header_safe
 from groups.models import Group, GroupLink, LinkStatus, Membership, Role
 
 
@@ -79,15 +80,10 @@ def group_organiser_add(*, group: Group, email: str) -> Membership:
     return group_member_add(group=group, user=user, role=Role.ORGANISER)
 
 
-def _strip_header(value: str) -> str:
-    """No CR/LF in anything that ends up in a header."""
-    return " ".join(value.split())
-
-
 def group_contact_send(*, group: Group, sender_name: str, sender_email: str, message: str) -> None:
     """Relay a message to the group without showing the group's address to the sender."""
-    sender_name = _strip_header(sender_name)[:100]
-    sender_email = _strip_header(sender_email)
+    sender_name = header_safe(sender_name)[:100]
+    sender_email = header_safe(sender_email)
     body = render_to_string(
         "groups/email/contact.txt",
         {
@@ -99,7 +95,7 @@ def group_contact_send(*, group: Group, sender_name: str, sender_email: str, mes
         },
     )
     EmailMessage(
-        subject=f"[Alliance] Message for {_strip_header(group.name)} from {sender_name}",
+        subject=f"[Alliance] Message for {header_safe(group.name)} from {sender_name}",
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[group.contact_email],

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from alliance.mail import header_safe
 from alliance.ratelimit import rate_limit_exceeded
 from groups.models import Group, Membership, Role
 from petitions import milestones
@@ -47,11 +48,6 @@ COUNT_LOCK_NAMESPACE = 60_061  # pg_advisory_xact_lock(namespace, petition_id)
 
 def _setting(name: str, default):
     return getattr(settings, name, default)
-
-
-def _header_safe(value: str) -> str:
-    """No CR/LF from user input may reach an email header."""
-    return " ".join(str(value).split())[:200]
 
 
 # --- Petitions -------------------------------------------------------------------------
@@ -389,7 +385,7 @@ def _confirmation_message(signature: Signature) -> EmailMultiAlternatives:
         "SITE_URL": settings.SITE_URL,
     }
     message = EmailMultiAlternatives(
-        subject=_header_safe(f"Please confirm your signature: {signature.petition.title}"),
+        subject=header_safe(f"Please confirm your signature: {signature.petition.title}"),
         body=render_to_string("petitions/email/confirm.txt", context),
         to=[signature.email],
     )
@@ -609,7 +605,7 @@ def signatures_invalidate(*, criteria: InvalidationCriteria) -> int:
 def petition_update_create(*, petition: Petition, subject: str, body: str, by) -> PetitionUpdate:
     from petitions.tasks import petition_update_send_task
 
-    update = PetitionUpdate(petition=petition, subject=_header_safe(subject), body=body, sent_by=by)
+    update = PetitionUpdate(petition=petition, subject=header_safe(subject), body=body, sent_by=by)
     update.full_clean()
     with transaction.atomic():
         update.save()
@@ -647,7 +643,7 @@ def petition_update_send_batch(*, update_id: int, batch_size: int = 200) -> bool
                 "petition_url": settings.SITE_URL + update.petition.get_absolute_url(),
             }
             message = EmailMultiAlternatives(
-                subject=_header_safe(f"{update.petition.title}: {update.subject}"),
+                subject=header_safe(f"{update.petition.title}: {update.subject}"),
                 body=render_to_string("petitions/email/update.txt", context),
                 to=[signature.email],
                 headers={"List-Unsubscribe": f"<{context['unsubscribe_url']}>"},
@@ -689,7 +685,7 @@ def milestones_notify(*, petition_id: int) -> int:
             "next_goal": milestones.next_goal(goal),
         }
         message = EmailMultiAlternatives(
-            subject=_header_safe(f"{goal:,} have signed “{petition.title}”"),
+            subject=header_safe(f"{goal:,} have signed “{petition.title}”"),
             body=render_to_string("petitions/email/milestone.txt", context),
             to=recipients,
         )
