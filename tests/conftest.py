@@ -46,6 +46,14 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def django_db_serialized_rollback() -> bool:
+    """Transactional tests (real workers, browsers) flush the database; this restores the rows the
+    data migrations made (the default clash rule, ...) afterwards, so tests that read them pass
+    in any order, as pytest-xdist runs modules in any order."""
+    return True
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
@@ -72,8 +80,10 @@ def group(organiser):
 
 def subprocess_env() -> dict[str, str]:
     """The environment for a child process: as ours, less what only the browser tests need
-    (DJANGO_ALLOW_ASYNC_UNSAFE, which a real deployment must never have)."""
-    return {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    (DJANGO_ALLOW_ASYNC_UNSAFE, which a real deployment must never have) and the xdist process
+    name (a child is given its Redis and cache prefix explicitly; it must not shift them again)."""
+    dropped = {"DJANGO_ALLOW_ASYNC_UNSAFE", "PYTEST_XDIST_WORKER"}
+    return {k: v for k, v in os.environ.items() if k not in dropped}
 
 
 # --- A postcodes.io-compatible API on loopback ---------------------------------------
