@@ -15,10 +15,18 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tests.factories import PASSWORD, GroupFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests check what is true, not how fast: a busy CI machine must not fail them on time.
+hypothesis_settings.register_profile(
+    "alliance", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("alliance")
 SHARED_DATA = Path(os.environ.get("ALLIANCE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
