@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "seats",
     "events",
     "petitions",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -319,6 +320,12 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+# Outbox: every email of the newer features; beat runs delivery as a safety net.
+CELERY_BEAT_SCHEDULE["outbox-deliver"] = {
+    "task": "outbox.tasks.outbox_deliver_task",
+    "schedule": timedelta(minutes=1),
+    "options": {"expires": 60},
+}
 
 LOGGING = {
     "version": 1,
