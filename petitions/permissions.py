@@ -34,11 +34,3 @@ def staff_check(*, user) -> None:
     """Moderation and bulk invalidation are for site staff only."""
     if not (user.is_authenticated and user.is_staff):
         raise PermissionDenied("Only site staff can do that.")
-
-
-def user_has_verified_email(*, user) -> bool:
-    if not user.is_authenticated:
-        return False
-    from allauth.account.models import EmailAddress
-
-    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()

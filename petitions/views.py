@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.permissions import user_has_verified_email
 from alliance.exports import csv_response
 from alliance.ratelimit import client_ip
 from groups.models import Group, Role
@@ -40,7 +41,6 @@ from petitions.permissions import (
     petition_get_for_viewer,
     staff_check,
     user_can_organise,
-    user_has_verified_email,
 )
 from petitions.ratelimits import signing_refusal
 

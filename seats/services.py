@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, get_connection
@@ -10,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.permissions import user_has_verified_email
 from groups.models import Party
 from seats.analysis import reciprocity_ledger, seat_analyse
 from seats.models import (
@@ -239,10 +239,6 @@ def seat_alliance_party(*, constituency: Constituency, bloc=None):
 
 
 # --- Vote swaps ----------------------------------------------------------------------------------
-
-
-def user_has_verified_email(user) -> bool:
-    return EmailAddress.objects.filter(user=user, verified=True).exists()
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.permissions import user_has_verified_email
 from seats import services
 from seats.forms import SwapRegistrationForm
 from seats.models import SwapStatus, VoteSwapRegistration
@@ -19,7 +20,7 @@ def vote_swap(request):
     registration = swap = explanation = None
     verified = False
     if request.user.is_authenticated:
-        verified = services.user_has_verified_email(request.user)
+        verified = user_has_verified_email(request.user)
         registration = (
             VoteSwapRegistration.objects.filter(user=request.user)
             .select_related("preferred_party", "local_party", "constituency")
