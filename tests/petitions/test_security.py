@@ -156,6 +156,15 @@ def test_one_custom_domain_mailbox_signs_once_whatever_its_plus_tag(client, peti
     assert Signature.objects.get().email_normalised == "jo@example.org"
 
 
+def test_the_privacy_notice_states_the_rule_the_code_applies(client):
+    from petitions.emails import email_normalise
+
+    notice = client.get("/privacy/").content.decode()
+    assert "<em>jo+petition@example.org</em> is <em>jo@example.org</em>" in notice
+    assert email_normalise("jo+petition@example.org") == "jo@example.org"
+    assert email_normalise("Jo.Bloggs@gmail.com") == "jobloggs@gmail.com"
+
+
 renormalise = importlib.import_module(
     "petitions.migrations.0006_signature_email_renormalise"
 ).signatures_renormalise
