@@ -289,6 +289,18 @@ def test_an_unpublished_petitions_image_is_only_for_its_organisers(
     assert client.get(wrong).status_code == 404
 
 
+def test_the_admin_checks_uploads_too(rf, petition, tmp_media):
+    from django.contrib import admin
+
+    request = rf.get("/")
+    request.user = UserFactory(is_staff=True, is_superuser=True)
+    form_class = admin.site._registry[Petition].get_form(request, petition)
+    evil = SimpleUploadedFile("evil.html", b"GIF89a<script>x</script>", "image/gif")
+    form = form_class(instance=petition, files={"image": evil}, data={})
+    form.is_valid()
+    assert "Upload a PNG, JPEG, GIF or WebP image." in form.errors["image"]
+
+
 def test_an_old_upload_with_an_unsafe_name_is_never_served(client, group, tmp_media):
     from django.core.files.base import ContentFile
 
