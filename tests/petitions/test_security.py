@@ -165,9 +165,9 @@ def test_the_privacy_notice_states_the_rule_the_code_applies(client):
     assert email_normalise("Jo.Bloggs@gmail.com") == "jobloggs@gmail.com"
 
 
-renormalise = importlib.import_module(
-    "petitions.migrations.0006_signature_email_renormalise"
-).signatures_renormalise
+def renormalise(signature_model):
+    module = importlib.import_module("petitions.migrations.0006_signature_email_renormalise")
+    return module.signatures_renormalise(signature_model)
 
 
 def test_renormalising_keeps_the_earliest_confirmed_row_of_each_person(petition):
