@@ -389,10 +389,18 @@ def petition_edit(request, slug):
             else:
                 messages.success(request, "Changes saved.")
             return redirect("petitions:dashboard", slug=petition.slug)
+    change_needs_moderation = petition.status == PetitionStatus.OPEN and (
+        services.petition_needs_moderation(petition)
+    )
     return render(
         request,
         "petitions/petition_form.html",
-        {"form": form, "group": petition.group, "petition": petition},
+        {
+            "form": form,
+            "group": petition.group,
+            "petition": petition,
+            "change_needs_moderation": change_needs_moderation,
+        },
     )
 
 

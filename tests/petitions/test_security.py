@@ -328,6 +328,8 @@ def test_changing_an_approved_petitions_image_sends_it_back_to_moderation(
     assert petition.status == PetitionStatus.OPEN
 
     client.force_login(organiser)
+    form = client.get(reverse("petitions:edit", args=[petition.slug])).content.decode()
+    assert "hidden until they approve the change" in form
     response = client.post(
         reverse("petitions:edit", args=[petition.slug]),
         {
