@@ -63,16 +63,23 @@ def image_prepare(upload) -> ContentFile:
                     {"image": "The image is too large: use one under 25 megapixels."}
                 )
             image.load()
+            extension, _ = FORMATS[image.format]
+            encoded = _reencode(image)  # broken EXIF or palette data fails here, not later
     except ValidationError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Warning) as error:
-        raise ValidationError({"image": REFUSED}) from error
-    except Image.DecompressionBombError as error:
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        KeyError,
+        Warning,
+    ) as error:
         raise ValidationError({"image": REFUSED}) from error
     finally:
         upload.seek(0)
-    extension, _ = FORMATS[image.format]
-    return ContentFile(_reencode(image), name=f"image.{extension}")
+    return ContentFile(encoded, name=f"image.{extension}")
 
 
 def _reencode(image: Image.Image) -> bytes:

@@ -364,7 +364,7 @@ ATTEMPT_FIELDS = (
 def _signature_again(attempt: Signature, *, lookup: bool) -> SignOutcome:
     """The same address signs again.
 
-    - Confirmed (or invalidated): nothing changes; an anonymous attempt owes the mailbox one
+    - Confirmed (or invalidated): nothing changes; an attempt through the form owes the mailbox one
       "you had already signed" email (rate-limited), so the page need not say it.
     - Unconfirmed or removed: this attempt replaces the earlier one entirely (its details, a
       fresh token), so a link from an earlier email no longer works and a confirmation always
@@ -375,10 +375,10 @@ def _signature_again(attempt: Signature, *, lookup: bool) -> SignOutcome:
         existing = Signature.objects.select_for_update().get(
             petition=attempt.petition, email_normalised=attempt.email_normalised
         )
-        anonymous = attempt.status == SignatureStatus.PENDING
+        needs_confirmation = attempt.status == SignatureStatus.PENDING  # not one-click
         if existing.status in (SignatureStatus.CONFIRMED, SignatureStatus.INVALIDATED):
             if (
-                anonymous
+                needs_confirmation
                 and existing.status == SignatureStatus.CONFIRMED
                 and _resend_allowed(existing)
             ):
@@ -388,7 +388,7 @@ def _signature_again(attempt: Signature, *, lookup: bool) -> SignOutcome:
                 transaction.on_commit(confirmations_kick)
             return SignOutcome(signature=existing, created=False, already_confirmed=True)
         was_removed = existing.status == SignatureStatus.REMOVED
-        if anonymous and not was_removed and not _resend_allowed(existing):
+        if needs_confirmation and not was_removed and not _resend_allowed(existing):
             # Over the limit: this attempt is dropped whole, so the last email's link still works.
             return SignOutcome(signature=existing, created=False)
         for field in ATTEMPT_FIELDS:
@@ -399,11 +399,11 @@ def _signature_again(attempt: Signature, *, lookup: bool) -> SignOutcome:
         existing.confirmation_sent_at = existing.confirmation_claimed_at = None
         existing.notice_due_at = existing.notice_claimed_at = None
         existing.save()
-        _after_commit_of_new_signature(existing, send=anonymous, lookup=lookup)
+        _after_commit_of_new_signature(existing, send=needs_confirmation, lookup=lookup)
         return SignOutcome(
             signature=existing,
             created=was_removed,
-            confirmation_resent=anonymous and not was_removed,
+            confirmation_resent=needs_confirmation and not was_removed,
         )
 
 
