@@ -1,6 +1,8 @@
+from django import forms
 from django.contrib import admin, messages
 
 from petitions import services
+from petitions.forms import PetitionForm
 from petitions.models import (
     ConstituencyTally,
     Milestone,
@@ -11,8 +13,15 @@ from petitions.models import (
 )
 
 
+class PetitionAdminForm(forms.ModelForm):
+    """The admin supplies model and fields; staff uploads are checked like organisers'."""
+
+    clean_image = PetitionForm.clean_image
+
+
 @admin.register(Petition)
 class PetitionAdmin(admin.ModelAdmin):
+    form = PetitionAdminForm
     list_display = ["title", "group", "status", "created_at", "closes_at", "delivered_at"]
     list_filter = ["status", "is_sample"]
     search_fields = ["title", "slug", "group__name"]

@@ -7,10 +7,9 @@ from pathlib import Path
 DOTS_IGNORED = {"gmail.com"}
 # Domains that are the same mailbox as another domain.
 DOMAIN_ALIASES = {"googlemail.com": "gmail.com"}
-# Providers where "name+anything@" is delivered to "name@" (sub-addressing documented by the
-# provider). Yahoo uses "-" for disposable addresses, which are separate mailboxes, so it is not
-# here; neither are custom domains, where "+" may mean anything.
-PLUS_TAGS_IGNORED = {
+# Big free-mail providers: so many people share them that a per-domain rate limit would
+# block real supporters, so they are only limited per IP.
+SHARED_PROVIDERS = {
     "gmail.com",
     "outlook.com",
     "hotmail.com",
@@ -27,10 +26,6 @@ PLUS_TAGS_IGNORED = {
     "protonmail.ch",
     "proton.me",
     "pm.me",
-}
-# Big free-mail providers: so many people share them that a per-domain rate limit would
-# block real supporters, so they are only limited per IP.
-SHARED_PROVIDERS = PLUS_TAGS_IGNORED | {
     "yahoo.com",
     "yahoo.co.uk",
     "aol.com",
@@ -52,12 +47,22 @@ def email_domain(email: str) -> str:
 
 
 def email_normalise(email: str) -> str:
-    """'Jo.Bloggs+petition@GoogleMail.com' -> 'jobloggs@gmail.com'."""
+    """One person, one form: 'Jo.Bloggs+petition@GoogleMail.com' -> 'jobloggs@gmail.com'.
+
+    The rule (docs/PETITIONS.md, "Who counts as one person"; the privacy notice says the same):
+    - case is ignored, and googlemail.com is gmail.com;
+    - a "+tag" is dropped for EVERY domain: "+" sub-addressing (RFC 5233) is what Gmail,
+      Outlook, iCloud, Fastmail, Proton and the common mail servers (Postfix, Exim) deliver to
+      the same mailbox, and a custom domain is no different, so "name+1@example.org" and
+      "name+2@example.org" are one person;
+    - dots are dropped only where the provider ignores them (Gmail).
+    Two real people whose addresses differ only by a "+tag" would count as one: rare, and the
+    price of one mailbox not signing many times.
+    """
     local, _, _ = email.strip().rpartition("@")
     local = local.lower()
+    local = local.split("+", 1)[0] or local  # "+x@" is a name, not a tag
     domain = email_domain(email)
-    if domain in PLUS_TAGS_IGNORED:
-        local = local.split("+", 1)[0]
     if domain in DOTS_IGNORED:
         local = local.replace(".", "")
     return f"{local}@{domain}"

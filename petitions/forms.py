@@ -1,36 +1,20 @@
 import ipaddress
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
 from petitions.emails import email_is_disposable
+from petitions.images import image_prepare
 from petitions.models import Petition
 from seats.postcodes import InvalidPostcode, postcode_normalise
-
-IMAGE_MAX_BYTES = 2 * 1024 * 1024
-# Magic numbers: the file's first bytes decide its type, never its name.
-IMAGE_SIGNATURES = {
-    b"\x89PNG\r\n\x1a\n": "PNG",
-    b"\xff\xd8\xff": "JPEG",
-    b"GIF87a": "GIF",
-    b"GIF89a": "GIF",
-}
 
 
 def _no_control_characters(value: str) -> str:
     if any(ord(c) < 32 for c in value):
         raise forms.ValidationError("Please use letters, spaces and punctuation only.")
     return value
-
-
-def image_validate(upload) -> None:
-    if upload.size > IMAGE_MAX_BYTES:
-        raise forms.ValidationError("The image must be 2 MB or smaller.")
-    head = upload.read(12)
-    upload.seek(0)
-    is_webp = head[:4] == b"RIFF" and head[8:12] == b"WEBP"
-    if not is_webp and not any(head.startswith(magic) for magic in IMAGE_SIGNATURES):
-        raise forms.ValidationError("Upload a PNG, JPEG, GIF or WebP image.")
 
 
 class SignForm(forms.Form):
@@ -115,9 +99,13 @@ class PetitionForm(forms.ModelForm):
         labels = {"opens_at": "Opens (optional)", "closes_at": "Closes (optional)"}
 
     def clean_image(self):
+        """Decode and re-encode a new upload here, so a refused file is a field error."""
         image = self.cleaned_data.get("image")
-        if image and hasattr(image, "content_type"):
-            image_validate(image)
+        if image and isinstance(image, UploadedFile):
+            try:
+                return image_prepare(image)
+            except ValidationError as error:
+                raise forms.ValidationError(error.message_dict["image"])
         return image
 
     def clean(self):

@@ -1,12 +1,15 @@
 """Petitions, one row per signature, and the tallies the count task keeps (see bench/README.md,
 "petitions: counting design")."""
 
+from pathlib import PurePosixPath
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from petitions.images import petition_image_path
 from petitions.querysets import PetitionQuerySet, SignatureQuerySet
 
 # The goal ladder: 100, 250, 500, 1,000, 2,500, 5,000, 10,000, 25,000, ... (see milestones.py).
@@ -35,7 +38,9 @@ class Petition(models.Model):
         help_text="Plain text. Blank lines start paragraphs, **bold** and lines starting with "
         "“- ” make lists. Links are made clickable. No HTML.",
     )
-    image = models.FileField(upload_to="petitions/%Y/%m/", blank=True)
+    # Stored under a generated name with the extension of the decoded format (petitions/images.py)
+    # and served only through the petitions:image view, never straight from the storage.
+    image = models.FileField(upload_to=petition_image_path, blank=True)
     status = models.CharField(
         max_length=10, choices=PetitionStatus.choices, default=PetitionStatus.DRAFT
     )
@@ -85,6 +90,17 @@ class Petition(models.Model):
     def is_public(self) -> bool:
         return self.status in (PetitionStatus.OPEN, PetitionStatus.CLOSED)
 
+    @property
+    def image_url(self) -> str:
+        """The image's address: served by petitions:image, never straight from the storage. The
+        stored name is part of it, so a new image is a new address (caches never go stale)."""
+        if not self.image:
+            return ""
+        return reverse(
+            "petitions:image",
+            kwargs={"slug": self.slug, "name": PurePosixPath(self.image.name).name},
+        )
+
 
 class SignatureStatus(models.TextChoices):
     PENDING = "pending", "Awaiting confirmation"
@@ -116,7 +132,8 @@ class Signature(models.Model):
     status = models.CharField(
         max_length=12, choices=SignatureStatus.choices, default=SignatureStatus.PENDING
     )
-    # 256 random bits, URL-safe: the confirm / remove / unsubscribe links carry it.
+    # 256 random bits, URL-safe: the confirm / remove / unsubscribe links carry it. Every signing
+    # attempt that asks for a confirmation gets a fresh one, so earlier links stop working.
     token = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -125,6 +142,11 @@ class Signature(models.Model):
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     confirmation_claimed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    # Someone signed again with the address of a confirmed signature: the mailbox is told "you
+    # had already signed" (the page says "check your email" either way). Set when owed, cleared
+    # once sent; claimed like the confirmation email so it goes out once.
+    notice_due_at = models.DateTimeField(null=True, blank=True)
+    notice_claimed_at = models.DateTimeField(null=True, blank=True)
 
     objects = SignatureQuerySet.as_manager()
 
@@ -144,6 +166,11 @@ class Signature(models.Model):
                 fields=["id"],
                 condition=Q(status="pending", confirmation_sent_at__isnull=True),
                 name="signature_unsent_idx",
+            ),
+            models.Index(
+                fields=["id"],
+                condition=Q(notice_due_at__isnull=False),
+                name="signature_notice_due_idx",
             ),
         ]
 

@@ -8,6 +8,7 @@ seconds for petitions with recent changes, and the reconcile task runs for all.
 import ipaddress
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -17,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, Q, QuerySet, Value
+from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Cast, Concat
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -28,6 +30,7 @@ from alliance.ratelimit import rate_limit_exceeded
 from groups.models import Group, Membership, Role
 from petitions import milestones
 from petitions.emails import email_domain, email_is_disposable, email_normalise
+from petitions.images import image_prepare
 from petitions.models import (
     ConstituencyTally,
     Milestone,
@@ -87,30 +90,63 @@ def petition_create(
         is_sample=is_sample,
     )
     if image:
-        petition.image = image
+        petition.image = image_prepare(image)
     petition.full_clean()
     petition.save()
     return petition
 
 
 WORDING = ("title", "target", "body")
+# What the public sees: a change to any of these on a moderated petition needs moderation again.
+PUBLIC_CONTENT = (*WORDING, "image")
+
+
+def petition_needs_moderation(petition: Petition) -> bool:
+    """Staff approve what a group publishes unless staff have verified the group."""
+    return not petition.group.is_verified
+
+
+def _content_changed(name: str, value, saved: Petition) -> bool:
+    if name != "image":
+        return value != getattr(saved, name)
+    if value is None:
+        return False
+    if isinstance(value, FieldFile):
+        return value.name != saved.image.name
+    if not value:  # cleared
+        return bool(saved.image)
+    return True  # a new upload
 
 
 @transaction.atomic
 def petition_update(*, petition: Petition, **fields) -> Petition:
-    if petition.status not in (PetitionStatus.DRAFT, PetitionStatus.PENDING, PetitionStatus.OPEN):
+    """Edit a petition. Once open, its wording is frozen (people signed it); a change to the
+    public content of an open petition that needed moderation sends it back to staff: it is
+    hidden (status pending) until they approve it again, so nothing unmoderated is ever shown."""
+    saved = Petition.objects.select_for_update().select_related("group").get(pk=petition.pk)
+    if saved.status not in (PetitionStatus.DRAFT, PetitionStatus.PENDING, PetitionStatus.OPEN):
         raise ValidationError("A closed or rejected petition can no longer be edited.")
-    if petition.status == PetitionStatus.OPEN:
-        saved = Petition.objects.get(pk=petition.pk)
-        if any(fields.get(name, getattr(saved, name)) != getattr(saved, name) for name in WORDING):
-            raise ValidationError(
-                "People have signed this wording: once a petition is open, its title, target "
-                "and text cannot change. You can still change the image and closing date."
-            )
+    changed = {
+        name
+        for name in PUBLIC_CONTENT
+        if name in fields and _content_changed(name, fields[name], saved)
+    }
+    if saved.status == PetitionStatus.OPEN and changed & set(WORDING):
+        raise ValidationError(
+            "People have signed this wording: once a petition is open, its title, target "
+            "and text cannot change. You can still change the image and closing date."
+        )
     for name, value in fields.items():
         if name == "image" and value is None:
             continue
+        if name == "image" and value is False:  # the form's "clear" box
+            value = ""
+        elif name == "image" and value and not isinstance(value, FieldFile):
+            value = image_prepare(value)
         setattr(petition, name, value)
+    petition.status = saved.status
+    if changed and saved.status == PetitionStatus.OPEN and petition_needs_moderation(saved):
+        petition.status = PetitionStatus.PENDING
     petition.full_clean()
     petition.save()
     return petition
@@ -122,7 +158,9 @@ def petition_submit(*, petition: Petition) -> Petition:
     petition = Petition.objects.select_for_update().select_related("group").get(pk=petition.pk)
     if petition.status != PetitionStatus.DRAFT:
         raise ValidationError("Only a draft can be submitted.")
-    petition.status = PetitionStatus.OPEN if petition.group.is_verified else PetitionStatus.PENDING
+    petition.status = (
+        PetitionStatus.PENDING if petition_needs_moderation(petition) else PetitionStatus.OPEN
+    )
     petition.save(update_fields=["status"])
     return petition
 
@@ -190,9 +228,13 @@ def petitions_close_due(*, now: datetime | None = None) -> int:
 
 @dataclass(frozen=True)
 class SignOutcome:
+    """What one signing attempt did. Only a signed-in verified user is told which it was (it is
+    their own address); the public form answers "check your email" whatever happened."""
+
     signature: Signature
-    created: bool  # False: this person had already signed
-    confirmation_resent: bool = False
+    created: bool  # False: this person's row already existed (and was not removed)
+    confirmation_resent: bool = False  # an unconfirmed row got a fresh token and a new email
+    already_confirmed: bool = False  # it was confirmed already: nothing changed
 
 
 def _constituency_for(postcode: str) -> tuple[Constituency | None, bool]:
@@ -267,7 +309,7 @@ def signature_create(
         else:  # autocommit: the INSERT is its own transaction (no BEGIN/COMMIT round trips)
             signature.save(force_insert=True)
     except IntegrityError:
-        return _signature_again(signature)
+        return _signature_again(signature, lookup=lookup_failed)
     _after_commit_of_new_signature(signature, send=not confirmed, lookup=lookup_failed)
     return SignOutcome(signature=signature, created=True)
 
@@ -303,44 +345,76 @@ def confirmations_kick() -> None:
         logger.warning("Could not queue the confirmation sender: %s", error)
 
 
-def _signature_again(attempt: Signature) -> SignOutcome:
-    """The same person signs again: re-sign after removal, confirm, or re-send (rate-limited)."""
+# What an attempt brings: these replace an unconfirmed or removed row's, never mix with them.
+ATTEMPT_FIELDS = (
+    "name",
+    "email",
+    "postcode",
+    "town",
+    "constituency",
+    "consent_to_contact",
+    "show_publicly",
+    "ip",
+    "user",
+    "status",
+    "confirmed_at",
+)
+
+
+def _signature_again(attempt: Signature, *, lookup: bool) -> SignOutcome:
+    """The same address signs again.
+
+    - Confirmed (or invalidated): nothing changes; an attempt through the form owes the mailbox one
+      "you had already signed" email (rate-limited), so the page need not say it.
+    - Unconfirmed or removed: this attempt replaces the earlier one entirely (its details, a
+      fresh token), so a link from an earlier email no longer works and a confirmation always
+      applies the details of the attempt whose link is used. A signed-in verified user signing
+      over someone else's unconfirmed row is confirmed with their own details, never the row's.
+    """
     with transaction.atomic():
         existing = Signature.objects.select_for_update().get(
             petition=attempt.petition, email_normalised=attempt.email_normalised
         )
-        if existing.status == SignatureStatus.REMOVED:
-            for field in ("name", "email", "postcode", "town", "constituency", "ip", "user"):
-                setattr(existing, field, getattr(attempt, field))
-            existing.consent_to_contact = attempt.consent_to_contact
-            existing.show_publicly = attempt.show_publicly
-            existing.status = attempt.status
-            existing.confirmed_at = attempt.confirmed_at
-            existing.created_at = existing.changed_at = timezone.now()
-            existing.unsubscribed_at = None
-            existing.confirmation_sent_at = existing.confirmation_claimed_at = None
-            existing.save()
-            _after_commit_of_new_signature(
-                existing, send=attempt.status == SignatureStatus.PENDING, lookup=False
-            )
-            return SignOutcome(signature=existing, created=True)
-        if existing.status == SignatureStatus.PENDING:
-            if attempt.status == SignatureStatus.CONFIRMED:  # signed-in and verified now
-                signature_confirm(token=existing.token)
-                existing.refresh_from_db()
-                return SignOutcome(signature=existing, created=False)
-            resend = not rate_limit_exceeded(
-                scope="petition-resend",
-                key=str(existing.pk),
-                limit=1,
-                period_seconds=_setting("PETITIONS_RESEND_SECONDS", 600),
-            )
-            if resend:
-                existing.confirmation_sent_at = existing.confirmation_claimed_at = None
-                existing.save(update_fields=["confirmation_sent_at", "confirmation_claimed_at"])
-                _after_commit_of_new_signature(existing, send=True, lookup=False)
-            return SignOutcome(signature=existing, created=False, confirmation_resent=resend)
-        return SignOutcome(signature=existing, created=False)
+        needs_confirmation = attempt.status == SignatureStatus.PENDING  # not one-click
+        if existing.status in (SignatureStatus.CONFIRMED, SignatureStatus.INVALIDATED):
+            if (
+                needs_confirmation
+                and existing.status == SignatureStatus.CONFIRMED
+                and _resend_allowed(existing)
+            ):
+                existing.notice_due_at = timezone.now()
+                existing.notice_claimed_at = None
+                existing.save(update_fields=["notice_due_at", "notice_claimed_at"])
+                transaction.on_commit(confirmations_kick)
+            return SignOutcome(signature=existing, created=False, already_confirmed=True)
+        was_removed = existing.status == SignatureStatus.REMOVED
+        if needs_confirmation and not was_removed and not _resend_allowed(existing):
+            # Over the limit: this attempt is dropped whole, so the last email's link still works.
+            return SignOutcome(signature=existing, created=False)
+        for field in ATTEMPT_FIELDS:
+            setattr(existing, field, getattr(attempt, field))
+        existing.token = secrets.token_urlsafe(32)
+        existing.created_at = existing.changed_at = timezone.now()
+        existing.unsubscribed_at = None
+        existing.confirmation_sent_at = existing.confirmation_claimed_at = None
+        existing.notice_due_at = existing.notice_claimed_at = None
+        existing.save()
+        _after_commit_of_new_signature(existing, send=needs_confirmation, lookup=lookup)
+        return SignOutcome(
+            signature=existing,
+            created=was_removed,
+            confirmation_resent=needs_confirmation and not was_removed,
+        )
+
+
+def _resend_allowed(signature: Signature) -> bool:
+    """At most one email per PETITIONS_RESEND_SECONDS for a row someone keeps signing."""
+    return not rate_limit_exceeded(
+        scope="petition-resend",
+        key=str(signature.pk),
+        limit=1,
+        period_seconds=_setting("PETITIONS_RESEND_SECONDS", 600),
+    )
 
 
 def signature_confirm(*, token: str) -> Signature | None:
@@ -395,8 +469,58 @@ def _confirmation_message(signature: Signature) -> EmailMultiAlternatives:
     return message
 
 
+def _already_signed_message(signature: Signature) -> EmailMultiAlternatives:
+    context = {
+        "signature": signature,
+        "petition": signature.petition,
+        "petition_url": settings.SITE_URL + signature.petition.get_absolute_url(),
+        "remove_url": signature_link("remove", signature.token),
+        "SITE_URL": settings.SITE_URL,
+    }
+    message = EmailMultiAlternatives(
+        subject=header_safe(f"You had already signed: {signature.petition.title}"),
+        body=render_to_string("petitions/email/already_signed.txt", context),
+        to=[signature.email],
+    )
+    message.attach_alternative(
+        render_to_string("petitions/email/already_signed.html", context), "text/html"
+    )
+    return message
+
+
+@dataclass(frozen=True)
+class _MailQueue:
+    """Signature rows owing one email: which rows, the claim column, the message, and how a
+    row is marked sent (only if it still owes that same email)."""
+
+    owed: Q
+    claimed_field: str
+    message: Callable[[Signature], EmailMultiAlternatives]
+    still_owed: Callable[[Signature], Q]  # the row has not changed since it was read
+    mark_sent: Callable[[], dict]
+
+
+CONFIRMATIONS = _MailQueue(
+    owed=Q(status=SignatureStatus.PENDING, confirmation_sent_at__isnull=True),
+    claimed_field="confirmation_claimed_at",
+    message=_confirmation_message,
+    # A newer attempt gave the row a fresh token while this email was being sent: the new
+    # token still needs its own email, so this one does not count as it.
+    still_owed=lambda signature: Q(token=signature.token),
+    mark_sent=lambda: {"confirmation_sent_at": timezone.now()},
+)
+ALREADY_SIGNED_NOTICES = _MailQueue(
+    owed=Q(status=SignatureStatus.CONFIRMED, notice_due_at__isnull=False),
+    claimed_field="notice_claimed_at",
+    message=_already_signed_message,
+    still_owed=lambda signature: Q(notice_due_at=signature.notice_due_at),
+    mark_sent=lambda: {"notice_due_at": None},
+)
+
+
 def signature_confirmations_send(*, limit: int = 200) -> int:
-    """Send the confirmation email of up to `limit` waiting signatures; returns how many.
+    """Send the confirmation email of up to `limit` waiting signatures, and up to `limit`
+    "you had already signed" notices; returns how many emails went out.
 
     Rows are claimed first (a short transaction, SKIP LOCKED, so two senders never take the
     same row and a confirm click is never blocked by a slow SMTP server), then mailed outside
@@ -407,22 +531,30 @@ def signature_confirmations_send(*, limit: int = 200) -> int:
     one residual case (accepted by SMTP, killed before `confirmation_sent_at`) costs at most a
     second copy of the same link.
     """
+    return _mail_queue_send(CONFIRMATIONS, limit=limit) + _mail_queue_send(
+        ALREADY_SIGNED_NOTICES, limit=limit
+    )
+
+
+def _mail_queue_send(queue: _MailQueue, *, limit: int) -> int:
     now = timezone.now()
     stale = now - timedelta(seconds=_setting("PETITIONS_CONFIRMATION_RECLAIM_SECONDS", 360))
+    claimed = queue.claimed_field
     with transaction.atomic():
         ids = list(
             Signature.objects.select_for_update(skip_locked=True)
-            .filter(status=SignatureStatus.PENDING, confirmation_sent_at__isnull=True)
-            .filter(Q(confirmation_claimed_at__isnull=True) | Q(confirmation_claimed_at__lt=stale))
+            .filter(queue.owed)
+            .filter(Q(**{f"{claimed}__isnull": True}) | Q(**{f"{claimed}__lt": stale}))
             .order_by("pk")
             .values_list("pk", flat=True)[:limit]
         )
-        Signature.objects.filter(pk__in=ids).update(confirmation_claimed_at=now)
+        Signature.objects.filter(pk__in=ids).update(**{claimed: now})
     if not ids:
         return 0
     batch = list(
         Signature.objects.select_related("petition", "petition__group")
         .filter(pk__in=ids)
+        .filter(queue.owed)
         .order_by("pk")
     )
     sent: list[int] = []
@@ -430,14 +562,16 @@ def signature_confirmations_send(*, limit: int = 200) -> int:
     try:
         mail_connection.open()
         for signature in batch:
-            mail_connection.send_messages([_confirmation_message(signature)])
+            mail_connection.send_messages([queue.message(signature)])
             sent.append(signature.pk)
-            Signature.objects.filter(pk=signature.pk).update(confirmation_sent_at=timezone.now())
+            Signature.objects.filter(queue.still_owed(signature), pk=signature.pk).update(
+                **queue.mark_sent()
+            )
     finally:
         mail_connection.close()
         unsent = [pk for pk in ids if pk not in set(sent)]
         if unsent:
-            Signature.objects.filter(pk__in=unsent).update(confirmation_claimed_at=None)
+            Signature.objects.filter(pk__in=unsent).update(**{claimed: None})
     return len(sent)
 
 

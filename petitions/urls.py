@@ -21,6 +21,7 @@ urlpatterns = [
     path("<slug:slug>.json", views.petition_json, name="json"),
     path("<slug:slug>/sign/", views.petition_sign, name="sign"),
     path("<slug:slug>/signed/", views.petition_signed, name="signed"),
+    path("<slug:slug>/image/<str:name>", views.petition_image, name="image"),
     path("<slug:slug>/edit/", views.petition_edit, name="edit"),
     path("<slug:slug>/submit/", views.petition_submit, name="submit"),
     path("<slug:slug>/dashboard/", views.petition_dashboard, name="dashboard"),

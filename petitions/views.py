@@ -1,3 +1,4 @@
+from pathlib import PurePosixPath
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -6,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.db.models.functions import TruncDate, TruncHour
-from django.http import JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,6 +29,7 @@ from petitions.forms import (
     SignForm,
     UpdateForm,
 )
+from petitions.images import image_content_type
 from petitions.models import (
     ConstituencyTally,
     Milestone,
@@ -156,25 +158,31 @@ def petition_sign(request, slug):
             email_verified=verified,
         )
     except ValidationError as error:
-        if hasattr(error, "error_dict"):
-            for field, errors in error.error_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, error)
+        _form_errors_add(form, error)
         return render(
             request,
             "petitions/petition_detail.html",
             _detail_context(request, petition, form=form),
             status=400,
         )
-    signature = outcome.signature
-    if not outcome.created:
-        state = "already-resent" if outcome.confirmation_resent else "already"
-    elif signature.status == SignatureStatus.CONFIRMED:
-        state = "confirmed"
-    else:
+    # The public form answers the same whether or not this address had signed (the email says
+    # which); a signed-in verified user is told, since it is their own address.
+    if not verified:
         state = "check-email"
+    elif outcome.already_confirmed:
+        state = "already"
+    else:
+        state = "confirmed"
     return redirect(_signed_url(petition, state))
+
+
+def _form_errors_add(form, error: ValidationError) -> None:
+    """A service's errors on the form: on their field when the form has it."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
 
 
 def _signed_url(petition: Petition, state: str) -> str:
@@ -184,7 +192,6 @@ def _signed_url(petition: Petition, state: str) -> str:
 SIGNED_STATES = {
     "check-email": "Nearly done: check your email",
     "already": "You have already signed",
-    "already-resent": "You have already signed",
     "confirmed": "Thank you for signing",
 }
 
@@ -200,6 +207,34 @@ def petition_signed(request, slug):
         "petitions/petition_signed.html",
         {"petition": petition, "state": state, "heading": SIGNED_STATES[state]},
     )
+
+
+# Served images: a day in shared caches when public; a new image has a new address anyway.
+IMAGE_CACHE_PUBLIC = "public, max-age=86400"
+
+
+@require_GET
+def petition_image(request, slug, name):
+    """Stream a petition's image from the default storage (the deployment's MEDIA_ROOT or
+    whatever STORAGES names), only to those who may see the petition, with the type of the
+    decoded format and headers that stop a browser treating it as anything but an image."""
+    petition = petition_get_for_viewer(user=request.user, slug=slug)
+    stored = petition.image.name if petition.image else ""
+    content_type = image_content_type(stored)
+    if content_type is None or PurePosixPath(stored).name != name:
+        raise Http404("No such image.")
+    try:
+        file = petition.image.storage.open(stored, "rb")
+    except FileNotFoundError:
+        raise Http404("No such image.")
+    response = FileResponse(file, content_type=content_type)
+    extension = PurePosixPath(stored).suffix
+    response["Content-Disposition"] = f'inline; filename="{petition.slug}{extension}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cross-Origin-Resource-Policy"] = "same-site"
+    response["Cache-Control"] = IMAGE_CACHE_PUBLIC if petition.is_public else "private, no-store"
+    return response
 
 
 @require_GET
@@ -328,7 +363,7 @@ def petition_create(request, group_slug):
                 group=group, author=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            _form_errors_add(form, error)
         else:
             messages.success(request, "Draft saved. Submit it when you are ready to publish.")
             return redirect("petitions:dashboard", slug=petition.slug)
@@ -340,17 +375,32 @@ def petition_edit(request, slug):
     petition = petition_get_for_organiser(user=request.user, slug=slug)
     form = PetitionForm(request.POST or None, request.FILES or None, instance=petition)
     if request.method == "POST" and form.is_valid():
+        status_before = petition.status  # not a form field: the form left it alone
         try:
-            services.petition_update(petition=petition, **form.cleaned_data)
+            petition = services.petition_update(petition=petition, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            _form_errors_add(form, error)
         else:
-            messages.success(request, "Changes saved.")
+            if petition.status != status_before:
+                messages.info(
+                    request,
+                    "Changes saved. The petition is hidden until site staff approve the change.",
+                )
+            else:
+                messages.success(request, "Changes saved.")
             return redirect("petitions:dashboard", slug=petition.slug)
+    change_needs_moderation = petition.status == PetitionStatus.OPEN and (
+        services.petition_needs_moderation(petition)
+    )
     return render(
         request,
         "petitions/petition_form.html",
-        {"form": form, "group": petition.group, "petition": petition},
+        {
+            "form": form,
+            "group": petition.group,
+            "petition": petition,
+            "change_needs_moderation": change_needs_moderation,
+        },
     )
 
 

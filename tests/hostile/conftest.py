@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from events.clash_models import Clash
@@ -27,6 +28,7 @@ from tests.factories import (
     PartyStaffFactory,
     UserFactory,
 )
+from tests.petitions.conftest import image_bytes
 from tests.petitions.factories import PetitionFactory, SignatureFactory
 from tests.seats.factories import ElectionFactory
 
@@ -61,7 +63,8 @@ class World:
 
 
 @pytest.fixture
-def world(db) -> World:
+def world(db, settings, tmp_path) -> World:
+    settings.MEDIA_ROOT = tmp_path / "media"
     group_a = GroupFactory(name="Alpha for Europe", slug="alpha")
     group_b = GroupFactory(name="Beta Progressive Alliance", slug="beta")
     organiser_a, organiser_b = UserFactory(name="Ann Alpha"), UserFactory(name="Bob Beta")
@@ -88,6 +91,7 @@ def world(db) -> World:
     petition_b = PetitionFactory(group=group_b, title="Beta's petition", slug="beta-petition")
     SignatureFactory(petition=petition_b, confirmed=True, consent_to_contact=True)
     draft_b = PetitionFactory(group=group_b, title="Beta draft", slug="beta-draft", status="draft")
+    draft_b.image.save("draft.png", ContentFile(image_bytes("PNG")))  # only its organisers see it
 
     p1, p2, p3 = (PartyFactory(name=f"Party {n}", short_name=f"Q{n}") for n in (1, 2, 3))
     staff_p1 = PartyStaffFactory(party=p1).user

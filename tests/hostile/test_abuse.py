@@ -86,3 +86,28 @@ def test_a_burst_from_one_domain_across_many_ips_is_throttled(client, petition, 
         for n in range(15)
     ]
     assert statuses == [302] * 15
+
+
+def test_one_mailbox_signing_with_many_plus_tags_counts_once(client, petition):
+    for n in range(20):
+        response = client.post(
+            f"/petitions/{petition.slug}/sign/",
+            {"name": f"Sock {n}", "email": f"puppet+{n}@campaign.example", "postcode": "SW1A 1AA"},
+            REMOTE_ADDR=f"192.0.2.{n}",
+        )
+        assert response.status_code == 302
+    assert Signature.objects.filter(petition=petition).count() == 1
+
+
+def test_signing_again_does_not_tell_whether_an_address_has_signed(client, petition):
+    from tests.petitions.factories import SignatureFactory
+
+    SignatureFactory(petition=petition, email="known@example.org", confirmed=True)
+    answers = set()
+    for email in ("known@example.org", "unknown@example.org"):
+        response = client.post(
+            f"/petitions/{petition.slug}/sign/",
+            {"name": "Prober", "email": email, "postcode": "SW1A 1AA"},
+        )
+        answers.add((response.status_code, response["Location"]))
+    assert answers == {(302, f"/petitions/{petition.slug}/signed/?state=check-email")}

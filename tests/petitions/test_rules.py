@@ -28,11 +28,15 @@ def test_gmail_variants_normalise_to_one_mailbox(variant):
     assert email_normalise(variant) == "jobloggs@gmail.com"
 
 
-def test_plus_tags_dropped_only_where_they_are_aliases():
+def test_plus_tags_are_dropped_for_every_domain_and_dots_only_for_gmail():
     assert email_normalise("Ann+news@Outlook.com") == "ann@outlook.com"
     assert email_normalise("ann.lee@outlook.com") == "ann.lee@outlook.com"  # dots matter there
-    # A custom domain may route "+" anywhere: kept as a different person.
-    assert email_normalise("ann+1@example.org") == "ann+1@example.org"
+    # One mailbox on a custom domain is one person, whatever "+tag" it signs with.
+    assert email_normalise("ann+1@example.org") == "ann@example.org"
+    assert email_normalise("Ann+2+x@Example.ORG") == "ann@example.org"
+    assert email_normalise("ann.lee+1@example.org") == "ann.lee@example.org"
+    # A local part that starts with "+" is a name, not a tag.
+    assert email_normalise("+44@example.org") == "+44@example.org"
 
 
 def test_disposable_domains_and_their_subdomains_are_refused():

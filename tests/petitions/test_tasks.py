@@ -72,3 +72,33 @@ def test_worker_tells_organisers_about_a_milestone_once(celery_worker_factory, s
     time.sleep(1)
     assert len(smtp_sink.messages) == 1
     assert smtp_sink.messages[0]["to"] == [organiser.email]
+
+
+@pytest.mark.worker
+def test_worker_tells_a_signer_who_signs_again_by_email_once(
+    client, celery_worker_factory, smtp_sink
+):
+    from petitions.tasks import signature_confirmations_send_task
+
+    worker = celery_worker_factory(
+        {
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": smtp_sink.host,
+            "EMAIL_PORT": str(smtp_sink.port),
+        }
+    )
+    petition = PetitionFactory(group=GroupFactory())
+    SignatureFactory(petition=petition, email="ada@example.org", confirmed=True)
+    response = client.post(
+        reverse("petitions:sign", args=[petition.slug]),
+        {"name": "Ada Lovelace", "email": "Ada+again@example.org", "postcode": "SW1A 1AA"},
+    )
+    assert "state=check-email" in response["Location"]
+    messages = smtp_sink.wait_for(1)
+    assert messages, worker.output()
+    assert messages[0]["to"] == ["ada@example.org"]
+    assert "already signed" in messages[0]["message"]["Subject"]
+    signature_confirmations_send_task.delay()  # delivered again: nothing more is owed
+    signature_confirmations_send_task.delay()
+    time.sleep(2)
+    assert len(smtp_sink.messages) == 1, worker.output()
