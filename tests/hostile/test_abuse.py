@@ -3,7 +3,6 @@
 round it; a burst from a disposable domain is refused; a burst from one domain is throttled.
 (Login and password-reset floods are covered in tests/ops/test_throttling.py.)"""
 
-import time
 
 import pytest
 
@@ -28,7 +27,8 @@ def _sign(client, petition, n: int, *, domain: str = "example.net", **extra):
 
 def test_a_thousand_signatures_from_one_ip_in_a_minute_are_throttled(client, petition, settings):
     limit = settings.PETITIONS_SIGN_LIMIT_PER_IP
-    started = time.monotonic()
+    # The window is PETITIONS_SIGN_LIMIT_PERIOD_SECONDS (10 minutes): the flood fits in it however
+    # busy the machine is, so this test asserts the throttle, not the speed (that is bench/).
     statuses = []
     for n in range(1000):
         # A bot rotating a forged X-Forwarded-For: not trusted unless behind our proxy.
@@ -40,7 +40,6 @@ def test_a_thousand_signatures_from_one_ip_in_a_minute_are_throttled(client, pet
             if n == limit:
                 assert REFUSAL in response.content and b"your network" in response.content
                 assert b"Nothing is lost: please try again in" in response.content
-    assert time.monotonic() - started < 60, "the flood did not fit in a minute"
     assert 500 not in statuses
     assert statuses[:limit] == [302] * limit
     assert set(statuses[limit:]) == {429}
