@@ -14,8 +14,11 @@ from events import detection
 from events.clash_forms import ClashFilter, ClashMergeForm, NotificationPreferenceForm
 from events.clash_models import Clash, NotificationMode, NotificationPreference
 from events.clash_permissions import (
+    clash_get_for_merging,
     clash_get_for_organiser,
     clash_get_for_viewer,
+    clash_sides_show,
+    user_may_merge_clash,
     user_organises_clash,
 )
 
@@ -26,21 +29,22 @@ PAGE_SIZE = 25
 def clash_list(request):
     clash_filter = ClashFilter(request.GET, queryset=Clash.objects.visible_to(request.user))
     page = Paginator(clash_filter.qs.for_list().order_by("-detected_at", "-pk"), PAGE_SIZE)
-    return render(
-        request,
-        "events/clash_list.html",
-        {"filter": clash_filter, "page_obj": page.get_page(request.GET.get("page"))},
-    )
+    page_obj = page.get_page(request.GET.get("page"))
+    page_obj.object_list = list(page_obj.object_list)
+    clash_sides_show(user=request.user, clashes=page_obj.object_list)
+    return render(request, "events/clash_list.html", {"filter": clash_filter, "page_obj": page_obj})
 
 
 @login_required
 def clash_detail(request, pk, merge_form=None):
     clash = clash_get_for_viewer(user=request.user, pk=pk)
-    can_act = user_organises_clash(user=request.user, clash=clash)
+    can_act = user_organises_clash(user=request.user, clash=clash) and clash.is_actionable
+    can_merge = can_act and user_may_merge_clash(user=request.user, clash=clash)
     context = {
-        **detection.clash_context(clash),
-        "can_act": can_act and clash.is_actionable,
-        "merge_form": merge_form or ClashMergeForm(clash=clash),
+        **detection.clash_context(clash, viewer=request.user),
+        "can_act": can_act,
+        "can_merge": can_merge,
+        "merge_form": (merge_form or ClashMergeForm(clash=clash)) if can_merge else None,
     }
     return render(request, "events/clash_detail.html", context, status=400 if merge_form else 200)
 
@@ -72,7 +76,7 @@ def clash_dismiss(request, pk):
 @login_required
 @require_POST
 def clash_merge(request, pk):
-    clash = clash_get_for_organiser(user=request.user, pk=pk)
+    clash = clash_get_for_merging(user=request.user, pk=pk)
     form = ClashMergeForm(request.POST, clash=clash)
     if form.is_valid():
         try:

@@ -31,7 +31,7 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
@@ -385,15 +385,23 @@ def _absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def clash_context(clash: Clash, *, now: datetime | None = None) -> dict:
+def clash_context(clash: Clash, *, viewer, now: datetime | None = None) -> dict:
+    """What a clash page or email shows `viewer`: an event they may not see is a stand-in
+    without title or place (and no free slots are offered for it)."""
+    from events.clash_permissions import clash_sides_show
+
     a, b = clash.event_a, clash.event_b
+    clash_sides_show(user=viewer, clashes=[clash])
+    moved = max((a, b), key=lambda e: (e.created_at, e.pk))
+    moved_shown = clash.shown_a if moved is a else clash.shown_b
+    hidden = getattr(moved_shown, "is_hidden", False)
     return {
         "clash": clash,
-        "event_a": a,
-        "event_b": b,
+        "event_a": clash.shown_a,
+        "event_b": clash.shown_b,
         "overlap_minutes": overlap_minutes(_info(a), _info(b)),
-        "suggestions": clash_suggestions(clash=clash, now=now),
-        "moved_event": max((a, b), key=lambda e: (e.created_at, e.pk)),
+        "suggestions": [] if hidden else clash_suggestions(clash=clash, now=now),
+        "moved_event": moved_shown,
     }
 
 
@@ -422,7 +430,7 @@ def clash_email_build(notification: ClashNotification) -> EmailMultiAlternatives
     clash = notification.clash
     recipient = notification.recipient
     context = {
-        **clash_context(clash),
+        **clash_context(clash, viewer=recipient),
         "recipient": recipient,
         "clash_url": _absolute(clash.get_absolute_url()),
         "unsubscribe_url": _absolute(
@@ -430,7 +438,7 @@ def clash_email_build(notification: ClashNotification) -> EmailMultiAlternatives
         ),
     }
     subject = header_safe(
-        f"Clash: {clash.event_a.title} and {clash.event_b.title} on "
+        f"Clash: {context['event_a'].title} and {context['event_b'].title} on "
         f"{timezone.localtime(clash.event_b.starts_at):%a %-d %b}",
         150,
     )
@@ -632,7 +640,11 @@ def clash_digest_send(*, batch_size: int = 500) -> DeliveryReport:
         context = {
             "recipient": recipient,
             "clashes": [
-                {"clash": c, "url": _absolute(c.get_absolute_url()), **clash_context(c)}
+                {
+                    "clash": c,
+                    "url": _absolute(c.get_absolute_url()),
+                    **clash_context(c, viewer=recipient),
+                }
                 for c in items
             ],
             "unsubscribe_url": _absolute(
@@ -703,8 +715,10 @@ def clash_dismiss(*, clash: Clash, user) -> Clash:
 
 def clash_merge(*, clash: Clash, user, keep_event_id: int) -> Event:
     """Turn the clash into a joint event: both groups (and their co-organisers) co-organise the
-    kept event; the other is cancelled through the events service (attendees are emailed)."""
+    kept event; the other is cancelled through the events service (attendees are emailed).
+    Only for someone who organises both events (`user_may_merge_clash`)."""
     from events import services as event_services
+    from events.clash_permissions import user_may_merge_clash
 
     if keep_event_id not in (clash.event_a_id, clash.event_b_id):
         raise ValidationError({"keep": "Choose one of the two events."})
@@ -715,6 +729,10 @@ def clash_merge(*, clash: Clash, user, keep_event_id: int) -> Event:
         drop_id = clash.event_b_id if keep_event_id == clash.event_a_id else clash.event_a_id
         keep = Event.objects.select_for_update().get(pk=keep_event_id)
         drop = Event.objects.select_for_update().get(pk=drop_id)
+        if not user_may_merge_clash(user=user, clash=clash):
+            raise PermissionDenied(
+                "Only someone who organises both events can make them one joint event."
+            )
         if keep.status != EventStatus.SCHEDULED or drop.status != EventStatus.SCHEDULED:
             raise ValidationError("Both events must still be scheduled to merge them.")
         if drop.is_imported:

@@ -81,6 +81,11 @@ def test_organisers_of_either_side_see_both_events_and_actions(client, scene, wh
     assert "Both are in Bristol West" in html
     assert "Free slots for" in html
     assert url("clash_acknowledge", scene["clash"]) in html
+    # A joint event changes both sides: only someone who organises both groups is offered it.
+    assert url("clash_merge", scene["clash"]) not in html
+    other = "pro_eu" if who == "branch_org" else "branch"
+    MembershipFactory(user=scene[who], group=scene[other], role="organiser")
+    html = client.get(url("clash_detail", scene["clash"])).content.decode()
     assert url("clash_merge", scene["clash"]) in html
 
 
@@ -149,7 +154,10 @@ def test_merge_makes_a_joint_event_and_tells_attendees(
     Rsvp.objects.create(event=b, user=going, answer="going")
     client.force_login(UserFactory())
     assert client.post(url("clash_merge", clash), {"keep": a.pk}).status_code == 403
+    # Organising one side is not enough to change the other side's event.
     client.force_login(scene["pro_eu_org"])
+    assert client.post(url("clash_merge", clash), {"keep": a.pk}).status_code == 403
+    MembershipFactory(user=scene["pro_eu_org"], group=scene["branch"], role="organiser")
     with django_capture_on_commit_callbacks() as callbacks:
         response = client.post(url("clash_merge", clash), {"keep": a.pk})
     assert response.status_code == 302 and response.url == a.get_absolute_url()
@@ -169,6 +177,7 @@ def test_merge_makes_a_joint_event_and_tells_attendees(
 
 
 def test_merge_with_a_bad_choice_re_renders_with_an_error(client, scene):
+    MembershipFactory(user=scene["branch_org"], group=scene["pro_eu"], role="organiser")
     client.force_login(scene["branch_org"])
     response = client.post(url("clash_merge", scene["clash"]), {"keep": "12345"})
     assert response.status_code == 400
@@ -239,8 +248,9 @@ def test_list_query_count_does_not_grow(client, scene, count, django_assert_num_
     staff = PartyStaff.objects.create(user=UserFactory(), party=scene["branch"].party).user
     _many_clashes(count, scene["branch"], scene["pro_eu"], scene["a"].constituency)
     client.force_login(staff)
-    # session, user, staff roles (visible_to), filter's party choices, count, page
-    with django_assert_num_queries(6):
+    # session, user, staff roles (visible_to), filter's party choices, count, page, and what
+    # of each event the user may see (Event visible_to: memberships, staff roles, the ids)
+    with django_assert_num_queries(9):
         response = client.get(reverse("events:clash_list"), {"region": Region.SOUTH_WEST})
     assert response.status_code == 200
 
