@@ -61,20 +61,11 @@ class EventQuerySet(models.QuerySet):
         )
 
     def with_open_clash_count(self):
-        """Annotates `open_clash_count`: open clashes this event is in (two indexed counts)."""
-        from django.db.models import F, Func, IntegerField, OuterRef, Subquery
+        """Annotates `open_clash_count`: open clashes this event is in. Asked of the clashes
+        app through its seam (imported here: clashes depends on events, not the reverse)."""
+        from clashes.api import events_with_open_clash_count
 
-        from events.clash_models import Clash, ClashStatus
-
-        def count(side: str):
-            return Subquery(
-                Clash.objects.filter(**{side: OuterRef("pk")}, status=ClashStatus.OPEN)
-                .order_by()
-                .values(n=Func(F("pk"), function="COUNT")),
-                output_field=IntegerField(),
-            )
-
-        return self.annotate(open_clash_count=count("event_a") + count("event_b"))
+        return events_with_open_clash_count(self)
 
     def between(self, start, end):
         return self.overlapping(start, end)

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "groups",
     "seats",
     "events",
+    "clashes",
     "petitions",
 ]
 

@@ -196,9 +196,9 @@ def test_group_b_organiser_can_cancel_their_event(client, world):
 FOR_EVERYONE = {
     "events": {
         "list", "month", "week", "agenda", "create_choose", "detail", "ics", "rsvp", "feed",
-        "feed_group", "feed_party", "feed_private", "my_calendar", "clash_list",
-        "clash_notifications", "clash_unsubscribe",
+        "feed_group", "feed_party", "feed_private", "my_calendar",
     },
+    "clashes": {"list", "notifications", "unsubscribe"},
     "petitions": {
         "list", "detail", "json", "sign", "signed", "confirm", "remove", "unsubscribe",
         "signer_data", "signer_data_download",
@@ -212,6 +212,7 @@ FOR_EVERYONE = {
 def test_every_url_of_events_petitions_and_seats_is_in_the_table_or_for_everyone(world):
     from django.urls import resolve
 
+    import clashes.urls
     import events.urls
     import petitions.urls
     import seats.urls
@@ -220,7 +221,7 @@ def test_every_url_of_events_petitions_and_seats_is_in_the_table_or_for_everyone
     for _name, _method, path, data in ALL:
         match = resolve(fill(world, path, data)[0].split("?")[0])
         in_table.add((match.namespace, match.url_name))
-    for module in (events.urls, petitions.urls, seats.urls):
+    for module in (events.urls, clashes.urls, petitions.urls, seats.urls):
         app = module.app_name
         names = {pattern.name for pattern in module.urlpatterns}
         missing = names - FOR_EVERYONE[app] - {name for ns, name in in_table if ns == app}
@@ -233,7 +234,7 @@ def test_every_url_of_events_petitions_and_seats_is_in_the_table_or_for_everyone
 
 @pytest.fixture
 def takeover(world):
-    from events.clash_models import Clash
+    from clashes.models import Clash
     from tests.events.factories import EventFactory, RsvpFactory
     from tests.factories import MembershipFactory, UserFactory
 

@@ -3,7 +3,7 @@
 import django_filters
 from django import forms
 
-from events.clash_models import Clash, ClashStatus, NotificationMode
+from clashes.models import Clash, ClashStatus, NotificationMode
 from groups.models import Party
 from seats.regions import Region
 

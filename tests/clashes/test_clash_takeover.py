@@ -7,10 +7,10 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from events import detection
-from events.clash_models import Clash, ClashNotification, ClashStatus, NotificationPreference
+from clashes import delivery, services
+from clashes.models import Clash, ClashNotification, ClashStatus, NotificationPreference
 from events.models import Event, Rsvp, Visibility
-from tests.events.clash_support import at, make_event, two_sides
+from tests.clashes.clash_support import at, make_event, two_sides
 from tests.factories import ConstituencyFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ def attack():
     MembershipFactory(user=attendee, group=victim_group)
     Rsvp.objects.create(event=victim_event, user=attendee, answer="going")
     bait = make_event(attacker_group, start=at(1, 18), constituency=seat, title="Bait stall")
-    detection.event_clashes_check(event_id=bait.pk)
+    services.event_clashes_check(event_id=bait.pk)
     return {
         "clash": Clash.objects.get(),
         "victim_event": victim_event,
@@ -48,7 +48,7 @@ def attack():
 
 
 def clash_url(name, clash):
-    return reverse(f"events:{name}", kwargs={"pk": clash.pk})
+    return reverse(f"clashes:{name.removeprefix('clash_')}", kwargs={"pk": clash.pk})
 
 
 def test_the_clash_page_does_not_show_the_private_event_to_the_other_side(client, attack):
@@ -70,11 +70,11 @@ def test_the_clash_page_shows_it_to_its_own_organisers(client, attack):
 
 def test_the_clash_list_does_not_show_the_private_event_to_the_other_side(client, attack):
     client.force_login(attack["attacker_org"])
-    html = client.get(reverse("events:clash_list")).content.decode()
+    html = client.get(reverse("clashes:list")).content.decode()
     assert clash_url("clash_detail", attack["clash"]) in html
     assert SECRET_TITLE not in html
     client.force_login(attack["victim_org"])
-    assert SECRET_TITLE in client.get(reverse("events:clash_list")).content.decode()
+    assert SECRET_TITLE in client.get(reverse("clashes:list")).content.decode()
 
 
 @pytest.mark.parametrize("mode", ["immediate", "digest"])
@@ -82,9 +82,9 @@ def test_clash_emails_do_not_show_the_private_event_to_the_other_side(attack, mo
     attacker = attack["attacker_org"]
     NotificationPreference.objects.create(user=attacker, clash_emails=mode)
     if mode == "immediate":
-        detection.clash_notifications_deliver()
+        delivery.clash_notifications_deliver()
     else:
-        detection.clash_digest_send()
+        delivery.clash_digest_send()
     sent = [m for m in mail.outbox if m.to == [attacker.email]]
     assert len(sent) == 1
     html = sent[0].alternatives[0][0]
@@ -96,7 +96,7 @@ def test_clash_emails_do_not_show_the_private_event_to_the_other_side(attack, mo
 
 
 def test_the_victims_organiser_is_emailed_the_whole_clash(attack):
-    detection.clash_notifications_deliver()
+    delivery.clash_notifications_deliver()
     (sent,) = [m for m in mail.outbox if m.to == [attack["victim_org"].email]]
     assert SECRET_TITLE in sent.body and "Bait stall" in sent.body
 
@@ -122,7 +122,7 @@ def test_the_merge_service_refuses_the_other_side_too(attack):
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        detection.clash_merge(
+        services.clash_merge(
             clash=attack["clash"],
             user=attack["attacker_org"],
             keep_event_id=attack["victim_event"].pk,

@@ -7,7 +7,9 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
-from events.clash_models import Clash
+from clashes.models import Clash
+from events.models import Event, EventStatus
+from events.permissions import user_organises_event
 from groups.models import Membership, Role
 
 
@@ -15,8 +17,6 @@ def user_organises_clash(*, user, clash: Clash) -> bool:
     """An organiser of either event's group or of a group co-organising either event."""
     if not user.is_authenticated:
         return False
-    from events.models import Event
-
     group_ids = set(
         Event.objects.filter(pk__in=[clash.event_a_id, clash.event_b_id]).values_list(
             "group_id", flat=True
@@ -35,8 +35,6 @@ def user_may_merge_clash(*, user, clash: Clash) -> bool:
     """A joint event changes both events (one gains co-organisers, the other is cancelled), so
     only someone who organises BOTH of them may make one. Until the other side can consent,
     an organiser of one side must never change or cancel the other side's event."""
-    from events.permissions import user_organises_event
-
     return user_organises_event(user=user, event=clash.event_a) and user_organises_event(
         user=user, event=clash.event_b
     )
@@ -90,8 +88,6 @@ class HiddenEvent:
     is_hidden: bool = True
 
     def get_status_display(self) -> str:
-        from events.models import EventStatus
-
         return EventStatus(self.status).label
 
 
@@ -110,8 +106,6 @@ def clash_sides_show(*, user, clashes) -> None:
     """Set `shown_a` and `shown_b` on each clash: the event itself when `user` may see it
     (the events app's one visibility rule, `Event.objects.visible_to`), else a HiddenEvent.
     One query for any number of clashes."""
-    from events.models import Event
-
     clashes = list(clashes)
     event_ids = {pk for clash in clashes for pk in (clash.event_a_id, clash.event_b_id)}
     visible = set(
