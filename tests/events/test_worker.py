@@ -67,7 +67,11 @@ def test_feed_sync_runs_on_the_worker(celery_worker_factory, smtp_sink, local_ht
     celery_worker_factory(_worker_env(smtp_sink.port))
     calendar_feed_sync_task.delay(feed.pk)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not Event.objects.filter(feed=feed).exists():
+    # The events commit first, the feed's outcome right after: wait for both.
+    while time.monotonic() < deadline and not (
+        Event.objects.filter(feed=feed).exists()
+        and CalendarFeed.objects.filter(pk=feed.pk, last_synced_at__isnull=False).exists()
+    ):
         time.sleep(0.1)
     assert Event.objects.get(feed=feed).title == "Synced"
     feed.refresh_from_db()
