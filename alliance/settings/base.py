@@ -214,6 +214,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "alliance.tasks.sessions_clear_task",
         "schedule": timedelta(hours=24),
     },
+    # The clash tasks live in clashes/tasks.py and keep these names (messages already queued).
     "clashes-sweep": {
         "task": "events.clash_tasks.clashes_sweep_task",
         "schedule": timedelta(minutes=30),
