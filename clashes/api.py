@@ -1,8 +1,8 @@
 """What the events app asks of clash detection: the one seam between them.
 
-events imports this module lazily, inside the two functions that call it
-(events.services.clash_check_queue, EventQuerySet.with_open_clash_count), because clashes
-depends on events and never the reverse at import time.
+events never imports this module: clashes/apps.py hands it to the events app in ready()
+(events/apps.py: clashes_api), and two functions call it through that:
+events.services.clash_check_queue and EventQuerySet.with_open_clash_count.
 """
 
 from django.db.models import F, Func, IntegerField, OuterRef, QuerySet, Subquery

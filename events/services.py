@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from alliance.mail import header_safe
 from alliance.tasks import enqueue_after_commit
+from events.apps import clashes_api
 from events.models import (
     CalendarToken,
     Event,
@@ -67,11 +68,11 @@ def horizon_days() -> int:
 
 
 def clash_check_queue(*event_ids: int) -> None:
-    """The one seam to clash detection: after commit, have these events checked for clashes.
-    Imported here, not at the top, because clashes depends on events and never the reverse."""
-    from clashes.api import events_clashes_check_queue
-
-    events_clashes_check_queue(*event_ids)
+    """After commit, have these events checked for clashes, through the clashes app's seam
+    (events/apps.py): clashes depends on events, never the reverse."""
+    seam = clashes_api()
+    if seam is not None:
+        seam.events_clashes_check_queue(*event_ids)
 
 
 def _attendees_notify_queue(event: Event) -> None:

@@ -126,3 +126,22 @@ def test_an_unsubscribe_link_signed_before_the_move_still_works(client):
     response = client.post(link, {"clash_emails": "off"})
     assert response.status_code == 302
     assert NotificationPreference.objects.get(user=user).clash_emails == "off"
+
+
+def test_tasks_keep_the_names_queued_messages_and_beat_carry(settings):
+    from alliance.celery import app
+    from clashes import tasks
+
+    app.loader.import_default_modules()
+    for task in (
+        tasks.event_clashes_check_task,
+        tasks.events_clashes_check_task,
+        tasks.clashes_sweep_task,
+        tasks.clash_notifications_deliver_task,
+        tasks.clash_digest_send_task,
+    ):
+        old_name = f"events.clash_tasks.{task.__name__}"
+        assert task.name == old_name
+        assert app.tasks[old_name].__module__ == "clashes.tasks"
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] in app.tasks, entry["task"]
