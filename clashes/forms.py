@@ -1,31 +1,8 @@
-"""Forms and the filter of the clash pages."""
+"""Forms of the clash pages."""
 
-import django_filters
 from django import forms
 
-from clashes.models import Clash, ClashStatus, NotificationMode
-from groups.models import Party
-from seats.regions import Region
-
-
-class ClashFilter(django_filters.FilterSet):
-    region = django_filters.ChoiceFilter(
-        choices=Region.choices, method="filter_region", empty_label="Any region"
-    )
-    party = django_filters.ModelChoiceFilter(
-        queryset=Party.objects.all(), method="filter_party", empty_label="Any party"
-    )
-    status = django_filters.ChoiceFilter(choices=ClashStatus.choices, empty_label="Any status")
-
-    class Meta:
-        model = Clash
-        fields = ["region", "party", "status"]
-
-    def filter_region(self, queryset, name, value):
-        return queryset.in_region(value)
-
-    def filter_party(self, queryset, name, value):
-        return queryset.of_party(value.pk)
+from clashes.models import Clash, NotificationMode
 
 
 class ClashMergeForm(forms.Form):

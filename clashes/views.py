@@ -12,7 +12,8 @@ from django.views.decorators.http import require_POST
 
 from clashes import services
 from clashes.delivery import unsubscribe_user_id
-from clashes.forms import ClashFilter, ClashMergeForm, NotificationPreferenceForm
+from clashes.filters import ClashFilter
+from clashes.forms import ClashMergeForm, NotificationPreferenceForm
 from clashes.models import Clash, NotificationMode, NotificationPreference
 from clashes.permissions import (
     clash_get_for_merging,
