@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("groups/", include("groups.urls")),
+    path("events/clashes/", include("clashes.urls")),
     path("events/", include("events.urls")),
     path("petitions/", include("petitions.urls")),
     path("seats/", include("seats.urls")),

@@ -1,4 +1,47 @@
-"""Admin of the events app."""
+"""Admin of events, series, RSVPs, calendar tokens and imported calendars."""
 
-# Importing registers them: the clash models, and events, RSVPs, series and imported feeds.
-from events import clash_admin, event_admin  # noqa: F401
+from django.contrib import admin
+
+from events.models import CalendarFeed, CalendarToken, Event, EventSeries, Rsvp
+
+
+class RsvpInline(admin.TabularInline):
+    model = Rsvp
+    extra = 0
+    raw_id_fields = ["user"]
+    readonly_fields = ["created_at", "updated_at", "reminder_sent_at", "notified_sequence"]
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["title", "group", "kind", "starts_at", "status", "visibility", "is_imported"]
+    list_filter = ["status", "kind", "visibility", "is_imported", "group__kind"]
+    search_fields = ["title", "group__name", "venue_name", "postcode"]
+    date_hierarchy = "starts_at"
+    raw_id_fields = ["group", "series", "constituency", "created_by", "feed"]
+    filter_horizontal = ["co_organisers"]
+    readonly_fields = ["uid", "sequence", "source_uid", "source_key", "created_at", "updated_at"]
+    list_select_related = ["group"]
+    inlines = [RsvpInline]
+
+
+@admin.register(EventSeries)
+class EventSeriesAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "group", "expanded_until"]
+    raw_id_fields = ["group"]
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    list_display = ["name", "group", "url", "last_synced_at", "imported_count", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "group__name", "url"]
+    raw_id_fields = ["group", "created_by"]
+    readonly_fields = ["etag", "last_modified", "last_synced_at", "last_success_at"]
+
+
+@admin.register(CalendarToken)
+class CalendarTokenAdmin(admin.ModelAdmin):
+    list_display = ["user", "created_at"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["token"]

@@ -246,6 +246,3 @@ class CalendarFeed(models.Model):
     @property
     def source(self) -> str:
         return self.url or "uploaded file"
-
-
-from events.clash_models import *  # noqa: E402, F401, F403  (clash detection models)

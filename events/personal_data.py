@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from events import services
-from events.clash_models import Clash, ClashNotification, NotificationPreference
 from events.models import CalendarFeed, CalendarToken, Event, Rsvp, RsvpAnswer
 
 
@@ -14,7 +13,6 @@ def _iso(value) -> str | None:
 
 def export(user) -> dict:
     token = CalendarToken.objects.filter(user=user).first()
-    preference = NotificationPreference.objects.filter(user=user).first()
     return {
         "rsvps": [
             {
@@ -42,19 +40,13 @@ def export(user) -> dict:
             {"name": feed.name, "group": feed.group.name, "created_at": _iso(feed.created_at)}
             for feed in CalendarFeed.objects.filter(created_by=user).select_related("group")
         ],
-        "clash_email_setting": preference.clash_emails if preference else None,
-        "clash_emails": [
-            {"clash_id": n.clash_id, "status": n.status, "sent_at": _iso(n.sent_at)}
-            for n in ClashNotification.objects.filter(recipient=user).order_by("pk")
-        ],
     }
 
 
 def erase(user) -> None:
     """RSVPs go (a place they held on an upcoming event goes to the first person waiting, via
-    the RSVP service), so do the private feed token, clash email settings and the record of
-    clash emails sent to them. Events and feeds they created belong to the group and stay,
-    no longer pointing at them."""
+    the RSVP service), so does the private feed token. Events and feeds they created belong
+    to the group and stay, no longer pointing at them. (Clash emails: clashes/personal_data.py.)"""
     now = timezone.now()
     going = Rsvp.objects.filter(
         user=user, answer=RsvpAnswer.GOING, event__ends_at__gte=now, event__status="scheduled"
@@ -66,8 +58,5 @@ def erase(user) -> None:
             pass
     Rsvp.objects.filter(user=user).delete()
     CalendarToken.objects.filter(user=user).delete()
-    NotificationPreference.objects.filter(user=user).delete()
-    ClashNotification.objects.filter(recipient=user).delete()
     Event.objects.filter(created_by=user).update(created_by=None)
     CalendarFeed.objects.filter(created_by=user).update(created_by=None)
-    Clash.objects.filter(decided_by=user).update(decided_by=None)

@@ -61,20 +61,14 @@ class EventQuerySet(models.QuerySet):
         )
 
     def with_open_clash_count(self):
-        """Annotates `open_clash_count`: open clashes this event is in (two indexed counts)."""
-        from django.db.models import F, Func, IntegerField, OuterRef, Subquery
+        """Annotates `open_clash_count`: open clashes this event is in, asked of the clashes
+        app through its seam (events/apps.py); 0 when it is not installed."""
+        from events.apps import clashes_api
 
-        from events.clash_models import Clash, ClashStatus
-
-        def count(side: str):
-            return Subquery(
-                Clash.objects.filter(**{side: OuterRef("pk")}, status=ClashStatus.OPEN)
-                .order_by()
-                .values(n=Func(F("pk"), function="COUNT")),
-                output_field=IntegerField(),
-            )
-
-        return self.annotate(open_clash_count=count("event_a") + count("event_b"))
+        seam = clashes_api()
+        if seam is None:
+            return self.annotate(open_clash_count=models.Value(0))
+        return seam.events_with_open_clash_count(self)
 
     def between(self, start, end):
         return self.overlapping(start, end)

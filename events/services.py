@@ -1,7 +1,7 @@
 """Writes of the events app: events, recurring series, RSVPs and the emails they cause.
 
 Every service that creates, edits, moves, cancels or imports an event queues a clash check for
-it after commit (the contract with the clash-detection work).
+it after commit through `clash_check_queue`, the one seam to the clashes app.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from alliance.mail import header_safe
-from events.clash_tasks import event_clashes_check_task, events_clashes_check_task
+from alliance.tasks import enqueue_after_commit
+from events.apps import clashes_api
 from events.models import (
     CalendarToken,
     Event,
@@ -31,6 +32,7 @@ from events.models import (
     Visibility,
     new_feed_token,
 )
+from events.tasks import event_attendees_notify_task, rsvp_promoted_notify_task
 
 logger = logging.getLogger(__name__)
 
@@ -65,31 +67,16 @@ def horizon_days() -> int:
     return int(getattr(settings, "EVENTS_HORIZON_DAYS", 120))
 
 
-CLASH_BATCH_SIZE = 500
-
-
 def clash_check_queue(*event_ids: int) -> None:
-    """After commit, ask the clash worker to check these events: one task for one event, and
-    the clash work's batch task (one statement per 500) for a series or an import."""
-    if len(event_ids) == 1:
-        transaction.on_commit(lambda: event_clashes_check_task.delay(event_ids[0]), robust=True)
-        return
-    for start in range(0, len(event_ids), CLASH_BATCH_SIZE):
-        batch = list(event_ids[start : start + CLASH_BATCH_SIZE])
-        transaction.on_commit(
-            lambda batch=batch: events_clashes_check_task.delay(batch), robust=True
-        )
-
-
-# Queuing happens after the commit and must not turn a saved change into an error page when
-# the broker is briefly away (robust=True logs instead): the clash sweep and
-# event_attendees_notify_pending() on beat catch up with what was not queued.
+    """After commit, have these events checked for clashes, through the clashes app's seam
+    (events/apps.py): clashes depends on events, never the reverse."""
+    seam = clashes_api()
+    if seam is not None:
+        seam.events_clashes_check_queue(*event_ids)
 
 
 def _attendees_notify_queue(event: Event) -> None:
-    from events.tasks import event_attendees_notify_task
-
-    transaction.on_commit(lambda: event_attendees_notify_task.delay(event.pk), robust=True)
+    enqueue_after_commit(event_attendees_notify_task, event.pk)
 
 
 # --- Events -------------------------------------------------------------------------------
@@ -293,13 +280,8 @@ def _waiting_list_promote(event: Event) -> list[Rsvp]:
         waiting.updated_at = timezone.now()
         waiting.save(update_fields=["answer", "updated_at"])
         promoted.append(waiting)
-    if promoted:
-        from events.tasks import rsvp_promoted_notify_task
-
-        for rsvp in promoted:
-            transaction.on_commit(
-                lambda pk=rsvp.pk: rsvp_promoted_notify_task.delay(pk), robust=True
-            )
+    for rsvp in promoted:
+        enqueue_after_commit(rsvp_promoted_notify_task, rsvp.pk)
     return promoted
 
 

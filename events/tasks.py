@@ -1,15 +1,7 @@
 """Celery tasks of the events app: thin, load by id, call a service, safe to run twice.
-Clash tasks live beside this module (events/clash_tasks.py)."""
+Clash tasks are in the clashes app (clashes/tasks.py)."""
 
 from celery import shared_task
-
-from events.clash_tasks import (  # noqa: F401 - registers the clash tasks
-    clash_digest_send_task,
-    clash_notifications_deliver_task,
-    clashes_sweep_task,
-    event_clashes_check_task,
-    events_clashes_check_task,
-)
 
 
 @shared_task(acks_late=True)

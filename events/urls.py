@@ -26,24 +26,3 @@ urlpatterns = [
     path("imports/feed/<int:pk>/sync/", views.feed_sync, name="feed_sync"),
     path("imports/feed/<int:pk>/delete/", views.feed_delete, name="feed_delete"),
 ]
-
-# --- Clash detection (issue 5) -------------------------------------------------------------
-from events import clash_views  # noqa: E402
-
-urlpatterns += [
-    path("clashes/", clash_views.clash_list, name="clash_list"),
-    path("clashes/<int:pk>/", clash_views.clash_detail, name="clash_detail"),
-    path("clashes/<int:pk>/acknowledge/", clash_views.clash_acknowledge, name="clash_acknowledge"),
-    path("clashes/<int:pk>/dismiss/", clash_views.clash_dismiss, name="clash_dismiss"),
-    path("clashes/<int:pk>/merge/", clash_views.clash_merge, name="clash_merge"),
-    path(
-        "clashes/notifications/",
-        clash_views.clash_notification_settings,
-        name="clash_notifications",
-    ),
-    path(
-        "clashes/unsubscribe/<str:token>/",
-        clash_views.clash_unsubscribe,
-        name="clash_unsubscribe",
-    ),
-]

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "groups",
     "seats",
     "events",
+    "clashes",
     "petitions",
     "outbox",
 ]
@@ -214,6 +215,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "alliance.tasks.sessions_clear_task",
         "schedule": timedelta(hours=24),
     },
+    # The clash tasks live in clashes/tasks.py and keep these names (messages already queued).
     "clashes-sweep": {
         "task": "events.clash_tasks.clashes_sweep_task",
         "schedule": timedelta(minutes=30),

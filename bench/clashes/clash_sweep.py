@@ -12,8 +12,8 @@ coordinates (home centroid +- ~3 km), 5% cancelled. Margin 30 min, radius 5 km, 
 
 Figures:
 - SQL sweep: `detection.clash_pairs_in_window` over the whole year (the beat sweep's
-  self-join, read only) and `detection.clashes_sweep` (the same plus inserting clash rows).
-- Naive: `events.clashes.clash_pairs_bruteforce` (every pair, in Python) on 1k..5k events,
+  self-join, read only) and `services.clashes_sweep` (the same plus inserting clash rows).
+- Naive: `clashes.rules.clash_pairs_bruteforce` (every pair, in Python) on 1k..5k events,
   checked to give exactly the SQL pair set, fitted to a*n^2 and extrapolated.
 - One event: the incremental check's candidate query and the full check, on 200 events.
 """
@@ -155,7 +155,7 @@ def timed(fn, repeat: int = 1) -> tuple[float, object]:
 
 
 def infos():
-    from events.clashes import EventInfo
+    from clashes.rules import EventInfo
     from events.models import Event
 
     return [
@@ -186,9 +186,9 @@ def main() -> None:
     from django.conf import settings
     from django.db import connection, transaction
 
-    from events import detection
-    from events.clash_models import Clash, ClashRule
-    from events.clashes import ClashSettings, RuleInfo, clash_pairs_bruteforce
+    from clashes import detection, services
+    from clashes.models import Clash, ClashRule
+    from clashes.rules import ClashSettings, RuleInfo, clash_pairs_bruteforce
     from events.models import Event
 
     rules = [
@@ -236,7 +236,7 @@ def main() -> None:
 
         def _sweep_timed():
             started = time.perf_counter()
-            result = detection.clashes_sweep(**window)
+            result = services.clashes_sweep(**window)
             return time.perf_counter() - started, result
 
         runs = []
@@ -244,7 +244,7 @@ def main() -> None:
             Clash.objects.all().delete()
             runs.append(_sweep_timed())
         sweep_s, recorded = min(runs, key=lambda run: run[0])
-        again_s, again = timed(lambda: detection.clashes_sweep(**window))
+        again_s, again = timed(lambda: services.clashes_sweep(**window))
         assert len(recorded.new) == len(pairs) and again.new == []
         naive_est = a * n * n
         measured_naive = None
@@ -287,7 +287,7 @@ def main() -> None:
     for event_id in sample:
         started = time.perf_counter()
         with transaction.atomic():
-            detection.event_clashes_check(event_id=event_id)
+            services.event_clashes_check(event_id=event_id)
         check_ms.append((time.perf_counter() - started) * 1000)
 
     def pct(values, q):
@@ -310,7 +310,7 @@ def main() -> None:
 
     with connection.cursor() as cursor:
         sql = detection._candidates_sql("m.span && tstzrange(%(w_start)s, %(w_end)s, '[)')")
-        params = {**detection._params(), "w_start": window["start"], "w_end": window["end"]}
+        params = {**detection.sql_params(), "w_start": window["start"], "w_end": window["end"]}
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     results["plan"] = plan

@@ -521,7 +521,7 @@ class Run:
     def settle(self) -> None:
         """Stop the load, then give the queues a bounded time to drain, running the same
         tasks beat runs (delivery, sweep, reconcile) more often than beat would."""
-        from events.clash_models import ClashNotification, NotificationStatus
+        from clashes.models import ClashNotification, NotificationStatus
         from petitions.models import Signature, SignatureStatus
 
         self.clashes.stop()
@@ -567,7 +567,7 @@ class Run:
         from django.db.models.functions import Lower
 
         from bench.faults.scenario import clash_for
-        from events.clash_models import Clash, ClashNotification
+        from clashes.models import Clash, ClashNotification
         from petitions.models import PetitionTally, Signature, SignatureStatus
 
         petition_id = self.data.petition_id

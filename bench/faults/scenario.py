@@ -201,7 +201,7 @@ class ClashMaker:
 
 
 def clash_for(pair: Pair):
-    from events.clash_models import Clash
+    from clashes.models import Clash
 
     a, b = sorted(pair.event_ids.values())
     return Clash.objects.filter(event_a_id=a, event_b_id=b).first()

@@ -33,7 +33,7 @@ def test_event_create_queues_a_clash_check_after_commit(
     organiser, group, django_capture_on_commit_callbacks
 ):
     with (
-        mock.patch("events.services.event_clashes_check_task.delay") as delay,
+        mock.patch("clashes.api.event_clashes_check_task.delay") as delay,
         django_capture_on_commit_callbacks(execute=True) as callbacks,
     ):
         event = _create(group, organiser)
@@ -57,7 +57,7 @@ def test_event_update_bumps_sequence_and_tells_people_going_about_a_new_time(
     going = RsvpFactory(event=event).user
     RsvpFactory(event=event, answer=RsvpAnswer.MAYBE)
     with (
-        mock.patch("events.services.event_clashes_check_task.delay") as clash,
+        mock.patch("clashes.api.event_clashes_check_task.delay") as clash,
         mock.patch("events.tasks.event_attendees_notify_task.delay") as notify,
         django_capture_on_commit_callbacks(execute=True),
     ):
@@ -291,8 +291,8 @@ def test_a_series_queues_one_check_for_its_first_event_and_a_batch_for_the_rest(
     organiser, group, django_capture_on_commit_callbacks
 ):
     with (
-        mock.patch("events.services.event_clashes_check_task.delay") as single,
-        mock.patch("events.services.events_clashes_check_task.delay") as batch,
+        mock.patch("clashes.api.event_clashes_check_task.delay") as single,
+        mock.patch("clashes.api.events_clashes_check_task.delay") as batch,
         django_capture_on_commit_callbacks(execute=True),
     ):
         event = _create(group, organiser, repeat="weekly")
@@ -318,7 +318,7 @@ def test_a_broker_outage_after_commit_does_not_break_the_save(
     organiser, group, django_capture_on_commit_callbacks
 ):
     with (
-        mock.patch("events.services.event_clashes_check_task.delay", side_effect=ConnectionError),
+        mock.patch("clashes.api.event_clashes_check_task.delay", side_effect=ConnectionError),
         django_capture_on_commit_callbacks(execute=True),
     ):
         event = _create(group, organiser)

@@ -9,7 +9,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from events.clash_models import Clash
+from clashes.models import Clash
 from events.models import CalendarFeed, Event, Rsvp
 from petitions.models import Petition, PetitionUpdate, Signature
 from seats import services as seat_services

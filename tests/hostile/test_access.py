@@ -7,7 +7,14 @@ import pytest
 from django.test import Client
 
 from tests.hostile.conftest import db_snapshot
-from tests.hostile.url_table import ORGANISER_URLS, STAFF_URLS, SWAP_URLS, fill
+from tests.hostile.url_table import (
+    CLASH_TAKEOVER_EXPECTED,
+    CLASH_TAKEOVER_URLS,
+    ORGANISER_URLS,
+    STAFF_URLS,
+    SWAP_URLS,
+    fill,
+)
 
 ALL = ORGANISER_URLS + STAFF_URLS + SWAP_URLS
 SEAT_AGREEMENT_ROWS = [row for row in STAFF_URLS if "{agreement}" in row[2]]
@@ -189,9 +196,9 @@ def test_group_b_organiser_can_cancel_their_event(client, world):
 FOR_EVERYONE = {
     "events": {
         "list", "month", "week", "agenda", "create_choose", "detail", "ics", "rsvp", "feed",
-        "feed_group", "feed_party", "feed_private", "my_calendar", "clash_list",
-        "clash_notifications", "clash_unsubscribe",
+        "feed_group", "feed_party", "feed_private", "my_calendar",
     },
+    "clashes": {"list", "notifications", "unsubscribe"},
     "petitions": {
         "list", "detail", "json", "sign", "signed", "confirm", "remove", "unsubscribe",
         "signer_data", "signer_data_download",
@@ -205,6 +212,7 @@ FOR_EVERYONE = {
 def test_every_url_of_events_petitions_and_seats_is_in_the_table_or_for_everyone(world):
     from django.urls import resolve
 
+    import clashes.urls
     import events.urls
     import petitions.urls
     import seats.urls
@@ -213,9 +221,84 @@ def test_every_url_of_events_petitions_and_seats_is_in_the_table_or_for_everyone
     for _name, _method, path, data in ALL:
         match = resolve(fill(world, path, data)[0].split("?")[0])
         in_table.add((match.namespace, match.url_name))
-    for module in (events.urls, petitions.urls, seats.urls):
+    for module in (events.urls, clashes.urls, petitions.urls, seats.urls):
         app = module.app_name
         names = {pattern.name for pattern in module.urlpatterns}
         missing = names - FOR_EVERYONE[app] - {name for ns, name in in_table if ns == app}
         assert not missing, f"{app}: add these URLs to tests/hostile/url_table.py: {missing}"
         assert not FOR_EVERYONE[app] & {name for ns, name in in_table if ns == app}
+
+
+# --- The takeover through a clash with another group's members-only event ------------------
+
+
+@pytest.fixture
+def takeover(world):
+    from clashes.models import Clash
+    from tests.events.factories import EventFactory, RsvpFactory
+    from tests.factories import MembershipFactory, UserFactory
+
+    private_b = EventFactory(
+        group=world.group_b,
+        title="Beta private plans",
+        venue_name="Beta's back room",
+        visibility="group",
+        starts_at=world.event_b.starts_at,
+    )
+    RsvpFactory(event=private_b, user=world.member_b)
+    event_a = EventFactory(group=world.group_a, title="Alpha bait", starts_at=private_b.starts_at)
+    first, second = sorted((private_b, event_a), key=lambda event: event.pk)
+    clash_ab = Clash.objects.create(event_a=first, event_b=second)
+    organiser_both = UserFactory(name="Olga Both")
+    for group in (world.group_a, world.group_b):
+        MembershipFactory(user=organiser_both, group=group, role="organiser")
+    return {
+        "private_b": private_b,
+        "event_a": event_a,
+        "clash_ab": clash_ab,
+        "organiser_both": organiser_both,
+    }
+
+
+def _takeover_expected(actor: str, name: str) -> str:
+    expected = CLASH_TAKEOVER_EXPECTED[actor]
+    if isinstance(expected, str):
+        return expected
+    return expected.get(name, "ok" if actor == "organiser_both" else "refused")
+
+
+@pytest.mark.parametrize("actor", list(CLASH_TAKEOVER_EXPECTED))
+def test_a_clash_never_hands_another_groups_event_over(client, world, takeover, actor):
+    """Every step of the takeover, in order, for every actor: only someone who organises both
+    groups gets through, and group A's organiser sees the clash without B's private event."""
+    values = {key: getattr(value, "pk", value) for key, value in takeover.items()}
+    if actor != "anonymous":
+        user = takeover["organiser_both"] if actor == "organiser_both" else getattr(world, actor)
+        client.force_login(user)
+    private_b = takeover["private_b"]
+    for name, method, path, data_factory in CLASH_TAKEOVER_URLS:
+        url = path.format(**values)
+        data = {k: str(v).format(**values) for k, v in (data_factory or dict)().items()}
+        before = db_snapshot()
+        response = getattr(client, method)(url, data)
+        expected = _takeover_expected(actor, name)
+        text = response.content.decode(errors="replace")
+        if expected == "ok":
+            assert response.status_code in {200, 302}, (name, response.status_code)
+            continue
+        if expected == "settled":
+            assert response.status_code == 400, name
+            continue
+        if expected == "redacted":
+            assert response.status_code == 200, name
+        else:
+            _assert_refused(response, anonymous=actor == "anonymous")
+            assert db_snapshot() == before, name
+        assert private_b.title not in text and private_b.venue_name not in text, name
+        assert world.member_b.email not in text, name
+    private_b.refresh_from_db()
+    if actor == "organiser_both":
+        assert private_b.status == "scheduled"
+        assert set(private_b.co_organisers.all()) == {world.group_a}
+    else:
+        assert private_b.status == "scheduled" and not private_b.co_organisers.exists()

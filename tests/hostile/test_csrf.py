@@ -134,7 +134,7 @@ POSTS = [
 
 @pytest.fixture
 def extra_placeholders(world, monkeypatch):
-    from events import detection
+    from clashes import delivery
     from tests.hostile import url_table as urls
 
     signature = SignatureFactory(petition=world.petition_b)
@@ -142,7 +142,7 @@ def extra_placeholders(world, monkeypatch):
         "event_b2": world.event_b2.pk,
         "signature_token": signature.token,
         "signer_data": signer_data_token(signature),
-        "unsubscribe_token": detection.unsubscribe_token(world.organiser_b.pk),
+        "unsubscribe_token": delivery.unsubscribe_token(world.organiser_b.pk),
     }
     original = urls.placeholders
     monkeypatch.setattr(urls, "placeholders", lambda w: {**original(w), **extra})

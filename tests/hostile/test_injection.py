@@ -10,9 +10,10 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from events import detection, imports
+from clashes import delivery
+from clashes.models import ClashNotification
+from events import imports
 from events import services as event_services
-from events.clash_models import ClashNotification
 from events.models import CalendarFeed, Event
 from groups.parties import parties_seed
 from petitions import services as petition_services
@@ -319,13 +320,13 @@ def test_rsvp_emails_escape_and_keep_headers_clean(world, mailoutbox):
 def test_clash_email_escapes_and_keeps_headers_clean(world):
     a = EventFactory(group=world.group_a, title=f"{CRLF} {SCRIPT}", venue_name=BREAKOUT)
     b = EventFactory(group=world.group_b, title=f"Other {SINGLE}", starts_at=a.starts_at)
-    from events.clash_models import Clash
+    from clashes.models import Clash
 
     clash = Clash.objects.create(
         event_a=min(a, b, key=lambda e: e.pk), event_b=max(a, b, key=lambda e: e.pk)
     )
     notification = ClashNotification.objects.create(clash=clash, recipient=world.organiser_b)
-    message = detection.clash_email_build(notification)
+    message = delivery.clash_email_build(notification)
     _assert_single_recipient(message, world.organiser_b.email)
     _assert_escaped(_html_part(message))
     assert "&lt;script&gt;" in _html_part(message)

@@ -16,8 +16,8 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts.services import user_data_export, user_delete
+from clashes.models import Clash, ClashNotification, NotificationPreference
 from events import services as event_services
-from events.clash_models import Clash, ClashNotification, NotificationPreference
 from events.models import CalendarFeed, CalendarToken, Rsvp
 from petitions import services as petition_services
 from petitions.models import ConstituencyTally, PetitionTally, Signature
@@ -109,8 +109,9 @@ def test_export_holds_every_section(person):
     assert CalendarToken.objects.get(user=person["user"]).token not in text  # not the secret
     assert [e["event"] for e in events["events_created"]] == ["Pat's canvass"]
     assert [f["name"] for f in events["calendar_feeds_added"]] == ["Pat's feed"]
-    assert events["clash_email_setting"] == "digest"
-    assert [n["status"] for n in events["clash_emails"]] == ["sent"]
+    clashes = data["clashes"]  # clash detection is its own app, with its own section
+    assert clashes["clash_email_setting"] == "digest"
+    assert [n["status"] for n in clashes["clash_emails"]] == ["sent"]
     petitions = data["petitions"]
     by_petition = {s["petition_slug"]: s for s in petitions["signatures"]}
     assert set(by_petition) == {"beta-petition", "other-petition", "third-petition"}

@@ -144,6 +144,38 @@ SWAP_URLS = [
 ]
 
 
+# The takeover through a clash: group A's event clashes with group B's members-only event
+# ({private_b}); the clash is {clash_ab}. Filled from the `takeover` fixture in test_access.py.
+# Expected per actor: "refused" (sign-in, 403 or 404), "redacted" (200, B's event not shown),
+# "ok" (200 or a redirect after the change), "settled" (400: the clash was already merged).
+CLASH_TAKEOVER_URLS = [
+    ("cross-group clash page", "get", "/events/clashes/{clash_ab}/", None),
+    (
+        "cross-group merge keeping B's event (post)",
+        "post",
+        "/events/clashes/{clash_ab}/merge/",
+        lambda: {"keep": "{private_b}"},
+    ),
+    (
+        "cross-group merge cancelling B's event (post)",
+        "post",
+        "/events/clashes/{clash_ab}/merge/",
+        lambda: {"keep": "{event_a}"},
+    ),
+    ("B's private event edit", "get", "/events/{private_b}/edit/", None),
+    ("B's private event attendees", "get", "/events/{private_b}/attendees/", None),
+    ("B's private event attendees CSV", "get", "/events/{private_b}/attendees/?format=csv", None),
+]
+CLASH_TAKEOVER_EXPECTED = {
+    "anonymous": "refused",
+    "outsider": "refused",
+    "staff_p3": "refused",
+    "organiser_a": {"cross-group clash page": "redacted"},  # the rest: refused
+    # Organises both groups: may merge; the second merge finds the clash already settled.
+    "organiser_both": {"cross-group merge cancelling B's event (post)": "settled"},
+}
+
+
 def placeholders(world) -> dict:
     agreement = world.agreement
     parties = {ap.role: ap.party_id for ap in agreement.parties.all()}

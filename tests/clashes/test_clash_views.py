@@ -6,13 +6,13 @@ from django.core import mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from events import detection
-from events.clash_models import Clash, ClashNotification, ClashStatus, NotificationPreference
+from clashes import delivery, services
+from clashes.models import Clash, ClashNotification, ClashStatus, NotificationPreference
 from events.models import Event, Rsvp
 from events.services import event_attendees_notify
 from groups.models import PartyStaff
 from seats.regions import Region
-from tests.events.clash_support import at, make_event, two_sides
+from tests.clashes.clash_support import at, make_event, two_sides
 from tests.factories import (
     ConstituencyFactory,
     GroupFactory,
@@ -31,7 +31,7 @@ def scene():
     seat = ConstituencyFactory(region=Region.SOUTH_WEST, name="Bristol West")
     a = make_event(branch, start=at(0, 10), constituency=seat, title="Lib Dem street stall")
     b = make_event(pro_eu, start=at(0, 11), constituency=seat, title="EU flag rally")
-    detection.event_clashes_check(event_id=b.pk)
+    services.event_clashes_check(event_id=b.pk)
     clash = Clash.objects.get()
     return {
         "clash": clash,
@@ -45,7 +45,7 @@ def scene():
 
 
 def url(name, clash):
-    return reverse(f"events:{name}", kwargs={"pk": clash.pk})
+    return reverse(f"clashes:{name.removeprefix('clash_')}", kwargs={"pk": clash.pk})
 
 
 # --- The clash page ----------------------------------------------------------------------
@@ -66,7 +66,7 @@ def test_outsiders_members_and_other_party_staff_are_refused(client, scene):
 
 def test_no_such_clash_is_404(client, scene):
     client.force_login(scene["branch_org"])
-    response = client.get(reverse("events:clash_detail", kwargs={"pk": 999999}))
+    response = client.get(reverse("clashes:detail", kwargs={"pk": 999999}))
     assert response.status_code == 404
 
 
@@ -81,6 +81,11 @@ def test_organisers_of_either_side_see_both_events_and_actions(client, scene, wh
     assert "Both are in Bristol West" in html
     assert "Free slots for" in html
     assert url("clash_acknowledge", scene["clash"]) in html
+    # A joint event changes both sides: only someone who organises both groups is offered it.
+    assert url("clash_merge", scene["clash"]) not in html
+    other = "pro_eu" if who == "branch_org" else "branch"
+    MembershipFactory(user=scene[who], group=scene[other], role="organiser")
+    html = client.get(url("clash_detail", scene["clash"])).content.decode()
     assert url("clash_merge", scene["clash"]) in html
 
 
@@ -149,7 +154,10 @@ def test_merge_makes_a_joint_event_and_tells_attendees(
     Rsvp.objects.create(event=b, user=going, answer="going")
     client.force_login(UserFactory())
     assert client.post(url("clash_merge", clash), {"keep": a.pk}).status_code == 403
+    # Organising one side is not enough to change the other side's event.
     client.force_login(scene["pro_eu_org"])
+    assert client.post(url("clash_merge", clash), {"keep": a.pk}).status_code == 403
+    MembershipFactory(user=scene["pro_eu_org"], group=scene["branch"], role="organiser")
     with django_capture_on_commit_callbacks() as callbacks:
         response = client.post(url("clash_merge", clash), {"keep": a.pk})
     assert response.status_code == 302 and response.url == a.get_absolute_url()
@@ -163,12 +171,13 @@ def test_merge_makes_a_joint_event_and_tells_attendees(
     assert event_attendees_notify(event_id=b.pk) == 1
     assert mail.outbox[-1].to == ["going@example.org"]
     # The pro-EU organisers now organise the joint event: its clashes are theirs too.
-    detection.event_clashes_check(event_id=b.pk)
+    services.event_clashes_check(event_id=b.pk)
     clash.refresh_from_db()
     assert clash.status == ClashStatus.MERGED  # a decision is not overwritten
 
 
 def test_merge_with_a_bad_choice_re_renders_with_an_error(client, scene):
+    MembershipFactory(user=scene["branch_org"], group=scene["pro_eu"], role="organiser")
     client.force_login(scene["branch_org"])
     response = client.post(url("clash_merge", scene["clash"]), {"keep": "12345"})
     assert response.status_code == 400
@@ -180,13 +189,13 @@ def test_merge_with_a_bad_choice_re_renders_with_an_error(client, scene):
 
 
 def test_list_needs_sign_in_and_shows_only_what_the_user_may_see(client, scene):
-    response = client.get(reverse("events:clash_list"))
+    response = client.get(reverse("clashes:list"))
     assert response.status_code == 302
     client.force_login(UserFactory())
-    response = client.get(reverse("events:clash_list"))
+    response = client.get(reverse("clashes:list"))
     assert response.status_code == 200 and "No clashes match" in response.content.decode()
     client.force_login(scene["branch_org"])
-    assert "EU flag rally" in client.get(reverse("events:clash_list")).content.decode()
+    assert "EU flag rally" in client.get(reverse("clashes:list")).content.decode()
 
 
 def test_staff_list_filters_by_region_party_and_status(client, scene):
@@ -197,12 +206,12 @@ def test_staff_list_filters_by_region_party_and_status(client, scene):
     other_branch = PartyBranchFactory(party=party)
     make_event(other_branch, start=at(3), constituency=london_seat, title="London canvass")
     london = make_event(GroupFactory(), start=at(3), constituency=london_seat, title="London vigil")
-    detection.event_clashes_check(event_id=london.pk)
+    services.event_clashes_check(event_id=london.pk)
     Clash.objects.filter(event_b=london).update(status=ClashStatus.DISMISSED)
     client.force_login(staff)
 
     def titles(**query):
-        html = client.get(reverse("events:clash_list"), query).content.decode()
+        html = client.get(reverse("clashes:list"), query).content.decode()
         return {t for t in ("EU flag rally", "London vigil") if t in html}
 
     assert titles() == {"EU flag rally", "London vigil"}
@@ -211,7 +220,7 @@ def test_staff_list_filters_by_region_party_and_status(client, scene):
     assert titles(status="dismissed") == {"London vigil"}
     assert titles(party=PartyFactory().pk) == set()
     assert titles(party=party.pk, status="open") == {"EU flag rally"}
-    assert client.get(reverse("events:clash_list"), {"region": "nowhere"}).status_code == 200
+    assert client.get(reverse("clashes:list"), {"region": "nowhere"}).status_code == 200
 
 
 def _many_clashes(count: int, group_a, group_b, seat):
@@ -239,9 +248,10 @@ def test_list_query_count_does_not_grow(client, scene, count, django_assert_num_
     staff = PartyStaff.objects.create(user=UserFactory(), party=scene["branch"].party).user
     _many_clashes(count, scene["branch"], scene["pro_eu"], scene["a"].constituency)
     client.force_login(staff)
-    # session, user, staff roles (visible_to), filter's party choices, count, page
-    with django_assert_num_queries(6):
-        response = client.get(reverse("events:clash_list"), {"region": Region.SOUTH_WEST})
+    # session, user, staff roles (visible_to), filter's party choices, count, page, and what
+    # of each event the user may see (Event visible_to: memberships, staff roles, the ids)
+    with django_assert_num_queries(9):
+        response = client.get(reverse("clashes:list"), {"region": Region.SOUTH_WEST})
     assert response.status_code == 200
 
 
@@ -250,9 +260,7 @@ def test_list_query_count_does_not_grow(client, scene, count, django_assert_num_
 
 def test_unsubscribe_link_works_without_sign_in(client, scene):
     user = scene["branch_org"]
-    link = reverse(
-        "events:clash_unsubscribe", kwargs={"token": detection.unsubscribe_token(user.pk)}
-    )
+    link = reverse("clashes:unsubscribe", kwargs={"token": delivery.unsubscribe_token(user.pk)})
     response = client.get(link)
     assert response.status_code == 200
     assert 'value="off" checked' in response.content.decode().replace("\n", " ") or (
@@ -261,25 +269,25 @@ def test_unsubscribe_link_works_without_sign_in(client, scene):
     response = client.post(link, {"clash_emails": "off"})
     assert response.status_code == 302
     assert NotificationPreference.objects.get(user=user).clash_emails == "off"
-    assert detection.clash_notifications_deliver().skipped == 1
+    assert delivery.clash_notifications_deliver().skipped == 1
     assert ClashNotification.objects.get(recipient=user).status == "skipped"
 
 
 def test_unsubscribe_refuses_forged_tokens_and_bad_choices(client, scene):
     assert client.get("/events/clashes/unsubscribe/forged/").status_code == 404
-    token = detection.unsubscribe_token(scene["branch_org"].pk)
+    token = delivery.unsubscribe_token(scene["branch_org"].pk)
     forged = token.replace(":", ";", 1)
     assert client.get(f"/events/clashes/unsubscribe/{forged}/").status_code == 404
-    link = reverse("events:clash_unsubscribe", kwargs={"token": token})
+    link = reverse("clashes:unsubscribe", kwargs={"token": token})
     response = client.post(link, {"clash_emails": "sometimes"})
     assert response.status_code == 400
     assert not NotificationPreference.objects.exists()
 
 
 def test_signed_in_settings_page(client, scene):
-    assert client.get(reverse("events:clash_notifications")).status_code == 302
+    assert client.get(reverse("clashes:notifications")).status_code == 302
     client.force_login(scene["pro_eu_org"])
-    response = client.post(reverse("events:clash_notifications"), {"clash_emails": "digest"})
+    response = client.post(reverse("clashes:notifications"), {"clash_emails": "digest"})
     assert response.status_code == 302
     assert NotificationPreference.objects.get(user=scene["pro_eu_org"]).clash_emails == "digest"
 

@@ -1,4 +1,4 @@
-"""The pure clash rule (events/clashes.py): exhaustive cases and properties. No database."""
+"""The pure clash rule (clashes/rules.py): exhaustive cases and properties. No database."""
 
 from dataclasses import replace
 from datetime import timedelta
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events.clashes import (
+from clashes.rules import (
     DEFAULT_RULE,
     ClashSettings,
     EventInfo,
@@ -20,7 +20,7 @@ from events.clashes import (
     pair_key,
     times_overlap,
 )
-from tests.events.clash_support import BATH, BRISTOL, BRISTOL_EAST, at
+from tests.clashes.clash_support import BATH, BRISTOL, BRISTOL_EAST, at
 
 SETTINGS = ClashSettings(margin=timedelta(minutes=30), radius_km=5.0)
 BRANCHES = RuleInfo(frozenset({"party_branch"}), frozenset({"party_branch"}))

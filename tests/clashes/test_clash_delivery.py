@@ -11,15 +11,16 @@ from django.core import mail
 from django.db import connections
 from django.utils import timezone
 
-from events import detection
-from events.clash_models import (
+from clashes import delivery, services
+from clashes.models import (
     Clash,
     ClashNotification,
     NotificationMode,
     NotificationPreference,
     NotificationStatus,
 )
-from tests.events.clash_support import at, make_event, two_sides
+from clashes.suggestions import clash_suggestions
+from tests.clashes.clash_support import at, make_event, two_sides
 from tests.factories import ConstituencyFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ def make_clash(title_a="Saturday stall", title_b="Stop Brexit rally", day=0):
     seat = ConstituencyFactory(name="Bristol Central")
     make_event(branch, start=at(day, 10), constituency=seat, title=title_a)
     b = make_event(pro_eu, start=at(day, 11), constituency=seat, title=title_b)
-    detection.event_clashes_check(event_id=b.pk)
+    services.event_clashes_check(event_id=b.pk)
     return Clash.objects.get(event_b=b), branch_org, pro_eu_org
 
 
@@ -42,17 +43,17 @@ def closed_port() -> int:
 
 def test_delivery_sends_each_row_once_and_marks_it_sent():
     clash, branch_org, pro_eu_org = make_clash()
-    report = detection.clash_notifications_deliver()
+    report = delivery.clash_notifications_deliver()
     assert len(report.sent) == 2
     assert sorted(m.to[0] for m in mail.outbox) == sorted([branch_org.email, pro_eu_org.email])
     rows = ClashNotification.objects.filter(clash=clash)
     assert {row.status for row in rows} == {NotificationStatus.SENT}
     assert all(row.sent_at and row.attempts == 1 and row.claim_token is None for row in rows)
     assert {m.extra_headers["Message-ID"] for m in mail.outbox} == {
-        detection.notification_message_id(row.pk) for row in rows
+        delivery.notification_message_id(row.pk) for row in rows
     }
     # Running it again sends nothing.
-    assert detection.clash_notifications_deliver().sent == []
+    assert delivery.clash_notifications_deliver().sent == []
     assert len(mail.outbox) == 2
 
 
@@ -62,7 +63,7 @@ def test_email_shows_both_events_link_suggestions_and_unsubscribe(settings):
     clash, branch_org, _ = make_clash(
         title_a="Stall <script>alert(1)</script>", title_b="Rally\r\nBcc: evil@example.org"
     )
-    detection.clash_notifications_deliver()
+    delivery.clash_notifications_deliver()
     message = next(m for m in mail.outbox if m.to == [branch_org.email])
     # Header-safe subject: no CR/LF from the title, even though the title had them.
     assert "\n" not in message.subject and "\r" not in message.subject
@@ -83,7 +84,7 @@ def test_email_shows_both_events_link_suggestions_and_unsubscribe(settings):
         "<https://alliance.example/events/clashes/unsubscribe/"
     )
     # The three suggestions are real: none of them clashes with anything.
-    suggestions = detection.clash_suggestions(clash=clash)
+    suggestions = clash_suggestions(clash=clash)
     assert 1 <= len(suggestions) <= 3
 
 
@@ -91,7 +92,7 @@ def test_suggestions_skip_slots_that_would_clash():
     clash, *_ = make_clash(day=0)
     now = at(-1)
     moved = clash.event_b  # created last
-    first = detection.clash_suggestions(clash=clash, now=now)
+    first = clash_suggestions(clash=clash, now=now)
     assert first and first[0].starts_at - moved.starts_at in (
         timedelta(hours=-3),
         timedelta(hours=3),
@@ -104,7 +105,7 @@ def test_suggestions_skip_slots_that_would_clash():
             hours=(slot.ends_at - slot.starts_at).total_seconds() / 3600,
             constituency=clash.event_a.constituency,
         )
-    second = detection.clash_suggestions(clash=clash, now=now)
+    second = clash_suggestions(clash=clash, now=now)
     assert not {s.starts_at for s in first} & {s.starts_at for s in second}
     assert len(second) == 3
     assert all(now < slot.starts_at <= now + timedelta(days=14) for slot in second)
@@ -115,7 +116,7 @@ def test_smtp_failure_gives_rows_back_with_backoff_then_they_go(settings, smtp_s
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = closed_port()
-    report = detection.clash_notifications_deliver()
+    report = delivery.clash_notifications_deliver()
     assert report.sent == [] and len(report.failed) == 2
     assert report.retry_in == settings.CLASH_OUTBOX_RETRY_BASE_SECONDS
     rows = list(ClashNotification.objects.all())
@@ -123,9 +124,9 @@ def test_smtp_failure_gives_rows_back_with_backoff_then_they_go(settings, smtp_s
     assert all(r.next_attempt_at > timezone.now() and r.last_error for r in rows)
     # Not due yet: nothing is claimed.
     settings.EMAIL_PORT = smtp_sink.port
-    assert detection.clash_notifications_deliver().sent == []
+    assert delivery.clash_notifications_deliver().sent == []
     ClashNotification.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
-    assert len(detection.clash_notifications_deliver().sent) == 2
+    assert len(delivery.clash_notifications_deliver().sent) == 2
     assert len(smtp_sink.wait_for(2)) == 2
     assert all(r.attempts == 2 for r in ClashNotification.objects.all())
 
@@ -136,9 +137,9 @@ def test_backoff_doubles_and_rows_fail_after_the_last_attempt(settings):
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = closed_port()
     delays = []
-    for _ in range(detection.MAX_ATTEMPTS):
+    for _ in range(delivery.MAX_ATTEMPTS):
         ClashNotification.objects.filter(status="pending").update(next_attempt_at=None)
-        delays.append(detection.clash_notifications_deliver().retry_in)
+        delays.append(delivery.clash_notifications_deliver().retry_in)
     base = settings.CLASH_OUTBOX_RETRY_BASE_SECONDS
     assert delays[:3] == [base, base * 2, base * 4]
     assert delays[-1] is None
@@ -155,10 +156,10 @@ def test_rows_of_a_dead_worker_are_reclaimed_only_when_stale(settings):
         attempts=1,
     )
     settings.CLASH_OUTBOX_RECLAIM_SECONDS = 60
-    assert detection.clash_notifications_deliver().sent == []
+    assert delivery.clash_notifications_deliver().sent == []
     assert mail.outbox == []
     settings.CLASH_OUTBOX_RECLAIM_SECONDS = 5
-    assert len(detection.clash_notifications_deliver().sent) == 2
+    assert len(delivery.clash_notifications_deliver().sent) == 2
     assert len(mail.outbox) == 2
     assert all(r.attempts == 2 for r in ClashNotification.objects.all())
 
@@ -168,11 +169,11 @@ def test_an_old_claim_holder_cannot_mark_a_reclaimed_row_sent():
     import uuid
 
     old, new = uuid.uuid4(), uuid.uuid4()
-    claimed = detection._claim(mode="immediate", limit=10, token=old)
+    claimed = delivery._claim(mode="immediate", limit=10, token=old)
     ids = [i for i, _ in claimed]
     ClashNotification.objects.update(claim_token=new)  # reclaimed by another worker
-    assert detection._mark_sent(ids, old) == 0
-    assert detection._mark_sent(ids, new) == 2
+    assert delivery._mark_sent(ids, old) == 0
+    assert delivery._mark_sent(ids, new) == 2
 
 
 @pytest.mark.django_db(transaction=True)
@@ -185,9 +186,9 @@ def test_concurrent_deliveries_never_send_a_row_twice():
     def run():
         try:
             barrier.wait()
-            detection.clash_notifications_deliver(batch_size=3)
-            detection.clash_notifications_deliver(batch_size=3)
-            detection.clash_notifications_deliver(batch_size=3)
+            delivery.clash_notifications_deliver(batch_size=3)
+            delivery.clash_notifications_deliver(batch_size=3)
+            delivery.clash_notifications_deliver(batch_size=3)
         finally:
             connections.close_all()
 
@@ -209,7 +210,7 @@ def test_off_also_settles_rows_a_dead_worker_left_sending(settings):
         claimed_at=timezone.now() - timedelta(seconds=settings.CLASH_OUTBOX_RECLAIM_SECONDS + 1),
     )
     NotificationPreference.objects.create(user=branch_org, clash_emails=NotificationMode.OFF)
-    report = detection.clash_notifications_deliver()
+    report = delivery.clash_notifications_deliver()
     assert report.skipped == 1 and len(report.sent) == 1
     assert ClashNotification.objects.get(recipient=branch_org).status == "skipped"
 
@@ -218,7 +219,7 @@ def test_off_skips_and_digest_waits_for_the_daily_email():
     clash, branch_org, pro_eu_org = make_clash()
     NotificationPreference.objects.create(user=branch_org, clash_emails=NotificationMode.OFF)
     NotificationPreference.objects.create(user=pro_eu_org, clash_emails=NotificationMode.DIGEST)
-    report = detection.clash_notifications_deliver()
+    report = delivery.clash_notifications_deliver()
     assert report.sent == [] and report.skipped == 1
     assert mail.outbox == []
     assert ClashNotification.objects.get(recipient=branch_org).status == "skipped"
@@ -227,8 +228,8 @@ def test_off_skips_and_digest_waits_for_the_daily_email():
     second = make_event(
         clash.event_a.group, start=clash.event_b.starts_at, constituency=clash.event_b.constituency
     )
-    detection.event_clashes_check(event_id=second.pk)
-    digest = detection.clash_digest_send()
+    services.event_clashes_check(event_id=second.pk)
+    digest = delivery.clash_digest_send()
     assert len(digest.sent) == 2
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -238,15 +239,15 @@ def test_off_skips_and_digest_waits_for_the_daily_email():
     assert f"/events/clashes/{clash.pk}/" in message.body
     rows = ClashNotification.objects.filter(recipient=pro_eu_org)
     assert all(r.status == "sent" and r.via_digest for r in rows)
-    assert detection.clash_digest_send().sent == []
+    assert delivery.clash_digest_send().sent == []
     assert len(mail.outbox) == 1
 
 
 def test_unsubscribe_token_round_trip_and_tampering():
-    token = detection.unsubscribe_token(42)
-    assert detection.unsubscribe_user_id(token) == 42
-    assert detection.unsubscribe_user_id(token[:-2] + "xx") is None
-    assert detection.unsubscribe_user_id("nonsense") is None
+    token = delivery.unsubscribe_token(42)
+    assert delivery.unsubscribe_user_id(token) == 42
+    assert delivery.unsubscribe_user_id(token[:-2] + "xx") is None
+    assert delivery.unsubscribe_user_id("nonsense") is None
 
 
 @pytest.mark.django_db(transaction=True)  # reconnecting must not be inside a test transaction
@@ -267,9 +268,9 @@ def test_a_database_restart_after_the_send_does_not_send_the_row_again(monkeypat
         return real_update(queryset, **values)
 
     monkeypatch.setattr(QuerySet, "update", update_failing_once)
-    monkeypatch.setattr(detection.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(delivery.time, "sleep", lambda seconds: None)
 
-    report = detection.clash_notifications_deliver()
+    report = delivery.clash_notifications_deliver()
 
     assert failures["left"] == 0
     assert len(report.sent) == 2

@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import admin
 
-from events.clash_models import Clash, ClashNotification, ClashRule, NotificationPreference
+from clashes.models import Clash, ClashNotification, ClashRule, NotificationPreference
 from groups.models import GroupKind
 
 

@@ -4,10 +4,10 @@ import os
 
 import pytest
 
-from events import detection
-from events.clash_models import Clash, ClashStatus
+from clashes import services
+from clashes.models import Clash, ClashStatus
+from tests.clashes.clash_support import make_event, two_sides
 from tests.conftest import browser_login
-from tests.events.clash_support import make_event, two_sides
 from tests.factories import ConstituencyFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,7 +25,7 @@ def test_organiser_opens_the_clash_and_dismisses_it(page, live_server):
     )
     make_event(branch, start=start, constituency=seat, title="Saturday street stall")
     rally = make_event(pro_eu, start=start, constituency=seat, title="EU flag rally")
-    detection.event_clashes_check(event_id=rally.pk)
+    services.event_clashes_check(event_id=rally.pk)
     clash = Clash.objects.get()
 
     browser_login(page, branch_org.email)

@@ -10,13 +10,13 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from events import detection
-from events.clash_models import Clash, ClashNotification, ClashRule, ClashStatus
-from events.clashes import ClashSettings, RuleInfo, clash_pairs_bruteforce
+from clashes import detection, services
+from clashes.models import Clash, ClashNotification, ClashRule, ClashStatus
+from clashes.rules import ClashSettings, RuleInfo, clash_pairs_bruteforce
 from events.models import Event
 from groups.models import GroupKind, PartyStaff
 from seats.regions import Region
-from tests.events.clash_support import (
+from tests.clashes.clash_support import (
     BATH,
     BRISTOL,
     BRISTOL_EAST,
@@ -59,7 +59,7 @@ def test_incremental_check_records_one_clash_and_one_outbox_row_per_organiser(
     rally = make_event(pro_eu, start=at(0, 11), constituency=seat)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        result = detection.event_clashes_check(event_id=rally.pk)
+        result = services.event_clashes_check(event_id=rally.pk)
     assert len(result.new) == 1
     assert len(callbacks) == 1  # delivery queued after commit
     clash = Clash.objects.get()
@@ -69,8 +69,8 @@ def test_incremental_check_records_one_clash_and_one_outbox_row_per_organiser(
     assert recipients(clash) == {branch_org.email, pro_eu_org.email}
 
     # Checking again, from either side, changes nothing.
-    assert detection.event_clashes_check(event_id=stall.pk).new == []
-    assert detection.event_clashes_check(event_id=rally.pk).new == []
+    assert services.event_clashes_check(event_id=stall.pk).new == []
+    assert services.event_clashes_check(event_id=rally.pk).new == []
     assert Clash.objects.count() == 1
     assert ClashNotification.objects.count() == 2
 
@@ -80,7 +80,7 @@ def test_points_within_radius_clash_and_distance_is_stored():
     a = make_event(branch, start=at(0), point=BRISTOL, constituency=ConstituencyFactory())
     b = make_event(pro_eu, start=at(0), point=BRISTOL_EAST, constituency=ConstituencyFactory())
     make_event(pro_eu, start=at(0), point=BATH, constituency=ConstituencyFactory())
-    detection.event_clashes_check(event_id=a.pk)
+    services.event_clashes_check(event_id=a.pk)
     clash = Clash.objects.get()
     assert (clash.event_a_id, clash.event_b_id) == (a.pk, b.pk)
     assert 2.5 < clash.distance_km < 3.5
@@ -96,7 +96,7 @@ def test_same_group_other_kinds_and_cancelled_do_not_clash():
     make_event(other, start=at(0), constituency=seat)  # not compared by the default rule
     make_event(pro_eu, start=at(0), constituency=seat, status="cancelled")
     make_event(pro_eu, start=at(1), constituency=seat)  # another day
-    assert detection.event_clashes_check(event_id=mine.pk).new == []
+    assert services.event_clashes_check(event_id=mine.pk).new == []
     assert not Clash.objects.exists()
 
 
@@ -105,9 +105,9 @@ def test_one_event_check_is_one_statement_when_nothing_is_new():
     seat = ConstituencyFactory()
     a = make_event(branch, start=at(0), constituency=seat)
     make_event(pro_eu, start=at(0), constituency=seat)
-    detection.event_clashes_check(event_id=a.pk)
+    services.event_clashes_check(event_id=a.pk)
     with CaptureQueriesContext(connection) as queries:
-        detection.event_clashes_check(event_id=a.pk)
+        services.event_clashes_check(event_id=a.pk)
     statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
     assert len(statements) == 1
     assert "&&" in statements[0]
@@ -118,17 +118,17 @@ def test_moving_away_resolves_and_moving_back_reopens_without_new_emails():
     seat = ConstituencyFactory()
     a = make_event(branch, start=at(0), constituency=seat)
     b = make_event(pro_eu, start=at(0), constituency=seat)
-    detection.event_clashes_check(event_id=b.pk)
+    services.event_clashes_check(event_id=b.pk)
     clash = Clash.objects.get()
 
     Event.objects.filter(pk=b.pk).update(starts_at=at(2), ends_at=at(2, 12))
-    result = detection.event_clashes_check(event_id=b.pk)
+    result = services.event_clashes_check(event_id=b.pk)
     assert result.resolved == [clash.pk]
     clash.refresh_from_db()
     assert clash.status == ClashStatus.RESOLVED
 
     Event.objects.filter(pk=b.pk).update(starts_at=at(0, 11), ends_at=at(0, 13))
-    result = detection.event_clashes_check(event_id=a.pk)
+    result = services.event_clashes_check(event_id=a.pk)
     assert result.reopened == [clash.pk] and result.new == []
     clash.refresh_from_db()
     assert clash.status == ClashStatus.OPEN
@@ -141,12 +141,12 @@ def test_cancelling_resolves_but_decisions_stay():
     a = make_event(branch, start=at(0), constituency=seat)
     b = make_event(pro_eu, start=at(0), constituency=seat)
     c = make_event(pro_eu, start=at(0), constituency=seat, title="Another")
-    detection.event_clashes_check(event_id=a.pk)
+    services.event_clashes_check(event_id=a.pk)
     ab = Clash.objects.get(event_b=b)
     ac = Clash.objects.get(event_b=c)
     Clash.objects.filter(pk=ac.pk).update(status=ClashStatus.DISMISSED)
     Event.objects.filter(pk=a.pk).update(status="cancelled")
-    detection.event_clashes_check(event_id=a.pk)
+    services.event_clashes_check(event_id=a.pk)
     ab.refresh_from_db()
     ac.refresh_from_db()
     assert ab.status == ClashStatus.RESOLVED
@@ -189,7 +189,7 @@ def test_outbox_recipients_co_organisers_and_party_staff_by_region():
     )
     gone = UserFactory(email="gone@example.org", is_active=False)
     MembershipFactory(user=gone, group=branch, role="organiser")
-    detection.event_clashes_check(event_id=a.pk)
+    services.event_clashes_check(event_id=a.pk)
     assert recipients(Clash.objects.get()) == {
         branch_org.email,
         pro_eu_org.email,
@@ -205,17 +205,17 @@ def test_sweep_finds_the_same_clashes_is_idempotent_and_resolves():
     b = make_event(pro_eu, start=at(0, 11), constituency=seat)
     make_event(pro_eu, start=at(0), constituency=ConstituencyFactory())
     window = {"start": at(-1), "end": at(10)}
-    first = detection.clashes_sweep(**window)
+    first = services.clashes_sweep(**window)
     assert len(first.new) == 1
-    assert detection.clashes_sweep(**window).new == []
+    assert services.clashes_sweep(**window).new == []
     assert Clash.objects.count() == 1 and ClashNotification.objects.count() == 2
 
     Event.objects.filter(pk=a.pk).update(constituency=ConstituencyFactory())
-    assert detection.clashes_sweep(**window).resolved == first.new
+    assert services.clashes_sweep(**window).resolved == first.new
     # A window that does not contain the pair leaves it alone.
     Event.objects.filter(pk=a.pk).update(constituency=seat)
-    assert detection.clashes_sweep(start=at(20), end=at(30)).reopened == []
-    assert detection.clashes_sweep(**window).reopened == first.new
+    assert services.clashes_sweep(start=at(20), end=at(30)).reopened == []
+    assert services.clashes_sweep(**window).reopened == first.new
     assert b.pk in {Clash.objects.get().event_b_id}
 
 
@@ -227,15 +227,15 @@ def test_batch_check_of_many_events_matches_one_by_one():
     c = make_event(pro_eu, start=at(1), constituency=seat)
     d = make_event(branch, start=at(1), constituency=seat)
     make_event(branch, start=at(5), constituency=seat)
-    result = detection.events_clashes_check(event_ids=[a.pk, b.pk, c.pk])
+    result = services.events_clashes_check(event_ids=[a.pk, b.pk, c.pk])
     assert len(result.new) == 2
     assert {(x.event_a_id, x.event_b_id) for x in Clash.objects.all()} == {
         (a.pk, b.pk),
         (c.pk, d.pk),
     }
-    assert detection.events_clashes_check(event_ids=[a.pk, b.pk, c.pk, d.pk]).new == []
+    assert services.events_clashes_check(event_ids=[a.pk, b.pk, c.pk, d.pk]).new == []
     Event.objects.filter(pk=d.pk).update(status="cancelled")
-    assert len(detection.events_clashes_check(event_ids=[d.pk]).resolved) == 1
+    assert len(services.events_clashes_check(event_ids=[d.pk]).resolved) == 1
 
 
 def test_sweep_finds_pairs_at_the_window_edge():
@@ -243,7 +243,7 @@ def test_sweep_finds_pairs_at_the_window_edge():
     seat = ConstituencyFactory()
     make_event(branch, start=at(0, 8), hours=3, constituency=seat)  # starts before the window
     make_event(pro_eu, start=at(0, 10, 30), constituency=seat)
-    assert len(detection.clashes_sweep(start=at(0, 10, 15), end=at(1)).new) == 1
+    assert len(services.clashes_sweep(start=at(0, 10, 15), end=at(1)).new) == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -259,9 +259,9 @@ def test_concurrent_checks_record_one_clash_and_one_row_per_recipient():
         try:
             barrier.wait()
             if sweep:
-                detection.clashes_sweep(start=at(-1), end=at(2))
+                services.clashes_sweep(start=at(-1), end=at(2))
             else:
-                detection.event_clashes_check(event_id=event_id)
+                services.event_clashes_check(event_id=event_id)
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
         finally:
@@ -369,7 +369,7 @@ def test_sql_detection_agrees_with_the_bruteforce_reference():
                 for event in events:
                     mine = {pair for pair in reference if event.pk in pair}
                     assert detection.event_clash_candidates(event_id=event.pk) == mine
-                recorded = detection.clashes_sweep(start=at(-2), end=at(5))
+                recorded = services.clashes_sweep(start=at(-2), end=at(5))
                 assert {
                     (c.event_a_id, c.event_b_id) for c in Clash.objects.filter(pk__in=recorded.new)
                 } == reference

@@ -1,4 +1,6 @@
-"""Models of clash detection (issue 5). Imported at the end of events/models.py (app `events`)."""
+"""Models of clash detection: the rules site staff edit, the clashes found, the email outbox
+and each person's email preference. The tables keep the names they had when these models
+lived in the events app (events_clash, ...), so no data moved."""
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -7,17 +9,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from groups.models import GroupKind
-
-__all__ = [
-    "ClashRule",
-    "ClashStatus",
-    "Clash",
-    "NotificationStatus",
-    "ClashNotification",
-    "NotificationMode",
-    "NotificationPreference",
-]
+from events.models import Event
+from groups.models import GroupKind, Role
 
 
 class ClashRule(models.Model):
@@ -45,10 +38,19 @@ class ClashRule(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "events_clashrule"
         ordering = ["pk"]
 
     def __str__(self) -> str:
         return self.name
+
+
+class ClashStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    DISMISSED = "dismissed", "Dismissed (not a problem)"
+    RESOLVED = "resolved", "Resolved"
+    MERGED = "merged", "Merged into a joint event"
 
 
 class ClashQuerySet(models.QuerySet):
@@ -70,9 +72,6 @@ class ClashQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self
-        from events.models import Event
-        from groups.models import Role
-
         organised = user.memberships.filter(role=Role.ORGANISER).values("group_id")
         events = Event.objects.filter(
             Q(group_id__in=organised) | Q(co_organisers__in=organised)
@@ -104,19 +103,11 @@ class ClashQuerySet(models.QuerySet):
         )
 
 
-class ClashStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged"
-    DISMISSED = "dismissed", "Dismissed (not a problem)"
-    RESOLVED = "resolved", "Resolved"
-    MERGED = "merged", "Merged into a joint event"
-
-
 class Clash(models.Model):
     """One row per unordered pair of clashing events (event_a_id < event_b_id)."""
 
-    event_a = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="+")
-    event_b = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="+")
+    event_a = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    event_b = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=12, choices=ClashStatus.choices, default=ClashStatus.OPEN)
     distance_km = models.FloatField(null=True, blank=True)
     same_constituency = models.BooleanField(default=False)
@@ -129,6 +120,7 @@ class Clash(models.Model):
     objects = ClashQuerySet.as_manager()
 
     class Meta:
+        db_table = "events_clash"
         ordering = ["-detected_at", "-pk"]
         verbose_name_plural = "clashes"
         constraints = [
@@ -146,7 +138,7 @@ class Clash(models.Model):
         return f"Clash {self.event_a_id} × {self.event_b_id} ({self.status})"
 
     def get_absolute_url(self) -> str:
-        return reverse("events:clash_detail", kwargs={"pk": self.pk})
+        return reverse("clashes:detail", kwargs={"pk": self.pk})
 
     @property
     def is_actionable(self) -> bool:
@@ -181,6 +173,7 @@ class ClashNotification(models.Model):
     last_error = models.TextField(blank=True)
 
     class Meta:
+        db_table = "events_clashnotification"
         ordering = ["pk"]
         constraints = [
             models.UniqueConstraint(
@@ -191,7 +184,7 @@ class ClashNotification(models.Model):
             models.Index(
                 fields=["status", "next_attempt_at"],
                 name="clashnotif_due",
-                condition=Q(status__in=["pending", "sending"]),
+                condition=Q(status__in=[NotificationStatus.PENDING, NotificationStatus.SENDING]),
             )
         ]
 
@@ -216,6 +209,9 @@ class NotificationPreference(models.Model):
         default=NotificationMode.IMMEDIATE,
     )
     updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "events_notificationpreference"
 
     def __str__(self) -> str:
         return f"{self.user}: {self.clash_emails}"

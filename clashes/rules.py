@@ -9,7 +9,7 @@ Two scheduled events clash when
   great-circle (haversine) distance between them is at most the radius,
 - and some active clash rule puts one event's group on one side and the other's on the other.
 
-`events/detection.py` implements exactly this in SQL; the property tests check that the two agree.
+`clashes/detection.py` implements exactly this in SQL; the property tests check that the two agree.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from events.clash_models import ClashRule
-from events.clashes import EventInfo
+from clashes.models import ClashRule
+from clashes.rules import EventInfo
 from events.models import Event
 from tests.factories import GroupFactory, PartyBranchFactory, UserFactory
 

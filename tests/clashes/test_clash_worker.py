@@ -14,16 +14,17 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from events.clash_models import Clash, ClashNotification
-from events.clash_tasks import (
+from clashes.delivery import notification_message_id
+from clashes.models import Clash, ClashNotification
+from clashes.services import event_clashes_check
+from clashes.tasks import (
     clash_notifications_deliver_task,
     clashes_sweep_task,
     event_clashes_check_task,
 )
-from events.detection import event_clashes_check, notification_message_id
 from events.models import Event
 from groups.models import Membership, Role
-from tests.events.clash_support import make_event, two_sides
+from tests.clashes.clash_support import make_event, two_sides
 from tests.factories import ConstituencyFactory, UserFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]

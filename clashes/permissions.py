@@ -1,0 +1,117 @@
+"""Who may see and act on a clash, and what of each event they may see. Every clash view and
+every clash email goes through these."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+
+from clashes.models import Clash
+from events.models import Event, EventStatus
+from events.permissions import user_organises_event
+from groups.models import Membership, Role
+
+
+def user_organises_clash(*, user, clash: Clash) -> bool:
+    """An organiser of either event's group or of a group co-organising either event."""
+    if not user.is_authenticated:
+        return False
+    group_ids = set(
+        Event.objects.filter(pk__in=[clash.event_a_id, clash.event_b_id]).values_list(
+            "group_id", flat=True
+        )
+    ) | set(
+        Event.co_organisers.through.objects.filter(
+            event_id__in=[clash.event_a_id, clash.event_b_id]
+        ).values_list("group_id", flat=True)
+    )
+    return Membership.objects.filter(
+        user=user, role=Role.ORGANISER, group_id__in=group_ids
+    ).exists()
+
+
+def user_may_merge_clash(*, user, clash: Clash) -> bool:
+    """A joint event changes both events (one gains co-organisers, the other is cancelled), so
+    only someone who organises BOTH of them may make one. Until the other side can consent,
+    an organiser of one side must never change or cancel the other side's event."""
+    return user_organises_event(user=user, event=clash.event_a) and user_organises_event(
+        user=user, event=clash.event_b
+    )
+
+
+def clash_get_for_viewer(*, user, pk: int) -> Clash:
+    """The clash page: its organisers, opted-in-or-not party staff of a party involved (in
+    their region) and superusers. 404 when there is no such clash, 403 for everyone else.
+    What the viewer sees of each event is decided by `clash_sides_show`."""
+    clash = get_object_or_404(Clash.objects.for_list(), pk=pk)
+    if user_organises_clash(user=user, clash=clash):
+        return clash
+    if user.is_authenticated and Clash.objects.visible_to(user).filter(pk=pk).exists():
+        return clash
+    raise PermissionDenied("Only the organisers of these events can see this clash.")
+
+
+def clash_get_for_organiser(*, user, pk: int) -> Clash:
+    """Acknowledge, dismiss: organisers of either side only (404, then 403)."""
+    clash = get_object_or_404(Clash.objects.for_list(), pk=pk)
+    if not user_organises_clash(user=user, clash=clash):
+        raise PermissionDenied("Only the organisers of these events can act on this clash.")
+    return clash
+
+
+def clash_get_for_merging(*, user, pk: int) -> Clash:
+    """Make a joint event: organisers of both events only (404, then 403)."""
+    clash = clash_get_for_organiser(user=user, pk=pk)
+    if not user_may_merge_clash(user=user, clash=clash):
+        raise PermissionDenied(
+            "Only someone who organises both events can make them one joint event."
+        )
+    return clash
+
+
+@dataclass(frozen=True)
+class HiddenEvent:
+    """Stands in for a clashing event the viewer may not see: its group and time (what makes
+    it a clash), never its title, place or link."""
+
+    pk: int
+    group: object
+    group_id: int
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    title: str = "An event you cannot see"
+    venue_name: str = "Not shown to you"
+    postcode: str = ""
+    constituency: None = None
+    is_hidden: bool = True
+
+    def get_status_display(self) -> str:
+        return EventStatus(self.status).label
+
+
+def _hidden(event) -> HiddenEvent:
+    return HiddenEvent(
+        pk=event.pk,
+        group=event.group,
+        group_id=event.group_id,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        status=event.status,
+    )
+
+
+def clash_sides_show(*, user, clashes) -> None:
+    """Set `shown_a` and `shown_b` on each clash: the event itself when `user` may see it
+    (the events app's one visibility rule, `Event.objects.visible_to`), else a HiddenEvent.
+    One query for any number of clashes."""
+    clashes = list(clashes)
+    event_ids = {pk for clash in clashes for pk in (clash.event_a_id, clash.event_b_id)}
+    visible = set(
+        Event.objects.visible_to(user).filter(pk__in=event_ids).values_list("pk", flat=True)
+    )
+    for clash in clashes:
+        for side in ("a", "b"):
+            event = getattr(clash, f"event_{side}")
+            setattr(clash, f"shown_{side}", event if event.pk in visible else _hidden(event))

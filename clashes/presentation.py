@@ -1,0 +1,39 @@
+"""What one person is shown of a clash, on its page and in emails: each side as they may see
+it (`clashes.permissions.clash_sides_show`), the overlap, and free slots."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from clashes.models import Clash
+from clashes.permissions import clash_sides_show
+from clashes.rules import EventInfo, overlap_minutes
+from clashes.suggestions import clash_suggestions
+
+
+def clash_context(clash: Clash, *, viewer, now: datetime | None = None) -> dict:
+    """What a clash page or email shows `viewer`: an event they may not see is a stand-in
+    without title or place (and no free slots are offered for it)."""
+    a, b = clash.event_a, clash.event_b
+    clash_sides_show(user=viewer, clashes=[clash])
+    moved = max((a, b), key=lambda e: (e.created_at, e.pk))
+    moved_shown = clash.shown_a if moved is a else clash.shown_b
+    hidden = getattr(moved_shown, "is_hidden", False)
+    return {
+        "clash": clash,
+        "event_a": clash.shown_a,
+        "event_b": clash.shown_b,
+        "overlap_minutes": overlap_minutes(_info(a), _info(b)),
+        "suggestions": [] if hidden else clash_suggestions(clash=clash, now=now),
+        "moved_event": moved_shown,
+    }
+
+
+def _info(event) -> EventInfo:
+    return EventInfo(
+        id=event.pk,
+        group_id=event.group_id,
+        group_kind="",
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+    )
