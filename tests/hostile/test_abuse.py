@@ -3,7 +3,6 @@
 round it; a burst from a disposable domain is refused; a burst from one domain is throttled.
 (Login and password-reset floods are covered in tests/ops/test_throttling.py.)"""
 
-
 import pytest
 
 from petitions.models import Signature
