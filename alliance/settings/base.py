@@ -231,8 +231,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 # A postcodes.io-compatible API. Empty: organisers pick constituencies from a list.
 POSTCODES_API_URL = env("POSTCODES_API_URL", "")
 POSTCODES_API_TIMEOUT = float(env("POSTCODES_API_TIMEOUT", "3"))
-# Only behind a proxy (nginx) that sets X-Forwarded-For may the header be believed.
-TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
+# How many proxies we control append to X-Forwarded-For in front of the app (deploy/nginx.conf:
+# one). 0: no proxy is trusted, every limit counts REMOTE_ADDR and the header is ignored.
+# TRUST_X_FORWARDED_FOR=true is the older spelling of 1. Read by alliance.ratelimit.client_ip.
+TRUSTED_PROXY_COUNT = env_int(
+    "TRUSTED_PROXY_COUNT", 1 if env_bool("TRUST_X_FORWARDED_FOR", False) else 0
+)
+# allauth's own IP detection agrees (our adapter also routes it through client_ip).
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 CLASH_TRAVEL_MARGIN = timedelta(minutes=env_int("CLASH_TRAVEL_MARGIN_MINUTES", 30))
 CLASH_RADIUS_KM = float(env("CLASH_RADIUS_KM", "5"))
 # The beat sweep re-checks this many weeks ahead; outbox rows left "sending" by a dead worker
