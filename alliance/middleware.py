@@ -1,8 +1,9 @@
 import logging
+import re
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
 from kombu.exceptions import OperationalError as BrokerOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -85,4 +86,25 @@ class RequestSizeLimitMiddleware:
                 status=413,
                 content_type="text/plain",
             )
+        return self.get_response(request)
+
+
+# NUL and the other C0 control characters (and DEL): no URL of ours contains one, and
+# PostgreSQL refuses NUL in text, so a lookup with one would fail with a 500.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class MalformedPathMiddleware:
+    """Answer 404 to any path holding a control character, before a view can look it up.
+
+    Path converters cannot do this for every pattern (allauth's and the admin's are not ours,
+    and `<str:...>` takes anything but a slash), so it is done once, here.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if CONTROL_CHARACTERS.search(request.path_info):
+            raise Http404("No such page.")
         return self.get_response(request)
