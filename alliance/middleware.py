@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 from kombu.exceptions import OperationalError as BrokerOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -108,3 +109,30 @@ class MalformedPathMiddleware:
         if CONTROL_CHARACTERS.search(request.path_info):
             raise Http404("No such page.")
         return self.get_response(request)
+
+
+PRIVATE = "private, no-store"
+
+
+class PrivateResponseCacheMiddleware:
+    """Nothing personal is ever kept by a shared cache (or the browser's disk).
+
+    The rule, decided once: a response to a signed-in person, or one a view marked private
+    (any `Cache-Control: private`, e.g. a calendar feed read through a secret token), is sent
+    `Cache-Control: private, no-store`, whatever the view said. Only responses to anonymous
+    visitors keep the view's own header, so only those can be `public`. Every response varies
+    on Cookie: the same URL says different things to different people.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        marked_private = "private" in response.get("Cache-Control", "")
+        if marked_private or (user is not None and user.is_authenticated):
+            response["Cache-Control"] = PRIVATE
+            response.headers.pop("Expires", None)
+        patch_vary_headers(response, ["Cookie"])
+        return response

@@ -167,7 +167,8 @@ def feed_response(request, events, *, name: str, filename: str, private: bool = 
     headers = {
         "ETag": etag,
         "Last-Modified": http_date(last_modified_ts),
-        "Cache-Control": "private, max-age=300" if private else "public, max-age=300",
+        # Public only when no one is signed in: alliance.middleware makes the rest private.
+        "Cache-Control": "private, no-store" if private else "public, max-age=300",
     }
     if private:
         headers["X-Robots-Tag"] = "noindex"
