@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "django_filters",
+    "csp",
     "accounts",
     "groups",
     "seats",
@@ -57,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "alliance.middleware.MalformedPathMiddleware",
     "alliance.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -168,6 +171,28 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------------
+# Only our own files run: no inline <script>, no on*= attributes, no eval (templates/base.html
+# tells htmx not to try). Style *attributes* may be inline (style-src-attr): they carry colours
+# from data (party badges, the map legend), and CSS in an attribute cannot run code. <style>
+# elements may not, except the self-contained 500/503 pages (no static files needed while
+# something is broken), allowed by the hash of their one rule set. allauth's TOTP QR code is a
+# data: image.
+ERROR_PAGE_STYLE_HASH = "'sha256-auiRrpxl6TWD4ZUV06SzbiTDI6DhHPLpb0DjZqgITLM='"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, ERROR_PAGE_STYLE_HASH],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
 }
 
 # Hostile clients get a clean 400 instead of tying up a worker.
