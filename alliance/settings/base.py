@@ -31,7 +31,11 @@ SECRET_KEY = env("SECRET_KEY", "insecure-local-only-key-change-me")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Every absolute link in emails and feeds starts with this (alliance.links.absolute_url).
+# production.py requires it; `make run` sets it from the HOST and PORT it serves on.
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The site's name in emails (allauth's "Hello from ...") and on the django.contrib.sites row.
+SITE_NAME = env("SITE_NAME", "Alliance")
 SITE_ID = 1
 
 INSTALLED_APPS = [
@@ -255,8 +259,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 }
 
 # --- Alliance --------------------------------------------------------------------------
-# A postcodes.io-compatible API. Empty: organisers pick constituencies from a list.
-POSTCODES_API_URL = env("POSTCODES_API_URL", "")
+# A postcodes.io-compatible API, on by default (tests blank it and start their own). Empty:
+# people pick constituencies from a list. If it fails, nothing being saved is lost.
+POSTCODES_API_URL = env("POSTCODES_API_URL", "https://api.postcodes.io")
 POSTCODES_API_TIMEOUT = float(env("POSTCODES_API_TIMEOUT", "3"))
 # How many proxies we control append to X-Forwarded-For in front of the app (deploy/nginx.conf:
 # one). 0: no proxy is trusted, every limit counts REMOTE_ADDR and the header is ignored.
