@@ -130,9 +130,12 @@ class PrivateResponseCacheMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        marked_private = "private" in response.get("Cache-Control", "")
-        if marked_private or (user is not None and user.is_authenticated):
-            response["Cache-Control"] = PRIVATE
-            response.headers.pop("Expires", None)
+        directives = {
+            part.strip().split("=")[0] for part in response.get("Cache-Control", "").split(",")
+        }
+        if "private" in directives or (user is not None and user.is_authenticated):
+            if not {"private", "no-store"} <= directives:  # never_cache's fuller header stays
+                response["Cache-Control"] = PRIVATE
+                response.headers.pop("Expires", None)
         patch_vary_headers(response, ["Cookie"])
         return response
