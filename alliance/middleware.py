@@ -133,9 +133,10 @@ class PrivateResponseCacheMiddleware:
         directives = {
             part.strip().split("=")[0] for part in response.get("Cache-Control", "").split(",")
         }
-        if "private" in directives or (user is not None and user.is_authenticated):
-            if not {"private", "no-store"} <= directives:  # never_cache's fuller header stays
-                response["Cache-Control"] = PRIVATE
-                response.headers.pop("Expires", None)
+        personal = "private" in directives or (user is not None and user.is_authenticated)
+        # never_cache's fuller header (private, no-store, no-cache, ...) is kept as it is.
+        if personal and not {"private", "no-store"} <= directives:
+            response["Cache-Control"] = PRIVATE
+            response.headers.pop("Expires", None)
         patch_vary_headers(response, ["Cookie"])
         return response

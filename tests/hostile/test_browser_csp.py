@@ -50,7 +50,13 @@ def test_main_pages_load_without_a_csp_violation(page, live_server):
     assert colour == "#aa3355"
 
     browser_login(page, user.email)
-    signed_in_pages = ["/groups/mine/", "/events/my-calendar/", "/accounts/profile/",
-                       "/accounts/2fa/totp/activate/", "/admin/", "/admin/events/event/add/"]  # fmt: skip
+    signed_in_pages = [
+        "/groups/mine/",
+        "/events/my-calendar/",
+        "/accounts/profile/",
+        "/accounts/2fa/totp/activate/",
+        "/admin/",
+        "/admin/events/event/add/",
+    ]
     for path in signed_in_pages:
         _visit(page, path, console)
