@@ -1,11 +1,13 @@
 """Workflows for groups: every write to groups, memberships and links goes through here."""
 
+from datetime import timedelta
 from smtplib import SMTPException
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
@@ -176,6 +178,31 @@ def organiser_invitation_send(*, invitation_id: int) -> bool:
         OrganiserInvitation.objects.filter(pk=invitation_id, sent_at=now).update(sent_at=None)
         raise
     return True
+
+
+# Closed and expired invitations (an email address of someone who may never have signed up)
+# are deleted this long after they closed; the privacy notice promises it.
+INVITATION_RETENTION = timedelta(days=30)
+# A send task not done by then was lost (broker outage at commit): the beat sends it.
+INVITATION_SEND_GRACE = timedelta(minutes=5)
+
+
+def organiser_invitations_housekeep(*, now=None) -> tuple[int, int]:
+    """Beat: send open invitations whose task was lost (the same once-only send), and delete
+    invitations closed or expired more than INVITATION_RETENTION ago. (sent, deleted)"""
+    now = now or timezone.now()
+    unsent = OrganiserInvitation.objects.open().filter(
+        sent_at__isnull=True, created_at__lt=now - INVITATION_SEND_GRACE
+    )
+    sent = sum(
+        organiser_invitation_send(invitation_id=pk)
+        for pk in list(unsent.values_list("pk", flat=True))
+    )
+    cutoff = now - INVITATION_RETENTION
+    deleted, _ = OrganiserInvitation.objects.filter(
+        Q(expires_at__lt=cutoff) | Q(decided_at__lt=cutoff)
+    ).delete()
+    return sent, deleted
 
 
 @transaction.atomic

@@ -203,6 +203,8 @@ def test_hostile_names_cannot_add_headers_or_html(group):
     assert "<b>bold</b>" not in html
 
 
+@pytest.mark.worker
+@pytest.mark.slow
 def test_the_email_goes_once_on_a_real_worker(
     client, celery_worker_factory, smtp_sink, transactional_db
 ):
@@ -412,3 +414,46 @@ def test_erasing_the_inviter_keeps_the_invitation_without_them(invitation, organ
     user_delete(user=organiser)
     invitation.refresh_from_db()
     assert invitation.invited_by is None
+
+
+# --- Housekeeping (beat) ------------------------------------------------------------------
+
+
+def test_housekeeping_sends_a_lost_invitation_once(organiser, group):
+    invitation = services.organiser_invitation_create(
+        group=group, email="lost@example.org", invited_by=organiser
+    )  # its task never ran (the test transaction never commits)
+    assert services.organiser_invitations_housekeep() == (0, 0)  # still within the grace
+    later = timezone.now() + timedelta(minutes=6)
+    assert services.organiser_invitations_housekeep(now=later) == (1, 0)
+    assert services.organiser_invitations_housekeep(now=later) == (0, 0)
+    assert [m.to for m in mail.outbox] == [["lost@example.org"]]
+    invitation.refresh_from_db()
+    assert invitation.sent_at is not None
+
+
+def test_housekeeping_deletes_old_closed_and_expired_invitations(organiser, group):
+    open_one = services.organiser_invitation_create(
+        group=group, email="open@example.org", invited_by=organiser
+    )
+    declined = services.organiser_invitation_create(
+        group=group, email="declined@example.org", invited_by=organiser
+    )
+    services.organiser_invitation_close(invitation=declined, status=InvitationStatus.DECLINED)
+    OrganiserInvitation.objects.update(sent_at=timezone.now())
+    assert services.organiser_invitations_housekeep(now=timezone.now() + timedelta(days=29)) == (
+        0,
+        0,
+    )
+    # A month after closing, the declined one goes; the open one lasts until 30 days after
+    # it expired.
+    assert services.organiser_invitations_housekeep(now=timezone.now() + timedelta(days=31)) == (
+        0,
+        1,
+    )
+    assert list(OrganiserInvitation.objects.all()) == [open_one]
+    assert services.organiser_invitations_housekeep(now=timezone.now() + timedelta(days=45)) == (
+        0,
+        1,
+    )
+    assert not OrganiserInvitation.objects.exists()
