@@ -226,8 +226,12 @@ def invitation_accept(request, token):
     invitation = invitation_get_open(token=token)
     if not user_may_accept_invitation(user=request.user, invitation=invitation):
         raise PermissionDenied("This invitation is for someone else.")
-    services.organiser_invitation_accept(invitation=invitation, user=request.user)
-    messages.success(request, f"You are now an organiser of {invitation.group.name}.")
+    try:
+        services.organiser_invitation_accept(invitation=invitation, user=request.user)
+    except ValidationError as error:  # revoked or declined a moment ago, in another tab
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"You are now an organiser of {invitation.group.name}.")
     return redirect(invitation.group)
 
 

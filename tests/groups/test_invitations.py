@@ -457,3 +457,12 @@ def test_housekeeping_deletes_old_closed_and_expired_invitations(organiser, grou
         1,
     )
     assert not OrganiserInvitation.objects.exists()
+
+
+def test_accepting_a_link_closed_a_moment_ago_changes_nothing(invitation, invitee, group):
+    from django.core.exceptions import ValidationError
+
+    services.organiser_invitation_close(invitation=invitation, status=InvitationStatus.REVOKED)
+    with pytest.raises(ValidationError):
+        services.organiser_invitation_accept(invitation=invitation, user=invitee)
+    assert not Membership.objects.filter(user=invitee, group=group).exists()
