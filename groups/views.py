@@ -42,7 +42,12 @@ def group_list(request):
 @login_required
 def my_groups(request):
     memberships = Membership.objects.of_user(request.user)
-    return render(request, "groups/my_groups.html", {"memberships": memberships})
+    join_requests = MembershipRequest.objects.filter(user=request.user).select_related("group")
+    return render(
+        request,
+        "groups/my_groups.html",
+        {"memberships": memberships, "join_requests": join_requests},
+    )
 
 
 def group_detail(request, slug):

@@ -182,6 +182,13 @@ def test_joining_an_approval_group_asks_the_organisers(client, user, organiser, 
     assert not MembershipRequest.objects.exists()
 
 
+def test_my_groups_lists_requests_waiting_for_approval(client, user, group):
+    client.force_login(user)
+    client.post(reverse("groups:join", args=[group.slug]))
+    page = client.get(reverse("groups:mine")).content.decode()
+    assert "Waiting for approval" in page and group.name in page
+
+
 def test_organisers_can_decline_and_the_asker_can_withdraw(client, user, organiser, group):
     client.force_login(user)
     client.post(reverse("groups:join", args=[group.slug]))
@@ -459,3 +466,24 @@ def test_a_bad_edit_keeps_input_and_the_saved_name_in_the_title(client, organise
     assert "This field is required." in page and "Typed text" in page
     group.refresh_from_db()
     assert group.name and group.description != "Typed text"
+
+
+def test_my_groups_keeps_a_constant_query_count(client, user, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from groups.services import group_join
+
+    def add(n):
+        for _ in range(n):
+            MembershipFactory(user=user, group=GroupFactory())
+            group_join(group=GroupFactory(), user=user)
+
+    client.force_login(user)
+    add(1)
+    with CaptureQueriesContext(connection) as small:
+        client.get(reverse("groups:mine"))
+    add(6)
+    with django_assert_num_queries(len(small.captured_queries)):
+        response = client.get(reverse("groups:mine"))
+    assert response.content.decode().count("(asked ") == 7
