@@ -2,7 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from events.models import CalendarFeed, Event, RsvpAnswer
+from events.models import CalendarFeed, Event, RsvpAnswer, Visibility
 from seats.models import Constituency
 from seats.postcodes import (
     InvalidPostcode,
@@ -16,6 +16,26 @@ DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 # Dates far outside this range are typing mistakes (and year 9999 overflows date arithmetic).
 FIRST_YEAR = 2000
 MAX_YEARS_AHEAD = 10
+
+# What each visibility promises. Event.objects.visible_to (events/querysets.py) keeps these
+# promises and is the only place that decides who sees an event.
+VISIBILITY_CHOICES = [
+    (Visibility.PUBLIC, "Public: anyone, signed in or not"),
+    (
+        Visibility.ALLIANCE,
+        "Alliance-wide: party staff, and organisers and approved members of verified groups",
+    ),
+    (
+        Visibility.GROUP,
+        "Members only: this group's organisers and approved members (and those of "
+        "co-organising groups)",
+    ),
+]
+VISIBILITY_HELP = (
+    "Members only means people the group's organisers approved, or anyone who joins if the "
+    "group is open to join. Alliance-wide needs a group verified by site staff: creating or "
+    "joining an unverified group does not open it."
+)
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -67,10 +87,12 @@ class EventForm(forms.ModelForm):
         help_texts = {
             "postcode": "We find the constituency from the postcode when we can.",
             "constituency": "Pick it if the postcode lookup cannot place the event.",
+            "visibility": VISIBILITY_HELP,
         }
 
     def __init__(self, *args, creating: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["visibility"].choices = VISIBILITY_CHOICES
         self.location = None
         # The lookup service was down: the event is saved without a constituency (the view
         # says so) rather than the organiser's work being refused.
@@ -164,11 +186,16 @@ class CalendarFeedForm(forms.ModelForm):
         model = CalendarFeed
         fields = ["name", "url", "upload", "kind", "visibility"]
         help_texts = {
+            "visibility": "Who sees the events this calendar brings in. " + VISIBILITY_HELP,
             "url": "An .ics address, e.g. a Google Calendar's public iCal address. "
             "We check it every hour.",
             "upload": "Or upload an .ics file (up to 5 MB).",
         }
         widgets = {"upload": forms.ClearableFileInput(attrs={"accept": ".ics,text/calendar"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["visibility"].choices = VISIBILITY_CHOICES
 
     def clean_upload(self):
         upload = self.cleaned_data.get("upload")

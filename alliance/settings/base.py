@@ -259,6 +259,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "events.clash_tasks.clash_digest_send_task",
         "schedule": crontab(hour=7, minute=0),
     },
+    "organiser-invitations-housekeep": {
+        "task": "groups.tasks.organiser_invitations_housekeep_task",
+        "schedule": timedelta(minutes=10),
+    },
 }
 
 # --- Alliance --------------------------------------------------------------------------

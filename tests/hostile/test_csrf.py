@@ -1,4 +1,4 @@
-"""CSRF on every POST endpoint of events, petitions and seats: no token, another session's
+"""CSRF on every POST endpoint of groups, events, petitions and seats: no token, another session's
 token and a foreign Origin are refused (403) and change nothing; the same POST with the
 session's own token from our own origin gets through (so the 403s really are CSRF)."""
 
@@ -20,6 +20,28 @@ def _event(**extra):
 
 # (name, who posts (attribute of world, None: anonymous), path, data)
 POSTS = [
+    ("group join", "outsider", "/groups/{group_b}/join/", dict),
+    ("group leave", "member_b", "/groups/{group_b}/leave/", dict),
+    (
+        "organiser invite",
+        "organiser_b",
+        "/groups/{group_b}/organisers/",
+        lambda: {"email": "new-organiser@example.org"},
+    ),
+    (
+        "invitation revoke",
+        "organiser_b",
+        "/groups/{group_b}/invitations/{invitation_b}/revoke/",
+        dict,
+    ),
+    (
+        "join request decide",
+        "organiser_b",
+        "/groups/{group_b}/requests/{join_request_b}/decide/",
+        lambda: {"decision": "approve"},
+    ),
+    ("invitation accept", "invitee_b", "/groups/invitations/{invitation_b_token}/accept/", dict),
+    ("invitation decline", None, "/groups/invitations/{invitation_b_token}/decline/", dict),
     ("event create", "organiser_b", "/events/new/{group_b}/", _event()),
     ("event edit", "organiser_b", "/events/{event_b}/edit/", _event()),
     ("event duplicate", "organiser_b", "/events/{event_b}/duplicate/", _event()),

@@ -1,4 +1,4 @@
-"""The table of every organiser, staff and export URL of events, petitions and seats.
+"""The table of every organiser, staff and export URL of groups, events, petitions and seats.
 
 Each row: (name, method, path, data), with {placeholders} filled from the `world` fixture
 (tests/hostile/conftest.py): group B owns every target. A new URL is one new row.
@@ -28,8 +28,53 @@ def _petition_form() -> dict:
     return {"title": "Hijacked petition", "target": "Someone", "body": "Taken over."}
 
 
+def _group_form() -> dict:
+    return {
+        "name": "Hijacked group",
+        "kind": "pro_eu",
+        "region": "E12000009",
+        "contact_email": "evil@example.net",
+        "join_policy": "open",
+    }
+
+
 # (name, method, path template, data factory)
 ORGANISER_URLS = [
+    # groups: organiser tools
+    ("group edit", "get", "/groups/{group_b}/edit/", None),
+    ("group edit (post)", "post", "/groups/{group_b}/edit/", _group_form),
+    ("members and invite form", "get", "/groups/{group_b}/organisers/", None),
+    (
+        "organiser invite (post)",
+        "post",
+        "/groups/{group_b}/organisers/",
+        lambda: {"email": "accomplice@example.net"},
+    ),
+    (
+        "invitation revoke (post)",
+        "post",
+        "/groups/{group_b}/invitations/{invitation_b}/revoke/",
+        dict,
+    ),
+    (
+        "join request decide (post)",
+        "post",
+        "/groups/{group_b}/requests/{join_request_b}/decide/",
+        lambda: {"decision": "approve"},
+    ),
+    ("link request", "get", "/groups/{group_b}/links/new/", None),
+    (
+        "link request (post)",
+        "post",
+        "/groups/{group_b}/links/new/",
+        lambda: {"to_group": "{group_a_pk}"},
+    ),
+    (
+        "link decide (post)",
+        "post",
+        "/groups/{group_b}/links/{link_b}/decide/",
+        lambda: {"decision": "accept"},
+    ),
     # events: organiser tools
     ("event create for B", "get", "/events/new/{group_b}/", None),
     ("event create for B (post)", "post", "/events/new/{group_b}/", _event_form),
@@ -138,6 +183,19 @@ STAFF_URLS = [
     ),
 ]
 
+# An organiser invitation's link: the page is for whoever holds the link (it shows only the
+# group); accepting needs the invitee signed in with the invited address verified.
+INVITATION_URLS = [
+    ("invitation page", "get", "/groups/invitations/{invitation_b_token}/", None),
+    ("invitation accept (post)", "post", "/groups/invitations/{invitation_b_token}/accept/", dict),
+    (
+        "invitation decline (post)",
+        "post",
+        "/groups/invitations/{invitation_b_token}/decline/",
+        dict,
+    ),
+]
+
 # Someone else's vote swap: confirming it, or seeing the partner's contact details.
 SWAP_URLS = [
     ("swap confirm (post)", "post", "/seats/swap/{swap}/confirm/", dict),
@@ -181,6 +239,11 @@ def placeholders(world) -> dict:
     parties = {ap.role: ap.party_id for ap in agreement.parties.all()}
     return {
         "group_b": world.group_b.slug,
+        "group_a_pk": world.group_a.pk,
+        "invitation_b": world.invitation_b.pk,
+        "invitation_b_token": world.invitation_b.token,
+        "join_request_b": world.join_request_b.pk,
+        "link_b": world.link_b.pk,
         "event_b": world.event_b.pk,
         "feed_b": world.feed_b.pk,
         "clash_b": world.clash_b.pk,
