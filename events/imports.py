@@ -7,22 +7,19 @@ The sync never raises out of the task. Everything that goes wrong ends up on the
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import socket
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
 import recurring_ical_events
-import requests
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from events import import_fetch
 from events.models import CalendarFeed, Event, EventStatus
 from events.services import _attendees_notify_queue, clash_check_queue, horizon_days
 
@@ -61,72 +58,35 @@ class SyncResult:
 MAX_REDIRECTS = 3
 
 
-def _check_public_host(url: str) -> None:
-    """Refuse addresses inside private networks (the server would fetch them for anyone who
-    can add a feed), unless EVENTS_FEED_ALLOW_PRIVATE_HOSTS is on (tests, local runs)."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise FeedError("Only http:// and https:// calendar addresses can be imported.")
-    if settings.EVENTS_FEED_ALLOW_PRIVATE_HOSTS:
-        return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        raise FeedError(f"The calendar's host “{parts.hostname}” could not be found.")
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise FeedError("That address points into a private network; use a public URL.")
-
-
 def _fetch(feed: CalendarFeed) -> tuple[bytes | None, str, str]:
-    """GET the feed conditionally. None when the server says 304 Not Modified."""
+    """GET the feed conditionally (see events/import_fetch.py for how the address is pinned
+    and the deadline kept). None when the server says 304 Not Modified."""
     headers = {"User-Agent": "Alliance calendar sync", "Accept": "text/calendar, */*;q=0.5"}
     if feed.etag:
         headers["If-None-Match"] = feed.etag
     if feed.last_modified:
         headers["If-Modified-Since"] = feed.last_modified
-    limit = settings.EVENTS_FEED_MAX_BYTES
-    timeout = settings.EVENTS_FEED_TIMEOUT
-    url = feed.url
     try:
-        for _ in range(MAX_REDIRECTS + 1):
-            _check_public_host(url)
-            response = requests.get(
-                url, headers=headers, timeout=timeout, stream=True, allow_redirects=False
-            )
-            if response.is_redirect and response.headers.get("Location"):
-                url = urljoin(url, response.headers["Location"])
-                response.close()
-                continue
-            break
-        else:
-            raise FeedError("The calendar address redirects too many times.")
-        with response:
-            if response.status_code == 304:
-                return None, feed.etag, feed.last_modified
-            if response.status_code != 200:
-                raise FeedError(
-                    f"The calendar server answered HTTP {response.status_code} for {feed.url}."
-                )
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > limit:
-                raise FeedError(_too_big_message(int(declared)))
-            chunks, size = [], 0
-            for chunk in response.iter_content(chunk_size=65536):
-                size += len(chunk)
-                if size > limit:
-                    raise FeedError(_too_big_message(size, at_least=True))
-                chunks.append(chunk)
-            return (
-                b"".join(chunks),
-                response.headers.get("ETag", "")[:300],
-                response.headers.get("Last-Modified", "")[:100],
-            )
-    except requests.Timeout:
-        raise FeedError(f"The calendar server did not answer within {timeout:g} seconds.")
-    except requests.RequestException as error:
-        raise FeedError(f"The calendar could not be downloaded: {error.__class__.__name__}.")
+        fetched = import_fetch.fetch(
+            feed.url,
+            headers=headers,
+            max_bytes=settings.EVENTS_FEED_MAX_BYTES,
+            total_seconds=settings.EVENTS_FEED_TIMEOUT,
+            max_redirects=MAX_REDIRECTS,
+            allow_private=settings.EVENTS_FEED_ALLOW_PRIVATE_HOSTS,
+            too_big=lambda size, at_least: _too_big_message(size, at_least=at_least),
+        )
+    except import_fetch.FetchError as error:
+        raise FeedError(str(error)) from error
+    if fetched.status == 304:
+        return None, feed.etag, feed.last_modified
+    if fetched.status != 200:
+        raise FeedError(f"The calendar server answered HTTP {fetched.status} for {feed.url}.")
+    return (
+        fetched.body,
+        fetched.headers.get("ETag", "")[:300],
+        fetched.headers.get("Last-Modified", "")[:100],
+    )
 
 
 def _too_big_message(size: int, *, at_least: bool = False) -> str:
