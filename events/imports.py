@@ -8,7 +8,9 @@ The sync never raises out of the task. Everything that goes wrong ends up on the
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -16,9 +18,10 @@ from zoneinfo import ZoneInfo
 import icalendar
 import recurring_ical_events
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from alliance.ratelimit import rate_limit_exceeded
 from events import import_fetch
 from events.models import CalendarFeed, Event, EventStatus
 from events.services import _attendees_notify_queue, clash_check_queue, horizon_days
@@ -30,6 +33,14 @@ UTC = ZoneInfo("UTC")
 # How far back imported occurrences are kept in step (older ones are left alone).
 PAST_DAYS = 365
 MAX_WARNINGS = 50
+# "Sync now" presses per group per hour (each one downloads and parses a calendar).
+SYNC_NOW_PER_GROUP_PER_HOUR = 6
+# A series making more occurrences than this in one day is refused (hourly is 24).
+MAX_OCCURRENCES_PER_DAY = 24
+# BEGIN:...END: nesting; VCALENDAR > VEVENT > VALARM is 3.
+MAX_NESTING = 5
+# Components (alarms, timezones, ...) allowed per event of EVENTS_FEED_MAX_EVENTS.
+COMPONENTS_PER_EVENT = 3
 
 
 class FeedError(Exception):
@@ -123,6 +134,34 @@ def _cap_vevents(text: str, result: SyncResult) -> str:
         position = upper.index("BEGIN:VEVENT", position + 1)
     result.warn(f"The calendar holds {total:,} events; only the first {limit:,} were read.")
     return text[:position] + "END:VCALENDAR\r\n"
+
+
+COMPONENT_LINE = re.compile(r"^(BEGIN|END)[ \t]*:", re.IGNORECASE | re.MULTILINE)
+
+
+def _check_structure(text: str) -> None:
+    """Refuse deeply nested or component-heavy files before the parser sees them: the
+    parser and the walk over components are recursive and slow (3,000 nested VEVENTs took
+    15 s and 560 MB). A real calendar nests three deep (VCALENDAR > VEVENT > VALARM)."""
+    depth = deepest = components = 0
+    for match in COMPONENT_LINE.finditer(text):
+        if match.group(1).upper() == "BEGIN":
+            depth += 1
+            components += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_NESTING:
+                raise FeedError(
+                    f"The calendar nests components more than {MAX_NESTING} deep (for example "
+                    "an event inside an event), so it was not read."
+                )
+        else:
+            depth = max(0, depth - 1)
+    limit = settings.EVENTS_FEED_MAX_EVENTS * COMPONENTS_PER_EVENT
+    if components > limit:
+        raise FeedError(
+            f"The calendar holds {components:,} components (events, alarms, timezones...); "
+            f"at most {limit:,} are read."
+        )
 
 
 def _decode(data: bytes, result: SyncResult) -> str:
@@ -230,7 +269,12 @@ def _occurrences(
 
     occurrences: list[Occurrence] = []
     max_occurrences = max_events
+    # Occurrences looked at (kept or not), across every series of this sync.
+    expanded, max_expanded = 0, max_events * 4
     for uid, components in series.items():
+        if expanded > max_expanded:
+            result.warn("The calendar's series make too many occurrences; the rest were skipped.")
+            break
         if len(occurrences) >= max_occurrences:
             result.warn(
                 f"More than {max_occurrences:,} occurrences fall in the next {horizon_days()} "
@@ -254,16 +298,22 @@ def _occurrences(
             for component in components:
                 mini.add_component(component)
         tzid_ok = all(_start_zone_known(component, known_tzids) for component in components)
-        if any(_too_frequent(component) for component in components):
-            result.warn(f"Event {uid} was skipped: it repeats more often than every hour.")
+        problem = next(filter(None, (_rule_problem(c) for c in components)), "")
+        if problem:
+            result.warn(f"Event {uid} was skipped: {problem}")
             continue
         try:
-            # Only the window is expanded: an unbounded RRULE costs at most the hourly
-            # occurrences of the window.
-            for item in recurring_ical_events.of(mini).between(start, end):
+            # Lazily, in start order, and only up to the window's end and the sync's total:
+            # no series is ever expanded further than what is kept.
+            for item in recurring_ical_events.of(mini).after(start):
+                expanded += 1
+                if expanded > max_expanded:
+                    break
                 occurrence = _occurrence(item, uid=uid, tzid_ok=tzid_ok, result=result)
                 if occurrence is None:
                     continue
+                if occurrence.starts_at > end:
+                    break
                 occurrences.append(occurrence)
                 if len(occurrences) >= max_occurrences:
                     break
@@ -273,18 +323,48 @@ def _occurrences(
     return occurrences
 
 
-def _too_frequent(component) -> bool:
-    rules = component.get("RRULE")
-    if rules is None:
-        return False
-    for rule in rules if isinstance(rules, list) else [rules]:
-        try:
-            frequencies = rule.get("FREQ", []) if hasattr(rule, "get") else []
-        except Exception:  # a broken RRULE is reported when the series is expanded
+def _rule_problem(component) -> str:
+    """Why this series may not be expanded, or "" when it may. Decided from the RRULE's parts
+    alone, BEFORE any expansion: a 400-byte rule (FREQ=HOURLY;BYMINUTE=0..59;BYSECOND=0..59)
+    would otherwise build millions of occurrences."""
+    for name in ("RRULE", "EXRULE"):
+        rules = component.get(name)
+        if rules is None:
             continue
-        if any(str(f).upper() in {"SECONDLY", "MINUTELY"} for f in frequencies):
-            return True
-    return False
+        for rule in rules if isinstance(rules, list) else [rules]:
+            if not hasattr(rule, "get"):
+                return f"its {name} cannot be read."
+            per_day = _occurrences_per_day(rule)
+            if per_day is None:
+                return "it repeats more often than every hour."
+            if per_day > MAX_OCCURRENCES_PER_DAY:
+                return (
+                    f"it repeats {per_day:,} times a day; at most {MAX_OCCURRENCES_PER_DAY} "
+                    "a day are imported."
+                )
+    return ""
+
+
+def _occurrences_per_day(rule) -> int | None:
+    """The most occurrences a rule can make in one day; None for sub-hourly rules (SECONDLY,
+    MINUTELY, or any BYSECOND), which are never imported."""
+
+    def values(part: str) -> list:
+        value = rule.get(part) or []
+        return value if isinstance(value, list) else [value]
+
+    frequency = str((values("FREQ") or [""])[0]).upper()
+    if frequency in {"SECONDLY", "MINUTELY"} or values("BYSECOND"):
+        return None
+    minutes = max(1, len(set(values("BYMINUTE"))))
+    hours = len(set(values("BYHOUR")))
+    if frequency == "HOURLY" and not hours:
+        try:
+            interval = max(1, int((values("INTERVAL") or [1])[0]))
+        except (TypeError, ValueError):
+            interval = 1
+        hours = -(-24 // interval)  # ceiling
+    return max(1, hours) * minutes
 
 
 def _ends_before_start(component) -> bool:
@@ -453,7 +533,10 @@ def calendar_feed_sync(*, feed: CalendarFeed, now: datetime | None = None) -> Sy
         if data is None:
             result.not_modified = True
         else:
-            calendars = _parse(_cap_vevents(_decode(data, result), result))
+            text = _decode(data, result)
+            text = _cap_vevents(text, result)
+            _check_structure(text)
+            calendars = _parse(text)
             occurrences = _occurrences(calendars, start=window_start, end=window_end, result=result)
             with transaction.atomic():
                 _apply(feed, occurrences, window_start=window_start, result=result)
@@ -479,20 +562,55 @@ def calendar_feed_sync(*, feed: CalendarFeed, now: datetime | None = None) -> Sy
     return result
 
 
-def calendar_feed_sync_by_id(*, feed_id: int) -> SyncResult | None:
-    """The task's body: whatever happens, the task does not raise."""
-    feed = CalendarFeed.objects.filter(pk=feed_id).first()
-    if feed is None:
-        return None
+# Advisory-lock namespace of feed syncs (the second key is the feed's id).
+SYNC_LOCK_NAMESPACE = 7_042_001
+
+
+@contextmanager
+def _feed_sync_lock(feed_id: int):
+    """Yield True when this process holds the feed's sync lock. A PostgreSQL session lock:
+    released when we finish, and also when a killed worker's connection closes."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [SYNC_LOCK_NAMESPACE, feed_id])
+        acquired = cursor.fetchone()[0]
     try:
-        return calendar_feed_sync(feed=feed)
-    except Exception as error:  # the last line of defence: record it, never crash the worker
-        logger.exception("Calendar feed %s failed to sync", feed_id)
-        message = f"The sync failed unexpectedly ({error.__class__.__name__}); we will retry."
-        CalendarFeed.objects.filter(pk=feed_id).update(
-            last_error=message, last_synced_at=timezone.now()
-        )
-        return SyncResult(error=message)
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [SYNC_LOCK_NAMESPACE, feed_id])
+
+
+def calendar_feed_sync_by_id(*, feed_id: int) -> SyncResult | None:
+    """The task's body: whatever happens, the task does not raise. A sync already running for
+    the feed (the same task redelivered by the broker, or "Sync now" pressed twice) makes this
+    one do nothing."""
+    with _feed_sync_lock(feed_id) as acquired:
+        if not acquired:
+            logger.info("Calendar feed %s is already syncing; skipped", feed_id)
+            return None
+        feed = CalendarFeed.objects.filter(pk=feed_id).first()
+        if feed is None:
+            return None
+        try:
+            return calendar_feed_sync(feed=feed)
+        except Exception as error:  # the last line of defence: record it, never crash
+            logger.exception("Calendar feed %s failed to sync", feed_id)
+            message = f"The sync failed unexpectedly ({error.__class__.__name__}); we will retry."
+            CalendarFeed.objects.filter(pk=feed_id).update(
+                last_error=message, last_synced_at=timezone.now()
+            )
+            return SyncResult(error=message)
+
+
+def calendar_feed_sync_now_allowed(*, feed: CalendarFeed) -> bool:
+    """Count one "Sync now" for the feed's group; False once the group used up its hour."""
+    return not rate_limit_exceeded(
+        scope="calendar-feed-sync",
+        key=str(feed.group_id),
+        limit=SYNC_NOW_PER_GROUP_PER_HOUR,
+        period_seconds=3600,
+    )
 
 
 @transaction.atomic

@@ -486,6 +486,14 @@ def feed_sync(request, pk):
     from events.tasks import calendar_feed_sync_task
 
     feed = feed_get_for_organiser(user=request.user, pk=pk)
+    if not imports.calendar_feed_sync_now_allowed(feed=feed):
+        messages.error(
+            request,
+            f"{feed.name}: this group's calendars were synced "
+            f"{imports.SYNC_NOW_PER_GROUP_PER_HOUR} times in the last hour; they also sync "
+            "by themselves every hour. Try again later.",
+        )
+        return redirect("events:feed_list", slug=feed.group.slug)
     calendar_feed_sync_task.delay(feed.pk)
     messages.success(
         request, f"{feed.name}: sync started. Reload this page in a minute to see the result."
