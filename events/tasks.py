@@ -60,11 +60,15 @@ def calendar_feed_sync_task(feed_id: int) -> None:
 
 @shared_task(acks_late=True)
 def calendar_feeds_sync_due_task() -> int:
-    """Beat: queue a sync for every active URL feed."""
+    """Beat: queue a sync for every active, confirmed URL feed; forget stale previews."""
+    from events.imports import calendar_feed_previews_expire
     from events.models import CalendarFeed
 
+    calendar_feed_previews_expire()
     feed_ids = list(
-        CalendarFeed.objects.filter(is_active=True).exclude(url="").values_list("pk", flat=True)
+        CalendarFeed.objects.filter(is_active=True, is_preview=False)
+        .exclude(url="")
+        .values_list("pk", flat=True)
     )
     for feed_id in feed_ids:
         calendar_feed_sync_task.delay(feed_id)
