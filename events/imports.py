@@ -304,9 +304,10 @@ def _occurrences(
             result.warn(f"Event {uid} was skipped: {problem}")
             continue
         try:
-            # Lazily, in start order, and only up to the window's end and the sync's total:
-            # no series is ever expanded further than what is kept.
-            for item in recurring_ical_events.of(mini).after(start):
+            # Only the window: at most MAX_OCCURRENCES_PER_DAY a day of it (checked above),
+            # and no further than the sync's total. (An open-ended after() would search
+            # forever for a rule that never matches, such as 31 February.)
+            for item in recurring_ical_events.of(mini).between(start, end):
                 expanded += 1
                 if expanded > max_expanded:
                     break

@@ -210,3 +210,13 @@ def test_sync_now_is_rationed_per_group(client, organiser, group):
     assert _queued_imports() == imports.SYNC_NOW_PER_GROUP_PER_HOUR
     assert "Try again later" in response.content.decode()
     app.control.purge()
+
+
+def test_a_rule_that_never_matches_ends(group):
+    """31 February: an open-ended search would look for it forever; the window ends it."""
+    feed, _ = _sync_bytes(
+        group,
+        _ics(_vevent("never@src", _soon(), extra="RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=31")),
+    )
+    assert feed.last_synced_at is not None
+    assert Event.objects.filter(feed=feed, source_uid="never@src").count() <= 1  # DTSTART only
