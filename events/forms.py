@@ -182,31 +182,54 @@ class RsvpForm(forms.Form):
 
 
 class CalendarFeedForm(forms.ModelForm):
+    """Step one of adding a calendar: where it is and how its events are shown. Nothing is
+    imported until the organiser has seen the preview and confirmed."""
+
+    upload = forms.FileField(
+        label="iCalendar file",
+        required=False,
+        help_text="Or upload an .ics file (up to 5 MB).",
+        widget=forms.ClearableFileInput(attrs={"accept": ".ics,text/calendar"}),
+    )
+
     class Meta:
         model = CalendarFeed
-        fields = ["name", "url", "upload", "kind", "visibility"]
+        fields = ["name", "url", "upload", "kind", "visibility", "default_constituency"]
         help_texts = {
             "visibility": "Who sees the events this calendar brings in. " + VISIBILITY_HELP,
             "url": "An .ics address, e.g. a Google Calendar's public iCal address. "
             "We check it every hour.",
-            "upload": "Or upload an .ics file (up to 5 MB).",
+            "default_constituency": "Events whose location has no UK postcode are placed here.",
         }
-        widgets = {"upload": forms.ClearableFileInput(attrs={"accept": ".ics,text/calendar"})}
+
+    def __init__(self, *args, group=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        seats = self.fields["default_constituency"]
+        seats.queryset = Constituency.objects.current().order_by("name")
+        seats.required = False
+        if group is not None and not self.is_bound:
+            covered = list(group.constituencies.all()[:2])
+            if len(covered) == 1:
+                self.initial["default_constituency"] = covered[0].pk
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["visibility"].choices = VISIBILITY_CHOICES
 
     def clean_upload(self):
-        upload = self.cleaned_data.get("upload")
+        """The file's bytes (kept in the database, never as a file anyone can download)."""
         from django.conf import settings
 
-        if upload and upload.size > settings.EVENTS_FEED_MAX_BYTES:
+        upload = self.cleaned_data.get("upload")
+        if not upload:
+            return None
+        limit = settings.EVENTS_FEED_MAX_BYTES
+        if upload.size > limit:
             raise ValidationError(
                 f"The file is too large ({upload.size / 1024 / 1024:.1f} MB); "
-                f"the limit is {settings.EVENTS_FEED_MAX_BYTES / 1024 / 1024:.0f} MB."
+                f"the limit is {limit / 1024 / 1024:.0f} MB."
             )
-        return upload
+        return upload.read(limit + 1)
 
     def clean(self):
         data = super().clean()
@@ -215,3 +238,8 @@ class CalendarFeedForm(forms.ModelForm):
         if data.get("url") and data.get("upload"):
             raise ValidationError("Give an address or a file, not both.")
         return data
+
+    @property
+    def upload_name(self) -> str:
+        upload = self.files.get(self.add_prefix("upload"))
+        return (getattr(upload, "name", "") or "")[:200]

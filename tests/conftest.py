@@ -209,7 +209,7 @@ def smtp_sink():
 class CeleryWorkerProcess:
     """`celery -A alliance worker` in its own process, on the test database and Redis."""
 
-    def __init__(self, extra_env: dict[str, str]):
+    def __init__(self, extra_env: dict[str, str], queues: str = ""):
         db = settings.DATABASES["default"]
         host = db.get("HOST") or "127.0.0.1"
         env = {
@@ -242,6 +242,12 @@ class CeleryWorkerProcess:
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
+                # Without --queues it consumes every queue (CELERY_TASK_QUEUES).
+                *(
+                    [f"--queues={queues}", f"--hostname={queues}-{time.time_ns()}@%h"]
+                    if queues
+                    else []
+                ),
             ],
             cwd=ROOT,
             env=env,
@@ -289,8 +295,8 @@ def celery_worker_factory(transactional_db):
     app.control.purge()
     workers: list[CeleryWorkerProcess] = []
 
-    def start(extra_env: dict[str, str] | None = None) -> CeleryWorkerProcess:
-        worker = CeleryWorkerProcess(extra_env or {})
+    def start(extra_env: dict[str, str] | None = None, *, queues: str = "") -> CeleryWorkerProcess:
+        worker = CeleryWorkerProcess(extra_env or {}, queues=queues)
         workers.append(worker)
         return worker
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -237,6 +238,15 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A task whose worker died is handed to another worker after this many seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 60)}
+# Calendar imports have their own queue and workers (Procfile "importer"), so a slow calendar
+# never delays a clash alert or a petition email on the default queue. A worker started
+# without -Q consumes both queues.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("imports"))
+CELERY_TASK_ROUTES = {
+    "events.tasks.calendar_feed_sync_task": {"queue": "imports"},
+    "events.tasks.calendar_feeds_sync_due_task": {"queue": "imports"},
+}
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "beat-heartbeat": {
         "task": "alliance.tasks.beat_heartbeat_task",

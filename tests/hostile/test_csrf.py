@@ -59,6 +59,7 @@ POSTS = [
             "visibility": "public",
         },
     ),
+    ("feed confirm", "organiser_b", "/events/imports/feed/{feed_b}/confirm/", dict),
     ("feed sync", "organiser_b", "/events/imports/feed/{feed_b}/sync/", dict),
     ("feed delete", "organiser_b", "/events/imports/feed/{feed_b}/delete/", dict),
     ("clash acknowledge", "organiser_b", "/events/clashes/{clash_b}/acknowledge/", dict),

@@ -98,6 +98,8 @@ ORGANISER_URLS = [
             "visibility": "public",
         },
     ),
+    ("feed preview", "get", "/events/imports/feed/{feed_b}/preview/", None),
+    ("feed confirm (post)", "post", "/events/imports/feed/{feed_b}/confirm/", dict),
     ("feed sync (post)", "post", "/events/imports/feed/{feed_b}/sync/", dict),
     ("feed delete (post)", "post", "/events/imports/feed/{feed_b}/delete/", dict),
     # clashes
