@@ -204,6 +204,7 @@ class CalendarFeedForm(forms.ModelForm):
 
     def __init__(self, *args, group=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["visibility"].choices = VISIBILITY_CHOICES
         seats = self.fields["default_constituency"]
         seats.queryset = Constituency.objects.current().order_by("name")
         seats.required = False
@@ -211,10 +212,6 @@ class CalendarFeedForm(forms.ModelForm):
             covered = list(group.constituencies.all()[:2])
             if len(covered) == 1:
                 self.initial["default_constituency"] = covered[0].pk
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["visibility"].choices = VISIBILITY_CHOICES
 
     def clean_upload(self):
         """The file's bytes (kept in the database, never as a file anyone can download)."""
