@@ -102,7 +102,7 @@ def test_a_later_lookup_moves_the_event_without_telling_attendees(
 
 
 def test_existing_feeds_get_the_group_s_only_constituency(db):
-    migration = importlib.import_module("events.migrations.0007_calendar_feed_upload_in_database")
+    migration = importlib.import_module("events.migrations.0008_calendar_feed_upload_in_database")
     from django.apps import apps
 
     seat = ConstituencyFactory()

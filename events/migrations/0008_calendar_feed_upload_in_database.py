@@ -37,7 +37,7 @@ def default_constituencies(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("events", "0006_clash_area_indexes"),
+        ("events", "0007_clashes_move_to_their_app"),
         ("groups", "0001_initial"),
         ("seats", "0001_initial"),
     ]
