@@ -1,0 +1,148 @@
+"""Who may do what in conversations: one function per entity and action. Every view goes
+through these. A private conversation someone may not see is a 404 (its existence is not
+revealed); something they may see but not do is a 403."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from conversations.models import Conversation, Participant, ParticipantRole, Proposal, Visibility
+from groups.models import Membership, Role
+from groups.permissions import user_staff_party_ids
+
+
+def user_can_open_conversations(user) -> bool:
+    """Group organisers and party staff open conversations; members are invited."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return (
+        Membership.objects.filter(user=user, role=Role.ORGANISER).exists()
+        or user.party_staff_roles.exists()
+    )
+
+
+def conversation_opener_required(user) -> None:
+    if not user_can_open_conversations(user):
+        raise PermissionDenied("Group organisers and party staff open conversations.")
+
+
+def _participant(*, user, conversation: Conversation) -> Participant | None:
+    if not user.is_authenticated:
+        return None
+    return Participant.objects.filter(
+        conversation=conversation, user=user, left_at__isnull=True
+    ).first()
+
+
+def conversation_get_for_viewer(*, user, pk: int) -> tuple[Conversation, Participant | None]:
+    """A public conversation for anyone signed in; a private one for its current participants
+    only (404 for everyone else). Returns the viewer's participation too (or None)."""
+    conversation = get_object_or_404(
+        Conversation.objects.select_related("constituency", "agreement", "created_by"), pk=pk
+    )
+    participant = _participant(user=user, conversation=conversation)
+    if participant is None and not (
+        user.is_authenticated and conversation.visibility == Visibility.PUBLIC
+    ):
+        raise Http404("No such conversation.")
+    return conversation, participant
+
+
+def conversation_get_for_participant(*, user, pk: int) -> tuple[Conversation, Participant]:
+    """Posting, email settings, leaving, proposing: current participants only."""
+    conversation, participant = conversation_get_for_viewer(user=user, pk=pk)
+    if participant is None:
+        raise PermissionDenied("Only participants of this conversation can do that.")
+    return conversation, participant
+
+
+def conversation_get_for_organiser(*, user, pk: int) -> tuple[Conversation, Participant]:
+    """Inviting and closing: the conversation's organisers (who opened it or were made so)."""
+    conversation, participant = conversation_get_for_participant(user=user, pk=pk)
+    if participant.role != ParticipantRole.ORGANISER:
+        raise PermissionDenied("Only the organisers of this conversation can do that.")
+    return conversation, participant
+
+
+def proposal_get_for_viewer(*, user, pk: int) -> tuple[Proposal, Participant | None]:
+    proposal = get_object_or_404(Proposal.objects.select_related("proposer"), pk=pk)
+    conversation, participant = conversation_get_for_viewer(user=user, pk=proposal.conversation_id)
+    proposal.conversation = conversation
+    return proposal, participant
+
+
+def proposal_get_for_answer(*, user, pk: int) -> Proposal:
+    """Answering: current participants of the proposal's conversation."""
+    proposal, participant = proposal_get_for_viewer(user=user, pk=pk)
+    if participant is None:
+        raise PermissionDenied("Only participants can answer this proposal.")
+    return proposal
+
+
+def proposal_get_for_outcome(*, user, pk: int) -> Proposal:
+    """Recording the outcome: the proposer, or an organiser of the conversation."""
+    proposal, participant = proposal_get_for_viewer(user=user, pk=pk)
+    if participant is None or not (
+        proposal.proposer_id == user.pk or participant.role == ParticipantRole.ORGANISER
+    ):
+        raise PermissionDenied("Only the proposer records the outcome.")
+    return proposal
+
+
+def _clash_model():
+    """The clash model through the registry: it is moving from `events` to `clashes`."""
+    for label in ("clashes.Clash", "events.Clash"):
+        try:
+            return apps.get_model(label)
+        except LookupError:
+            continue
+    return None
+
+
+def clash_get_for_opener(*, user, clash_id: int):
+    """A clash someone may start a conversation about: an organiser of either event's group,
+    or staff of either group's party. 404 for anyone else (or no such clash)."""
+    model = _clash_model()
+    if model is None or not user.is_authenticated:
+        raise Http404("No such clash.")
+    clash = (
+        model.objects.select_related("event_a__group__party", "event_b__group__party")
+        .filter(pk=clash_id)
+        .first()
+    )
+    if clash is None:
+        raise Http404("No such clash.")
+    groups = [clash.event_a.group, clash.event_b.group]
+    organises = Membership.objects.filter(
+        user=user, role=Role.ORGANISER, group__in=[g.pk for g in groups]
+    ).exists()
+    staff = user_staff_party_ids(user) & {g.party_id for g in groups if g.party_id}
+    if not (organises or staff or user.is_superuser):
+        raise Http404("No such clash.")
+    return clash
+
+
+def agreement_get_for_opener(*, user, pk: int):
+    """An agreement's negotiation thread is opened by staff of a party in the agreement."""
+    from seats.permissions import agreement_get_for_staff
+
+    return agreement_get_for_staff(user=user, pk=pk)
+
+
+def open_clash_count(*, group_ids) -> int:
+    """Open clashes involving these groups, through the registry (the label may change)."""
+    model = _clash_model()
+    if model is None or not group_ids:
+        return 0
+    status = model._meta.get_field("status").default  # a new clash is open
+    return (
+        model.objects.filter(status=status)
+        .filter(Q(event_a__group_id__in=group_ids) | Q(event_b__group_id__in=group_ids))
+        .count()
+    )
