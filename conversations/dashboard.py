@@ -74,6 +74,13 @@ def dashboard_context(*, user, postcode: str = "") -> dict:
         .select_related("author", "conversation")
         .order_by("-created_at", "-pk")[:LIMIT]
     )
+    context["outcomes"] = list(
+        Proposal.objects.filter(
+            conversation__in=Conversation.objects.joined_by(user), outcome_at__isnull=False
+        )
+        .select_related("conversation")
+        .order_by("-outcome_at", "-pk")[:LIMIT]
+    )
     context["agreements"] = (
         list(
             Agreement.objects.filter(

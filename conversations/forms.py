@@ -77,7 +77,7 @@ class EmailModeForm(forms.Form):
 
 
 class ProposalForm(forms.Form):
-    statement = forms.CharField(max_length=500, label="Proposal")
+    statement = forms.CharField(max_length=500, label="What do you propose?")
     details = forms.CharField(
         required=False, max_length=MAX_POST_CHARS, widget=forms.Textarea(attrs={"rows": 3})
     )

@@ -385,7 +385,8 @@ def proposal_outcome(request, pk):
 def digest_settings(request):
     subscription = DigestSubscription.objects.filter(user=request.user).first()
     form = DigestForm(
-        request.POST if request.method == "POST" else None, initial={"weekly": bool(subscription and subscription.weekly)}
+        request.POST if request.method == "POST" else None,
+        initial={"weekly": bool(subscription and subscription.weekly)},
     )
     if request.method == "POST" and form.is_valid():
         services.digest_subscription_set(user=request.user, weekly=form.cleaned_data["weekly"])

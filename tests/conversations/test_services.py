@@ -16,8 +16,8 @@ from conversations.models import (
     DigestSubscription,
     EmailMode,
     Participant,
-    Post,
     Position,
+    Post,
     ProposalStatus,
 )
 from outbox.models import OutboxEmail
