@@ -23,10 +23,14 @@ def dashboard_context(*, user, postcode: str = "") -> dict:
     memberships = list(Membership.objects.of_user(user))
     organised = [m.group_id for m in memberships if m.role == Role.ORGANISER]
     staff_party_ids = list(user.party_staff_roles.values_list("party_id", flat=True))
-    in_scope = Q(pk__in=organised) | Q(party_id__in=staff_party_ids)
-    scope_groups = (
-        Group.objects.filter(in_scope).values("pk") if organised or staff_party_ids else None
-    )
+    # Organisers: their groups (a list, no query); party staff: also every group of their
+    # party (a subquery, however many branches the party has).
+    scope_groups = None
+    if staff_party_ids:
+        in_scope = Q(pk__in=organised) | Q(party_id__in=staff_party_ids)
+        scope_groups = Group.objects.filter(in_scope).values("pk")
+    elif organised:
+        scope_groups = organised
     my_group_ids = [m.group_id for m in memberships]
 
     context: dict = {

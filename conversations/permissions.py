@@ -138,7 +138,7 @@ def agreement_get_for_opener(*, user, pk: int):
 def open_clash_count(*, group_ids) -> int:
     """Open clashes involving these groups, through the registry (the label may change)."""
     model = _clash_model()
-    if model is None or not group_ids:
+    if model is None or group_ids is None:
         return 0
     status = model._meta.get_field("status").default  # a new clash is open
     return (

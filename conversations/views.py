@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -165,28 +166,33 @@ def conversation_detail(request, pk):
 
 
 def _detail(request, conversation, participant, *, status=200, **forms):
-    posts = Post.objects.filter(conversation=conversation).select_related("author")
-    paginator = Paginator(posts, POSTS_PER_PAGE)
-    page = paginator.get_page(request.GET.get("page") or paginator.num_pages)
-    proposals = list(
-        conversation.proposals.select_related("proposer").order_by("-created_at", "-pk")
-    )
-    mine = {}
+    """The newest POSTS_PER_PAGE posts (or those before ?before=<post id>), oldest first, with
+    a link to older ones: no COUNT over a long thread."""
+    posts = Post.objects.filter(conversation=conversation).select_related("author").order_by("-pk")
+    before = request.GET.get("before", "")
+    if before.isdigit():
+        posts = posts.filter(pk__lt=int(before))
+    posts = list(posts[: POSTS_PER_PAGE + 1])
+    older = posts[POSTS_PER_PAGE - 1].pk if len(posts) > POSTS_PER_PAGE else None
+    posts = posts[:POSTS_PER_PAGE][::-1]
+    proposals = conversation.proposals.select_related("proposer").order_by("-created_at", "-pk")
     if participant:
-        mine = dict(
-            Answer.objects.filter(proposal__in=proposals, user=request.user).values_list(
-                "proposal_id", "position"
+        proposals = proposals.annotate(
+            my_position=Subquery(
+                Answer.objects.filter(proposal=OuterRef("pk"), user=request.user).values(
+                    "position"
+                )[:1]
             )
         )
-    for proposal in proposals:
-        proposal.my_position = mine.get(proposal.pk)
     context = {
         "conversation": conversation,
         "participant": participant,
         "participants": Participant.objects.current()
         .filter(conversation=conversation)
         .select_related("user"),
-        "page": page,
+        "posts": posts,
+        "older": older,
+        "is_latest": not before.isdigit(),
         "proposals": proposals,
         "post_form": forms.get("post_form") or PostForm(),
         "proposal_form": forms.get("proposal_form") or ProposalForm(),
