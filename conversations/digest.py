@@ -26,11 +26,12 @@ from conversations.models import (
     ProposalStatus,
 )
 from conversations.services import unsubscribe_url
+from conversations.tasks import digest_send_range_task
 from events.models import Event, EventStatus
 from events.models import Visibility as EventVisibility
 from groups.models import Group, Membership
 from outbox.models import OutboxEmail
-from outbox.services import email_absolute_url, email_enqueue
+from outbox.services import email_absolute_url, email_enqueue_many
 from petitions.models import Petition, PetitionStatus
 
 CHUNK = 500
@@ -47,13 +48,10 @@ def digest_key(user_id: int, week: str) -> str:
     return f"digest:{user_id}:{week}"
 
 
-def digest_send_weekly(*, now: datetime | None = None, chunk: int = CHUNK) -> int:
-    """Write this week's digests to the outbox; returns how many were written."""
-    now = now or timezone.now()
-    week = digest_week(now)
-    written = 0
-    last_id = 0
+def _subscriber_chunks(chunk: int):
+    """(first id, last id) of each run of `chunk` subscribers, in id order."""
     subscribers = DigestSubscription.objects.filter(weekly=True, user__is_active=True)
+    last_id = 0
     while True:
         user_ids = list(
             subscribers.filter(user_id__gt=last_id)
@@ -61,9 +59,41 @@ def digest_send_weekly(*, now: datetime | None = None, chunk: int = CHUNK) -> in
             .values_list("user_id", flat=True)[:chunk]
         )
         if not user_ids:
-            return written
+            return
+        yield user_ids
         last_id = user_ids[-1]
-        written += _digest_chunk(user_ids=user_ids, week=week, now=now)
+
+
+def digest_send_weekly(*, now: datetime | None = None, chunk: int = CHUNK) -> int:
+    """Write this week's digests to the outbox in this process; returns how many."""
+    now = now or timezone.now()
+    week = digest_week(now)
+    return sum(
+        _digest_chunk(user_ids=user_ids, week=week, now=now)
+        for user_ids in _subscriber_chunks(chunk)
+    )
+
+
+def digest_fan_out(*, now: datetime | None = None, chunk: int = CHUNK) -> int:
+    """Queue one task per chunk of subscribers, so every worker (every core) builds digests
+    at once. Each chunk is idempotent on its keys: a chunk run twice writes nothing twice."""
+    now = now or timezone.now()
+    chunks = 0
+    for user_ids in _subscriber_chunks(chunk):
+        digest_send_range_task.delay(user_ids[0], user_ids[-1], now.isoformat())
+        chunks += 1
+    return chunks
+
+
+def digest_send_range(*, first_user_id: int, last_user_id: int, now: datetime) -> int:
+    user_ids = list(
+        DigestSubscription.objects.filter(
+            weekly=True, user__is_active=True, user_id__gte=first_user_id, user_id__lte=last_user_id
+        )
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+    )
+    return _digest_chunk(user_ids=user_ids, week=digest_week(now), now=now)
 
 
 def _digest_chunk(*, user_ids: list[int], week: str, now: datetime) -> int:
@@ -97,6 +127,10 @@ def _digest_chunk(*, user_ids: list[int], week: str, now: datetime) -> int:
         .select_related("group", "constituency")
         .order_by("starts_at", "pk")[:2000]
     )
+
+    events_in: dict[int, list[Event]] = defaultdict(list)
+    for event in events:
+        events_in[event.constituency_id].append(event)
 
     awaiting: dict[int, list[Proposal]] = defaultdict(list)
     outcomes: dict[int, list[Proposal]] = defaultdict(list)
@@ -134,47 +168,51 @@ def _digest_chunk(*, user_ids: list[int], week: str, now: datetime) -> int:
     ).select_related("tally"):
         petitions_of_group[petition.group_id].append(petition)
 
-    written = 0
-    with transaction.atomic():
-        for user_id in user_ids:
-            user = users[user_id]
-            own = groups_of.get(user_id, set())
-            area = set().union(*(seats_of_group[g] for g in own)) if own else set()
-            nearby = [e for e in events if e.constituency_id in area and e.group_id not in own]
-            context = {
-                "recipient": user,
-                "week": week,
-                "events": [
-                    {"event": e, "url": email_absolute_url(e.get_absolute_url())}
-                    for e in nearby[:EVENTS_PER_PERSON]
-                ],
-                "awaiting": [
-                    {"proposal": p, "url": email_absolute_url(p.get_absolute_url())}
-                    for p in awaiting.get(user_id, [])
-                ],
-                "outcomes": [
-                    {"proposal": p, "url": email_absolute_url(p.get_absolute_url())}
-                    for p in outcomes.get(user_id, [])
-                ],
-                "petitions": [
-                    {
-                        "petition": p,
-                        "count": getattr(getattr(p, "tally", None), "confirmed_count", 0),
-                        "url": email_absolute_url(p.get_absolute_url()),
-                    }
-                    for g in sorted(own)
-                    for p in petitions_of_group.get(g, [])
-                ],
+    emails = []
+    for user_id in user_ids:
+        user = users[user_id]
+        own = groups_of.get(user_id, set())
+        area = set().union(*(seats_of_group[g] for g in own)) if own else set()
+        nearby = sorted(
+            (e for seat in area for e in events_in.get(seat, ()) if e.group_id not in own),
+            key=lambda e: (e.starts_at, e.pk),
+        )
+        context = {
+            "recipient": user,
+            "week": week,
+            "events": [
+                {"event": e, "url": email_absolute_url(e.get_absolute_url())}
+                for e in nearby[:EVENTS_PER_PERSON]
+            ],
+            "awaiting": [
+                {"proposal": p, "url": email_absolute_url(p.get_absolute_url())}
+                for p in awaiting.get(user_id, [])
+            ],
+            "outcomes": [
+                {"proposal": p, "url": email_absolute_url(p.get_absolute_url())}
+                for p in outcomes.get(user_id, [])
+            ],
+            "petitions": [
+                {
+                    "petition": p,
+                    "count": getattr(getattr(p, "tally", None), "confirmed_count", 0),
+                    "url": email_absolute_url(p.get_absolute_url()),
+                }
+                for g in sorted(own)
+                for p in petitions_of_group.get(g, [])
+            ],
+        }
+        if not any(context[k] for k in ("events", "awaiting", "outcomes", "petitions")):
+            continue
+        emails.append(
+            {
+                "key": digest_key(user_id, week),
+                "to": user.email,
+                "subject": f"Your week in the alliance ({week})",
+                "template": "conversations/email/digest",
+                "context": context,
+                "unsubscribe_url": unsubscribe_url(user_id=user_id, what="digest"),
             }
-            if not any(context[k] for k in ("events", "awaiting", "outcomes", "petitions")):
-                continue
-            sent = email_enqueue(
-                key=digest_key(user_id, week),
-                to=user.email,
-                subject=f"Your week in the alliance ({week})",
-                template="conversations/email/digest",
-                context=context,
-                unsubscribe_url=unsubscribe_url(user_id=user_id, what="digest"),
-            )
-            written += sent is not None
-    return written
+        )
+    with transaction.atomic():
+        return len(email_enqueue_many(emails=emails))

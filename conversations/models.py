@@ -9,8 +9,10 @@ the text removed.
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import urlize
 
 from seats.regions import Region
 
@@ -190,6 +192,11 @@ class Participant(models.Model):
         return self.role == ParticipantRole.ORGANISER and self.left_at is None
 
 
+def post_html(text: str) -> str:
+    """Plain text as safe HTML: everything escaped, URLs as nofollow links, line breaks."""
+    return linebreaksbr(urlize(text, nofollow=True, autoescape=True), autoescape=False)
+
+
 class Post(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="posts")
     # Null once the author's account is deleted: shown as "a former member", text removed.
@@ -201,6 +208,9 @@ class Post(models.Model):
         related_name="conversation_posts",
     )
     body = models.TextField(max_length=MAX_POST_CHARS)
+    # `body` escaped, URLs made links, line breaks kept: made once by post_html() when the
+    # post is written, never from anything but `body` (pages show it without re-rendering).
+    body_html = models.TextField(editable=False, default="")
     created_at = models.DateTimeField(default=timezone.now)
     is_erased = models.BooleanField(default=False)
 
@@ -210,6 +220,12 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return f"Post {self.pk} in {self.conversation_id}"
+
+    @property
+    def html(self) -> str:
+        from django.utils.safestring import mark_safe
+
+        return mark_safe(self.body_html)  # made by post_html() from escaped text only
 
 
 class ProposalQuerySet(models.QuerySet):

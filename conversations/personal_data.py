@@ -53,7 +53,7 @@ def export(user) -> dict:
 
 
 def erase(user) -> None:
-    Post.objects.filter(author=user).update(body="", is_erased=True, author=None)
+    Post.objects.filter(author=user).update(body="", body_html="", is_erased=True, author=None)
     Answer.objects.filter(user=user).update(reason="", user=None)
     Proposal.objects.filter(proposer=user).update(proposer=None)
     Participant.objects.filter(user=user).delete()

@@ -31,6 +31,7 @@ from conversations.models import (
     ProposalStatus,
     ScopeKind,
     Visibility,
+    post_html,
 )
 from conversations.permissions import user_can_open_conversations
 from groups.models import Group, Membership, PartyStaff, Role
@@ -117,6 +118,17 @@ def _conversation_email(
 # --- Conversations -------------------------------------------------------------------------
 
 
+def _post_write(*, conversation: Conversation, author, body: str, now: datetime) -> Post:
+    text = _clean_text(body, limit=MAX_POST_CHARS, field="body")
+    return Post.objects.create(
+        conversation=conversation,
+        author=author,
+        body=text,
+        body_html=post_html(text),
+        created_at=now,
+    )
+
+
 def _clean_text(text: str, *, limit: int, field: str) -> str:
     text = (text or "").replace("\r\n", "\n").strip()
     if not text:
@@ -175,12 +187,7 @@ def conversation_open(
     Participant.objects.create(
         conversation=conversation, user=author, role=ParticipantRole.ORGANISER, joined_at=now
     )
-    Post.objects.create(
-        conversation=conversation,
-        author=author,
-        body=_clean_text(body, limit=MAX_POST_CHARS, field="body"),
-        created_at=now,
-    )
+    _post_write(conversation=conversation, author=author, body=body, now=now)
     return conversation
 
 
@@ -259,12 +266,7 @@ def post_create(*, conversation: Conversation, author, body: str) -> Post:
     if not conversation.is_open:
         raise ValidationError("This conversation is closed: replies are no longer taken.")
     now = timezone.now()
-    post = Post.objects.create(
-        conversation=conversation,
-        author=author,
-        body=_clean_text(body, limit=MAX_POST_CHARS, field="body"),
-        created_at=now,
-    )
+    post = _post_write(conversation=conversation, author=author, body=body, now=now)
     Conversation.objects.filter(pk=conversation.pk).update(last_activity_at=now)
     recipients = (
         Participant.objects.current()

@@ -32,6 +32,20 @@ def daily_summaries_send_task() -> None:
 
 @shared_task(acks_late=True, **RETRY)
 def digest_send_weekly_task() -> None:
+    """Beat, Mondays: one task per chunk of subscribers (see conversations/digest.py)."""
     from conversations import digest
 
-    digest.digest_send_weekly()
+    digest.digest_fan_out()
+
+
+@shared_task(acks_late=True, **RETRY)
+def digest_send_range_task(first_user_id: int, last_user_id: int, now: str) -> None:
+    from datetime import datetime
+
+    from conversations import digest
+
+    digest.digest_send_range(
+        first_user_id=first_user_id,
+        last_user_id=last_user_id,
+        now=datetime.fromisoformat(now),
+    )

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conversations import services
-from conversations.models import Conversation, Participant, Post, Visibility
+from conversations.models import Conversation, Participant, Post, Visibility, post_html
 from outbox.models import OutboxEmail
 from tests.events.factories import EventFactory
 
@@ -70,7 +70,8 @@ def _grow(cast, conversation, n: int) -> None:
         Post(
             conversation=conversation,
             author=cast.pro_eu_organiser if i % 2 else cast.staffer,
-            body=f"Post {i}",
+            body=f"Post {i} https://example.org/{i}",
+            body_html=post_html(f"Post {i} https://example.org/{i}"),
             created_at=now + timedelta(seconds=i),
         )
         for i in range(n)
