@@ -376,6 +376,10 @@ def _send_batch(ids: list[int], token: uuid.UUID, report: DeliveryReport) -> Non
         for email_id in ids:
             email = emails[email_id]
             try:
+                # Opened by us, the connection stays open for the whole batch (a backend that
+                # opens its own connection closes it after every message: a TCP and EHLO each).
+                if getattr(mail, "connection", True) is None:
+                    mail.open()
                 message = outbox_message(email)
                 message.connection = mail
                 message.send()
