@@ -21,6 +21,7 @@ urlpatterns = [
     path("events/", include("events.urls")),
     path("petitions/", include("petitions.urls")),
     path("seats/", include("seats.urls")),
+    path("conversations/", include("conversations.urls")),
     path("admin/", admin.site.urls),
 ]
 

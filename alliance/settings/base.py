@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "clashes",
     "petitions",
     "outbox",
+    "conversations",
 ]
 
 MIDDLEWARE = [
@@ -380,6 +381,27 @@ CELERY_BEAT_SCHEDULE["outbox-deliver"] = {
     "schedule": timedelta(minutes=1),
     "options": {"expires": 60},
 }
+# Conversations: proposals close at their deadline, one reminder a day before, summaries.
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "conversations-proposals-close": {
+            "task": "conversations.tasks.proposals_close_due_task",
+            "schedule": timedelta(minutes=1),
+        },
+        "conversations-proposals-remind": {
+            "task": "conversations.tasks.proposals_remind_task",
+            "schedule": timedelta(minutes=15),
+        },
+        "conversations-daily-summaries": {
+            "task": "conversations.tasks.daily_summaries_send_task",
+            "schedule": crontab(hour=18, minute=0),
+        },
+        "conversations-weekly-digest": {
+            "task": "conversations.tasks.digest_send_weekly_task",
+            "schedule": crontab(hour="8-12", minute=0, day_of_week=1),  # reruns send nothing twice
+        },
+    }
+)
 
 LOGGING = {
     "version": 1,

@@ -151,7 +151,23 @@ POSTS = [
     ),
     ("swap register", "outsider", "/seats/swap/", lambda: {"preferred_party": "{p1_pk}"}),
     ("swap confirm", "swapper_a", "/seats/swap/{swap}/confirm/", dict),
-    ("swap cancel", "swapper_a", "/seats/swap/cancel/", dict),
+    (
+        "swap cancel",
+        "swapper_a",
+        "/seats/swap/cancel/",
+        dict,
+    ),  # conversations (world: tests/hostile/url_table.py conversation_world)
+    ("conversation open", "organiser_b", "/conversations/new/", lambda: {"title": "T"}),
+    ("conversation reply", "organiser_b", "/conversations/{conversation}/reply/", dict),
+    ("conversation invite", "organiser_b", "/conversations/{conversation}/invite/", dict),
+    ("conversation emails", "organiser_b", "/conversations/{conversation}/emails/", dict),
+    ("conversation leave", "organiser_b", "/conversations/{conversation}/leave/", dict),
+    ("conversation close", "organiser_b", "/conversations/{conversation}/close/", dict),
+    ("proposal create", "organiser_b", "/conversations/{conversation}/proposals/new/", dict),
+    ("proposal answer", "organiser_b", "/conversations/proposals/{proposal}/answer/", dict),
+    ("proposal outcome", "organiser_b", "/conversations/proposals/{proposal}/outcome/", dict),
+    ("digest setting", "organiser_b", "/conversations/digest/", lambda: {"weekly": "on"}),
+    ("conversation unsubscribe link", None, "/conversations/unsubscribe/{conv_token}/", dict),
 ]
 
 
@@ -167,6 +183,12 @@ def extra_placeholders(world, monkeypatch):
         "signer_data": signer_data_token(signature),
         "unsubscribe_token": delivery.unsubscribe_token(world.organiser_b.pk),
     }
+    from conversations.services import unsubscribe_token as conversation_unsubscribe_token
+
+    extra.update(urls.conversation_world(world))
+    extra["conv_token"] = conversation_unsubscribe_token(
+        user_id=world.organiser_b.pk, what="digest"
+    )
     original = urls.placeholders
     monkeypatch.setattr(urls, "placeholders", lambda w: {**original(w), **extra})
 

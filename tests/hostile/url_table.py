@@ -267,3 +267,76 @@ def fill(world, path: str, data_factory) -> tuple[str, dict | None]:
     if data_factory is not None:
         data = {key: str(value).format(**values) for key, value in data_factory().items()}
     return path.format(**values), data
+
+
+# Conversations: a private conversation group B's organiser opened (see conversation_world).
+CONVERSATION_URLS = [
+    ("conversation page", "get", "/conversations/{conversation}/", None),
+    (
+        "conversation reply (post)",
+        "post",
+        "/conversations/{conversation}/reply/",
+        lambda: {"body": "Hijack"},
+    ),
+    (
+        "conversation invite (post)",
+        "post",
+        "/conversations/{conversation}/invite/",
+        lambda: {"groups": "{group_a_pk}"},
+    ),
+    (
+        "conversation emails (post)",
+        "post",
+        "/conversations/{conversation}/emails/",
+        lambda: {"email_mode": "none"},
+    ),
+    ("conversation leave (post)", "post", "/conversations/{conversation}/leave/", dict),
+    ("conversation close (post)", "post", "/conversations/{conversation}/close/", dict),
+    (
+        "proposal create (post)",
+        "post",
+        "/conversations/{conversation}/proposals/new/",
+        lambda: {"statement": "Hijack", "deadline": "{deadline}"},
+    ),
+    ("proposal page", "get", "/conversations/proposals/{proposal}/", None),
+    (
+        "proposal answer (post)",
+        "post",
+        "/conversations/proposals/{proposal}/answer/",
+        lambda: {"position": "block", "reason": "Hijack"},
+    ),
+    (
+        "proposal outcome (post)",
+        "post",
+        "/conversations/proposals/{proposal}/outcome/",
+        lambda: {"outcome": "Hijack"},
+    ),
+    ("open a conversation about a clash of B", "get", "/conversations/new/?clash={clash_b}", None),
+]
+
+
+def conversation_world(world) -> dict:
+    """Group B's organiser opens a private conversation with a proposal; returns placeholders."""
+    from conversations import services
+
+    conversation = services.conversation_open(
+        author=world.organiser_b,
+        title="Beta's private plans",
+        scope_kind="groups",
+        groups=[world.group_b],
+        body="Only for us",
+    )
+    proposal = services.proposal_create(
+        conversation=conversation,
+        proposer=world.organiser_b,
+        statement="Beta's proposal",
+        details="",
+        deadline=timezone.now() + timedelta(days=2),
+    )
+    deadline = timezone.localtime(timezone.now() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    return {
+        "conversation": conversation.pk,
+        "proposal": proposal.pk,
+        "group_a_pk": world.group_a.pk,
+        "deadline": deadline,
+    }
