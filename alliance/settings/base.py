@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "seats",
     "events",
     "petitions",
+    "priorities",
 ]
 
 MIDDLEWARE = [
