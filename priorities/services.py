@@ -82,14 +82,15 @@ def round_open(
 @transaction.atomic
 def round_close(*, round_: Round) -> Round:
     """Close the round: no more notes, dots or clustering; the join code stops working."""
-    round_ = _lock_round(round_)
-    if round_.status == RoundStatus.CLOSED:
-        return round_
-    now = timezone.now()
-    round_.status = RoundStatus.CLOSED
-    round_.closed_at = now
-    round_.code_expires_at = min(round_.code_expires_at, now)
-    round_.save(update_fields=["status", "closed_at", "code_expires_at"])
+    locked = _lock_round(round_)
+    if locked.status != RoundStatus.CLOSED:
+        now = timezone.now()
+        locked.status = RoundStatus.CLOSED
+        locked.closed_at = now
+        locked.code_expires_at = min(locked.code_expires_at, now)
+        locked.save(update_fields=["status", "closed_at", "code_expires_at"])
+    round_.status, round_.closed_at = locked.status, locked.closed_at
+    round_.code_expires_at = locked.code_expires_at
     return round_
 
 
@@ -98,6 +99,7 @@ def participant_join(
     *, round_: Round, user=None, name: str, party: Party | None, agreed_to_be_named: bool
 ) -> Participant:
     """Join (signed in: once per account, joining again updates the name and party)."""
+    round_ = Round.objects.get(pk=round_.pk)  # as it is now, not as the caller loaded it
     if not round_.code_is_live:
         raise ValidationError("This round is no longer taking part: its code has expired.")
     name = " ".join(name.split())[:60]
