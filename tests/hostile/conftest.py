@@ -28,6 +28,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.petitions.factories import PetitionFactory, SignatureFactory
+from tests.priorities.hostile import priorities_snapshot, priorities_world
 from tests.seats.factories import ElectionFactory
 
 
@@ -119,7 +120,7 @@ def world(db) -> World:
         registration.status = "matched"
         registration.save(update_fields=["status"])
     site_staff = UserFactory(name="Stella Staff", is_staff=True)
-    return World(
+    world = World(
         group_a=group_a,
         group_b=group_b,
         organiser_a=organiser_a,
@@ -141,6 +142,8 @@ def world(db) -> World:
         swapper_b=swapper_b,
         site_staff=site_staff,
     )
+    world.priorities = priorities_world(world)  # group B's rounds and statement
+    return world
 
 
 def db_snapshot() -> dict:
@@ -175,4 +178,5 @@ def db_snapshot() -> dict:
         "registrations": list(
             VoteSwapRegistration.objects.order_by("pk").values_list("pk", "status")
         ),
+        **priorities_snapshot(),
     }
