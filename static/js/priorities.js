@@ -21,6 +21,25 @@
     }
   });
 
+  // Swap a polled region only when its content changed (forms carry a fresh CSRF mask on
+  // every render, so compare without it): the board does not jump under the pointer.
+  function withoutTokens(html) {
+    return html.replace(/name="csrfmiddlewaretoken" value="[^"]*"/g, "");
+  }
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || !target.hasAttribute("hx-trigger")) { return; }
+    var incoming = withoutTokens(event.detail.xhr.responseText || "");
+    if (target.dataset.lastHtml === undefined) {
+      target.dataset.lastHtml = withoutTokens(target.innerHTML);
+    }
+    if (incoming === target.dataset.lastHtml) {
+      event.detail.shouldSwap = false;
+    } else {
+      target.dataset.lastHtml = incoming;
+    }
+  });
+
   if (!live) {
     return;
   }
@@ -39,6 +58,7 @@
     }).then(function (response) {
       return response.text().then(function (html) {
         live.innerHTML = html;
+        live.dataset.lastHtml = withoutTokens(html);
         if (window.htmx) { window.htmx.process(live); }
         live.dataset.lastStatus = String(response.status);
       });
