@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from groups.models import Group, Party
 from priorities.codes import LIFETIME, code_generate
+from priorities.live import round_changed
 from priorities.models import (
     Cluster,
     Dot,
@@ -89,6 +90,7 @@ def round_close(*, round_: Round) -> Round:
         locked.closed_at = now
         locked.code_expires_at = min(locked.code_expires_at, now)
         locked.save(update_fields=["status", "closed_at", "code_expires_at"])
+        round_changed(locked.pk, clusters=True)
     round_.status, round_.closed_at = locked.status, locked.closed_at
     round_.code_expires_at = locked.code_expires_at
     return round_
@@ -115,7 +117,9 @@ def participant_join(
             participant.name, participant.party = name, party
             participant.agreed_to_be_named = agreed_to_be_named
             participant.save(update_fields=["name", "party", "agreed_to_be_named"])
+        round_changed(round_.pk)
         return participant
+    round_changed(round_.pk)
     return Participant.objects.create(
         round=round_, name=name, party=party, agreed_to_be_named=agreed_to_be_named
     )
@@ -124,6 +128,7 @@ def participant_join(
 @transaction.atomic
 def participant_erase(*, participant: Participant) -> None:
     """Forget a participant: their notes, dots and party go with them (clusters stay)."""
+    round_changed(participant.round_id)
     participant.delete()
 
 
@@ -140,6 +145,7 @@ def note_add(*, participant: Participant, text: str) -> Note:
     note = Note(round=round_, participant=participant, text=" ".join(text.split()))
     note.full_clean()
     note.save()
+    round_changed(round_.pk)
     return note
 
 
@@ -149,6 +155,7 @@ def note_set_hidden(*, note: Note, hidden: bool) -> Note:
     public count and the projector."""
     note.is_hidden = hidden
     note.save(update_fields=["is_hidden"])
+    round_changed(note.round_id)
     return note
 
 
@@ -168,6 +175,7 @@ def cluster_create(*, round_: Round, name: str, note_ids=()) -> Cluster:
     cluster.save()
     if note_ids:
         Note.objects.filter(round=round_, pk__in=list(note_ids)).update(cluster=cluster)
+    round_changed(round_.pk, clusters=True)
     return cluster
 
 
@@ -177,6 +185,7 @@ def cluster_rename(*, cluster: Cluster, name: str) -> Cluster:
     cluster.name = _clean_name(name)
     cluster.full_clean()
     cluster.save(update_fields=["name"])
+    round_changed(cluster.round_id, clusters=True)
     return cluster
 
 
@@ -192,6 +201,7 @@ def note_move(*, note: Note, cluster: Cluster | None) -> Note:
         raise ValidationError("That cluster has just been merged away; pick another.")
     Note.objects.filter(pk=note.pk).update(cluster=cluster)
     note.cluster = cluster
+    round_changed(round_.pk)
     return note
 
 
@@ -214,6 +224,7 @@ def cluster_merge(*, source: Cluster, target: Cluster) -> Cluster:
     Note.objects.filter(cluster_id=source.pk).update(cluster_id=target.pk)
     Dot.objects.filter(cluster_id=source.pk).update(cluster_id=target.pk)
     locked[source.pk].delete()
+    round_changed(round_.pk, clusters=True)
     return locked[target.pk]
 
 
@@ -236,6 +247,7 @@ def cluster_split(*, cluster: Cluster, note_ids, name: str) -> Cluster:
     new.full_clean()
     new.save()
     Note.objects.filter(pk__in=note_ids).update(cluster=new)
+    round_changed(round_.pk, clusters=True)
     return new
 
 
@@ -254,6 +266,7 @@ def dot_add(*, participant: Participant, cluster: Cluster) -> Dot:
     allowance = round_.dots_per_participant
     if participant.dots.count() >= allowance:
         raise ValidationError(f"You have spent all {allowance} of your dots.")
+    round_changed(round_.pk)
     return Dot.objects.create(round=round_, participant=participant, cluster=locked)
 
 
@@ -268,6 +281,7 @@ def dot_remove(*, participant: Participant, cluster: Cluster) -> bool:
     if dot is None:
         return False
     dot.delete()
+    round_changed(participant.round_id)
     return True
 
 

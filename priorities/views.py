@@ -18,7 +18,7 @@ from alliance.ratelimit import client_ip, rate_limit_exceeded
 from groups.models import Group, Party
 from groups.permissions import group_get_for_organiser, user_is_organiser, user_staff_party_ids
 from petitions.views import _csv_cell as csv_cell  # the one formula defuser (= + - @ → ')
-from priorities import boards, regions, services
+from priorities import boards, live, regions, services
 from priorities.codes import code_clean, code_display
 from priorities.forms import (
     ClusterCreateForm,
@@ -154,6 +154,7 @@ def _round_page(request, round_, participant, is_organiser, *, note_form=None, s
 def _vote_context(round_, participant) -> dict:
     from collections import Counter
 
+    version = live.clusters_version(round_.pk)
     mine = Counter(
         Dot.objects.filter(participant=participant).values_list("cluster_id", flat=True)
         if participant
@@ -164,6 +165,7 @@ def _vote_context(round_, participant) -> dict:
         cluster.my_dots = mine.get(cluster.pk, 0)
     spent = sum(mine.values())
     return {
+        "clusters_version": version,
         "vote_clusters": clusters,
         "dots_left": max(0, round_.dots_per_participant - spent),
         "dots_spent": spent,
@@ -176,9 +178,16 @@ def round_detail(request, pk):
     return _round_page(request, round_, participant, is_organiser)
 
 
+def _unchanged(request, version: str) -> bool:
+    """The poller already shows this version: answer 204 and htmx swaps nothing."""
+    return request.GET.get("v") == version
+
+
 @never_cache
 def vote_panel(request, pk):
     round_, participant, _ = round_get_for_participant(request=request, pk=pk)
+    if _unchanged(request, live.clusters_version(round_.pk)):
+        return HttpResponse(status=204)
     return render(
         request,
         "priorities/_vote_panel.html",
@@ -291,6 +300,8 @@ def board(request, pk):
 @never_cache
 def board_live(request, pk):
     round_, is_organiser = round_get_for_clustering(request=request, pk=pk)
+    if _unchanged(request, live.round_version(round_.pk)):
+        return HttpResponse(status=204)
     return _board_render(request, round_, is_organiser, template="priorities/_board.html")
 
 
@@ -422,6 +433,8 @@ def projector(request, pk):
 @never_cache
 def projector_live(request, pk):
     round_ = round_get_for_organiser(user=request.user, pk=pk)
+    if _unchanged(request, live.round_version(round_.pk)):
+        return HttpResponse(status=204)
     context = {"round": round_, **boards.projector_context(round_)}
     return render(request, "priorities/_projector_live.html", context)
 

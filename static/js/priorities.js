@@ -13,30 +13,13 @@
     return input ? input.value : "";
   }
 
-  // Pause the polling of any live region while the user is busy with it.
+  // Pause the board's polling while the user is busy with it. (The pollers ask with the
+  // version they show and get an empty 204 while nothing changed, so nothing moves then.)
   document.body.addEventListener("htmx:beforeRequest", function (event) {
     var source = event.detail && event.detail.elt;
-    if (source === live && (dragging || dirty)) {
+    if (live && source && live.contains(source) && source.classList.contains("poller") &&
+        (dragging || dirty)) {
       event.preventDefault();
-    }
-  });
-
-  // Swap a polled region only when its content changed (forms carry a fresh CSRF mask on
-  // every render, so compare without it): the board does not jump under the pointer.
-  function withoutTokens(html) {
-    return html.replace(/name="csrfmiddlewaretoken" value="[^"]*"/g, "");
-  }
-  document.body.addEventListener("htmx:beforeSwap", function (event) {
-    var target = event.detail.target;
-    if (!target || !target.hasAttribute("hx-trigger")) { return; }
-    var incoming = withoutTokens(event.detail.xhr.responseText || "");
-    if (target.dataset.lastHtml === undefined) {
-      target.dataset.lastHtml = withoutTokens(target.innerHTML);
-    }
-    if (incoming === target.dataset.lastHtml) {
-      event.detail.shouldSwap = false;
-    } else {
-      target.dataset.lastHtml = incoming;
     }
   });
 
@@ -58,7 +41,6 @@
     }).then(function (response) {
       return response.text().then(function (html) {
         live.innerHTML = html;
-        live.dataset.lastHtml = withoutTokens(html);
         if (window.htmx) { window.htmx.process(live); }
         live.dataset.lastStatus = String(response.status);
       });

@@ -397,3 +397,30 @@ def test_organiser_opens_a_round_from_the_form(meeting):
     )
     assert response.status_code == 200
     assert "Ensure this value is less than or equal to 10" in response.content.decode()
+
+
+def test_pollers_get_204_until_something_changes(meeting, django_capture_on_commit_callbacks):
+    organiser = _organiser(meeting)
+    base = f"/priorities/{meeting.round.pk}"
+    first = organiser.get(f"{base}/projector/live/").content.decode()
+    version = first.split("?v=")[1].split('"')[0]
+    assert organiser.get(f"{base}/projector/live/?v={version}").status_code == 204
+    assert organiser.get(f"{base}/board/live/?v={version}").status_code == 204
+    with django_capture_on_commit_callbacks(execute=True):
+        services.note_add(participant=participant_client_join(meeting), text="New note")
+    assert organiser.get(f"{base}/projector/live/?v={version}").status_code == 200
+    assert organiser.get(f"{base}/board/live/?v={version}").status_code == 200
+    # Phones redraw their dot buttons only when the clusters change.
+    phone = participant_client(meeting.round)
+    panel = phone.get(f"{base}/vote/").content.decode()
+    clusters_version = panel.split("?v=")[1].split('"')[0]
+    assert phone.get(f"{base}/vote/?v={clusters_version}").status_code == 204
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cluster_create(round_=meeting.round, name="NHS")
+    assert phone.get(f"{base}/vote/?v={clusters_version}").status_code == 200
+
+
+def participant_client_join(meeting):
+    return services.participant_join(
+        round_=meeting.round, name="Zed", party=None, agreed_to_be_named=False
+    )
