@@ -31,7 +31,7 @@
   live.addEventListener("change", function () { dirty = true; });
   live.addEventListener("submit", function () { dirty = false; });
 
-  function post(url, data) {
+  function post(url, data, onMoved) {
     var body = new URLSearchParams(data);
     return fetch(url, {
       method: "POST",
@@ -39,10 +39,14 @@
       credentials: "same-origin",
       headers: { "X-CSRFToken": csrfToken(), "X-Requested-With": "fetch" }
     }).then(function (response) {
+      live.dataset.lastStatus = String(response.status);
+      if (response.status === 204) {  // moved: show it at once, the poller redraws the rest
+        if (onMoved) { onMoved(); }
+        return null;
+      }
       return response.text().then(function (html) {
         live.innerHTML = html;
         if (window.htmx) { window.htmx.process(live); }
-        live.dataset.lastStatus = String(response.status);
       });
     });
   }
@@ -89,7 +93,11 @@
       if (!name) { return; }
       post(live.dataset.createUrl, [["name", name], ["notes", noteId]]);
     } else {
-      post(live.dataset.moveUrl, [["note", noteId], ["cluster", cluster]]);
+      post(live.dataset.moveUrl, [["note", noteId], ["cluster", cluster]], function () {
+        var note = live.querySelector('[data-note="' + noteId + '"]');
+        var list = zone.querySelector(".note-list");
+        if (note && list) { list.appendChild(note); }
+      });
     }
   });
 })();

@@ -424,3 +424,15 @@ def participant_client_join(meeting):
     return services.participant_join(
         round_=meeting.round, name="Zed", party=None, agreed_to_be_named=False
     )
+
+
+def test_a_dragged_note_is_moved_with_an_empty_answer(meeting):
+    phone = participant_client(meeting.round)
+    phone.post(f"/priorities/{meeting.round.pk}/notes/", {"text": "Buses"})
+    note = Note.objects.get()
+    cluster = services.cluster_create(round_=meeting.round, name="Transport")
+    response = _organiser(meeting).post(
+        f"/priorities/{meeting.round.pk}/move/", {"note": note.pk, "cluster": cluster.pk}, **FETCH
+    )
+    assert response.status_code == 204
+    assert Note.objects.get().cluster == cluster
