@@ -254,7 +254,7 @@ def run(report) -> None:
         return s
 
     report.measure(
-        "note moved on the board (POST → board)",
+        "note dragged on the board (POST, 204)",
         f"/priorities/{big.pk}/move/",
         method="POST",
         data_factory=move,
