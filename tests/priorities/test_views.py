@@ -436,3 +436,14 @@ def test_a_dragged_note_is_moved_with_an_empty_answer(meeting):
     )
     assert response.status_code == 204
     assert Note.objects.get().cluster == cluster
+
+
+def test_a_notes_party_shows_on_the_board_to_organisers_only(meeting):
+    meeting.round.participants_may_cluster = True
+    meeting.round.save()
+    phone = participant_client(meeting.round, party=meeting.parties["Green"])
+    phone.post(f"/priorities/{meeting.round.pk}/notes/", {"text": "Rivers"})
+    marker = '<small class="note-party">Green</small>'
+    assert marker not in phone.get(f"/priorities/{meeting.round.pk}/board/").content.decode()
+    organiser_board = _organiser(meeting).get(f"/priorities/{meeting.round.pk}/board/")
+    assert marker in organiser_board.content.decode()
