@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -18,7 +19,7 @@ from alliance.ratelimit import client_ip, rate_limit_exceeded
 from groups.models import Group, Party
 from groups.permissions import group_get_for_organiser, user_is_organiser, user_staff_party_ids
 from petitions.views import _csv_cell as csv_cell  # the one formula defuser (= + - @ → ')
-from priorities import boards, live, regions, services
+from priorities import boards, cards, live, regions, services
 from priorities.codes import code_clean, code_display
 from priorities.forms import (
     ClusterCreateForm,
@@ -279,11 +280,25 @@ def _board_forms(round_, data=None, *, which=None):
 
 
 def _board_render(request, round_, is_organiser, *, status=200, template=None, **extra):
+    board = boards.board_context(round_)
+    token = get_token(request)
+    for item in board["board_clusters"]:
+        item.cards = cards.note_cards(
+            item.notes, is_organiser=is_organiser, split_form=f"split-{item.cluster.pk}"
+        )
     context = {
         "round": round_,
         "is_organiser": is_organiser,
         "code": code_display(round_.code),
-        **boards.board_context(round_),
+        **board,
+        "unplaced_cards": cards.note_cards(
+            board["unplaced"],
+            is_organiser=is_organiser,
+            move_url=reverse("priorities:move", kwargs={"pk": round_.pk}),
+            create_url=reverse("priorities:cluster_create", kwargs={"pk": round_.pk}),
+            csrf_token=token,
+        ),
+        "note_options": cards.note_options(board["notes"]),
         **_board_forms(round_),
         **extra,
     }
