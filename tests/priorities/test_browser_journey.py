@@ -152,10 +152,12 @@ def test_a_meeting_maps_its_priorities_and_two_groups_endorse_them(
     for index, phone in enumerate(phones):
         choice = ["NHS", "Housing", "Climate"][index % 3]
         phone.reload()
-        for target in (choice, "NHS"):
+        for spent, target in enumerate((choice, "NHS"), start=1):
             phone.get_by_role("button", name=f"Add a dot to {target}").click()
             dots += 1
             expect(projector.get_by_test_id("dot-count")).to_have_text(str(dots), timeout=LIVE)
+            # As a person would, wait for the phone to show the dot before the next tap.
+            expect(phone.get_by_text(f"{3 - spent} of 3 dots left.")).to_be_visible()
     expect(phones[0].get_by_text("1 of 3 dots left.")).to_be_visible()
     assert Dot.objects.count() == 12
 
