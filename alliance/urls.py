@@ -22,6 +22,7 @@ urlpatterns = [
     path("petitions/", include("petitions.urls")),
     path("seats/", include("seats.urls")),
     path("conversations/", include("conversations.urls")),
+    path("priorities/", include("priorities.urls")),
     path("admin/", admin.site.urls),
 ]
 

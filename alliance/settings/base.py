@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "petitions",
     "outbox",
     "conversations",
+    "priorities",
 ]
 
 MIDDLEWARE = [

@@ -31,6 +31,7 @@ from tests.factories import (
 )
 from tests.petitions.conftest import image_bytes
 from tests.petitions.factories import PetitionFactory, SignatureFactory
+from tests.priorities.hostile import priorities_snapshot, priorities_world
 from tests.seats.factories import ElectionFactory
 
 
@@ -138,7 +139,7 @@ def world(db, settings, tmp_path) -> World:
         group=group_b, user=UserFactory(name="Jo Joiner")
     )
     link_b = GroupLink.objects.create(from_group=group_a, to_group=group_b)
-    return World(
+    world = World(
         group_a=group_a,
         group_b=group_b,
         organiser_a=organiser_a,
@@ -164,6 +165,8 @@ def world(db, settings, tmp_path) -> World:
         join_request_b=join_request_b,
         link_b=link_b,
     )
+    world.priorities = priorities_world(world)  # group B's rounds and statement
+    return world
 
 
 def db_snapshot() -> dict:
@@ -209,4 +212,5 @@ def db_snapshot() -> dict:
             OrganiserInvitation.objects.order_by("pk").values_list("pk", "status", "accepted_by")
         ),
         "links": list(GroupLink.objects.order_by("pk").values_list("pk", "status")),
+        **priorities_snapshot(),
     }

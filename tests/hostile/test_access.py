@@ -282,6 +282,7 @@ FOR_EVERYONE = {
     "seats": {
         "list", "map", "pacts", "reciprocity", "swap", "swap_cancel", "activists", "detail",
     },
+    "priorities": {"index", "join", "join_code", "statement", "region"},
 }  # fmt: skip
 
 
@@ -292,13 +293,21 @@ def test_every_url_of_events_petitions_and_seats_is_in_the_table_or_for_everyone
     import events.urls
     import groups.urls
     import petitions.urls
+    import priorities.urls
     import seats.urls
 
     in_table = set()
     for _name, _method, path, data in ALL + INVITATION_URLS:
         match = resolve(fill(world, path, data)[0].split("?")[0])
         in_table.add((match.namespace, match.url_name))
-    for module in (groups.urls, events.urls, clashes.urls, petitions.urls, seats.urls):
+    for module in (
+        groups.urls,
+        events.urls,
+        clashes.urls,
+        petitions.urls,
+        seats.urls,
+        priorities.urls,
+    ):
         app = module.app_name
         names = {pattern.name for pattern in module.urlpatterns}
         missing = names - FOR_EVERYONE[app] - {name for ns, name in in_table if ns == app}

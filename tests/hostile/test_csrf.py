@@ -168,6 +168,78 @@ POSTS = [
     ("proposal outcome", "organiser_b", "/conversations/proposals/{proposal}/outcome/", dict),
     ("digest setting", "organiser_b", "/conversations/digest/", lambda: {"weekly": "on"}),
     ("conversation unsubscribe link", None, "/conversations/unsubscribe/{conv_token}/", dict),
+    ("swap cancel", "swapper_a", "/seats/swap/cancel/", dict),
+    (
+        "priorities round create",
+        "organiser_b",
+        "/priorities/new/{group_b}/",
+        lambda: {"title": "New", "notes_per_participant": "2", "dots_per_participant": "3"},
+    ),
+    ("priorities join", None, "/priorities/join/{round_b_code}/", lambda: {"name": "Ann"}),
+    ("priorities note", "participant_b", "/priorities/{round_b}/notes/", lambda: {"text": "x"}),
+    (
+        "priorities dot",
+        "participant_b",
+        "/priorities/{round_b}/dots/",
+        lambda: {"cluster": "{cluster_b}"},
+    ),
+    (
+        "priorities undot",
+        "participant_b",
+        "/priorities/{round_b}/dots/remove/",
+        lambda: {"cluster": "{cluster_b}"},
+    ),
+    ("priorities erase", "participant_b", "/priorities/{round_b}/leave/", dict),
+    ("priorities cluster", "organiser_b", "/priorities/{round_b}/clusters/", lambda: {"name": "X"}),
+    (
+        "priorities move",
+        "organiser_b",
+        "/priorities/{round_b}/move/",
+        lambda: {"note": "{note_b}", "cluster": "{cluster_b2}"},
+    ),
+    (
+        "priorities merge",
+        "organiser_b",
+        "/priorities/{round_b}/merge/",
+        lambda: {"source": "{cluster_b}", "target": "{cluster_b2}"},
+    ),
+    (
+        "priorities split",
+        "organiser_b",
+        "/priorities/{round_b}/split/",
+        lambda: {"cluster": "{cluster_b}", "notes": "{note_b}", "name": "X"},
+    ),
+    (
+        "priorities rename",
+        "organiser_b",
+        "/priorities/{round_b}/rename/",
+        lambda: {"cluster": "{cluster_b}", "name": "X"},
+    ),
+    (
+        "priorities hide",
+        "organiser_b",
+        "/priorities/{round_b}/hide/",
+        lambda: {"note": "{note_b}", "hidden": "1"},
+    ),
+    ("priorities close", "organiser_b", "/priorities/{round_b}/close/", dict),
+    (
+        "priorities statement",
+        "organiser_b",
+        "/priorities/{round_b}/statement/",
+        lambda: {"title": "X"},
+    ),
+    (
+        "priorities endorse group",
+        "organiser_b",
+        "/priorities/statements/{statement_b}/endorse/group/",
+        lambda: {"group": "{group_b}"},
+    ),
+    (
+        "priorities endorse party",
+        "staff_p1",
+        "/priorities/statements/{statement_b}/endorse/party/",
+        lambda: {"party": "{p1_pk}"},
+    ),
 ]
 
 

@@ -131,6 +131,72 @@ ORGANISER_URLS = [
         "/petitions/{petition_b}/deliver/",
         lambda: {"delivered_on": timezone.localdate().isoformat(), "note": "x"},
     ),
+    # priorities: organiser tools, and participant-only pages of group B's open round
+    ("round create for B", "get", "/priorities/new/{group_b}/", None),
+    (
+        "round create for B (post)",
+        "post",
+        "/priorities/new/{group_b}/",
+        lambda: {"title": "Hijack", "notes_per_participant": "2", "dots_per_participant": "3"},
+    ),
+    ("round page", "get", "/priorities/{round_b}/", None),
+    ("round vote panel", "get", "/priorities/{round_b}/vote/", None),
+    ("note add (post)", "post", "/priorities/{round_b}/notes/", lambda: {"text": "Hijack"}),
+    ("dot add (post)", "post", "/priorities/{round_b}/dots/", lambda: {"cluster": "{cluster_b}"}),
+    (
+        "dot remove (post)",
+        "post",
+        "/priorities/{round_b}/dots/remove/",
+        lambda: {"cluster": "{cluster_b}"},
+    ),
+    ("participant erase (post)", "post", "/priorities/{round_b}/leave/", dict),
+    ("board", "get", "/priorities/{round_b}/board/", None),
+    ("board live", "get", "/priorities/{round_b}/board/live/", None),
+    ("cluster create (post)", "post", "/priorities/{round_b}/clusters/", lambda: {"name": "X"}),
+    (
+        "note move (post)",
+        "post",
+        "/priorities/{round_b}/move/",
+        lambda: {"note": "{note_b}", "cluster": "{cluster_b2}"},
+    ),
+    (
+        "cluster merge (post)",
+        "post",
+        "/priorities/{round_b}/merge/",
+        lambda: {"source": "{cluster_b}", "target": "{cluster_b2}"},
+    ),
+    (
+        "cluster split (post)",
+        "post",
+        "/priorities/{round_b}/split/",
+        lambda: {"cluster": "{cluster_b}", "notes": "{note_b}", "name": "X"},
+    ),
+    (
+        "cluster rename (post)",
+        "post",
+        "/priorities/{round_b}/rename/",
+        lambda: {"cluster": "{cluster_b}", "name": "X"},
+    ),
+    (
+        "note hide (post)",
+        "post",
+        "/priorities/{round_b}/hide/",
+        lambda: {"note": "{note_b}", "hidden": "1"},
+    ),
+    ("projector", "get", "/priorities/{round_b}/projector/", None),
+    ("projector live", "get", "/priorities/{round_b}/projector/live/", None),
+    ("join QR code", "get", "/priorities/{round_b}/qr.svg", None),
+    ("round close (post)", "post", "/priorities/{round_b}/close/", dict),
+    ("round results while open", "get", "/priorities/{round_b}/results/", None),
+    ("round results CSV", "get", "/priorities/{round_b}/results.csv", None),
+    ("statement create", "get", "/priorities/{round_b}/statement/", None),
+    ("statement create (post)", "post", "/priorities/{round_b}/statement/", lambda: {"title": "X"}),
+    (
+        "endorse for group B (post)",
+        "post",
+        "/priorities/statements/{statement_b}/endorse/group/",
+        lambda: {"group": "{group_b}"},
+    ),
 ]
 
 STAFF_URLS = [
@@ -182,6 +248,13 @@ STAFF_URLS = [
         "post",
         "/seats/agreements/{agreement}/terms/",
         lambda: {"terms": "Changed", "red_lines": "none"},
+    ),
+    # priorities: party staff endorse for their own party only
+    (
+        "endorse for a party (post)",
+        "post",
+        "/priorities/statements/{statement_b}/endorse/party/",
+        lambda: {"party": "{p1_pk}"},
     ),
 ]
 
@@ -258,6 +331,7 @@ def placeholders(world) -> dict:
         "p1_pk": parties["carries_hopes"],
         "p2_pk": parties["stands_aside"],
         "swap": world.swap.pk,
+        **world.priorities,
     }
 
 
