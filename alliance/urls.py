@@ -20,6 +20,7 @@ urlpatterns = [
     path("events/", include("events.urls")),
     path("petitions/", include("petitions.urls")),
     path("seats/", include("seats.urls")),
+    path("primaries/", include("primaries.urls")),
     path("admin/", admin.site.urls),
 ]
 

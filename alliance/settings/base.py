@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "seats",
     "events",
     "petitions",
+    "primaries",
 ]
 
 MIDDLEWARE = [
@@ -316,6 +317,31 @@ CELERY_BEAT_SCHEDULE.update(
         "seats-vote-swaps-match": {
             "task": "seats.tasks.vote_swaps_match_task",
             "schedule": timedelta(minutes=15),
+        },
+    }
+)
+# Open primaries: the voter roll is deleted this many days after the result (counts stay).
+PRIMARIES_ROLL_RETENTION_DAYS = env_int("PRIMARIES_ROLL_RETENTION_DAYS", 30)
+PRIMARIES_REGISTER_LIMIT_PER_IP = env_int("PRIMARIES_REGISTER_LIMIT_PER_IP", 20)
+PRIMARIES_REGISTER_LIMIT_PERIOD_SECONDS = env_int("PRIMARIES_REGISTER_LIMIT_PERIOD_SECONDS", 600)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "primaries-count-due": {
+            "task": "primaries.tasks.primaries_count_due_task",
+            "schedule": timedelta(minutes=1),
+        },
+        "primaries-ballots-send": {
+            "task": "primaries.tasks.primaries_ballots_send_task",
+            "schedule": timedelta(minutes=1),
+            "options": {"expires": 60},
+        },
+        "primaries-confirmations-sweep": {
+            "task": "primaries.tasks.voter_confirmations_sweep_task",
+            "schedule": timedelta(minutes=5),
+        },
+        "primaries-rolls-delete": {
+            "task": "primaries.tasks.primaries_rolls_delete_task",
+            "schedule": timedelta(hours=24),
         },
     }
 )
