@@ -106,8 +106,8 @@ def rules(request, agreement_pk):
     if form.is_valid():
         try:
             services.primary_rules_set(primary=primary, user=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
+        except (ValidationError, PermissionDenied) as error:
+            form.add_error(None, str(error) if isinstance(error, PermissionDenied) else error)
         else:
             messages.success(request, "Rules saved. Every party must now accept them.")
             return redirect("primaries:setup", agreement_pk=agreement.pk)
@@ -122,8 +122,8 @@ def candidate(request, agreement_pk):
     if form.is_valid():
         try:
             services.candidate_save(primary=primary, user=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
+        except (ValidationError, PermissionDenied) as error:
+            form.add_error(None, str(error) if isinstance(error, PermissionDenied) else error)
         else:
             messages.success(request, "Candidate saved. Every party must now accept again.")
             return redirect("primaries:setup", agreement_pk=agreement.pk)
@@ -140,8 +140,8 @@ def accept(request, agreement_pk):
             services.primary_accept(
                 primary=primary, user=request.user, party=form.cleaned_data["party"]
             )
-        except ValidationError as error:
-            form.add_error(None, error)
+        except (ValidationError, PermissionDenied) as error:
+            form.add_error(None, str(error) if isinstance(error, PermissionDenied) else error)
         else:
             messages.success(request, f"Accepted for {form.cleaned_data['party'].name}.")
             return redirect("primaries:setup", agreement_pk=agreement.pk)
@@ -186,6 +186,8 @@ def review(request, agreement_pk, voter_pk):
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
+    except PermissionDenied as error:
+        messages.error(request, str(error))
     else:
         messages.success(request, f"Registration {voter.pk} reviewed.")
     return redirect("primaries:roll", agreement_pk=agreement.pk)

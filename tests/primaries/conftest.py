@@ -153,3 +153,121 @@ def register_and_confirm(primary, email: str, postcode: str = INSIDE):
 def link_token(body: str, prefix: str) -> str:
     start = body.index(prefix) + len(prefix)
     return body[start:].split("/", 1)[0]
+
+
+@pytest.fixture
+def hostile(pw, lookup, travel):
+    """Two published primaries at one moment: A taking registrations (a confirmed voter, an
+    unconfirmed one with its emailed link), B open for voting (a plurality ballot link).
+    Returns (placeholders for tests/hostile/url_table.py rows, users by name)."""
+    from django.core import mail
+
+    from primaries.models import Voter
+
+    primary = set_up(pw)
+    # B: another seat, dates 3.5 days earlier than A's, so B votes while A registers.
+    seat_b = ConstituencyFactory(name="Otherton", ons_code="E14008888")
+    agreement_b = seat_services.agreement_propose(
+        user=pw.staff[0],
+        election=pw.agreement.election,
+        constituency=seat_b,
+        arrangement="open_primary",
+        carries_hopes=pw.parties[0],
+        stands_aside=pw.parties[1:2],
+    )
+    primary_b = services.primary_for_agreement(agreement=agreement_b)
+    shift = timedelta(days=3.5)
+    services.primary_rules_set(
+        primary=primary_b,
+        user=pw.staff[0],
+        electorate="residents",
+        counting_method="plurality",
+        registration_opens_at=primary.registration_opens_at - shift,
+        registration_closes_at=primary.registration_closes_at - shift,
+        voting_opens_at=primary.voting_opens_at - shift,
+        voting_closes_at=primary.voting_closes_at - shift,
+    )
+    for party, person in zip(pw.parties[:2], pw.staff[:2], strict=True):
+        services.candidate_save(
+            primary=primary_b,
+            user=person,
+            party=party,
+            name=f"B {party.short_name}",
+            statement="B",
+            red_lines="",
+        )
+    for party, person in zip(pw.parties[:2], pw.staff[:2], strict=True):
+        services.primary_accept(primary=primary_b, user=person, party=party)
+    Voter.objects.create(
+        primary=primary_b,
+        email="b@example.org",
+        email_normalised="b@example.org",
+        postcode="PR1 1AA",
+        postcode_verified=True,
+        status="registered",
+    )
+    # C: a third seat whose primary is still being set up (rules and candidates can change).
+    agreement_c = seat_services.agreement_propose(
+        user=pw.staff[0],
+        election=pw.agreement.election,
+        constituency=ConstituencyFactory(name="Thirdton", ons_code="E14007777"),
+        arrangement="open_primary",
+        carries_hopes=pw.parties[0],
+        stands_aside=pw.parties[1:],
+    )
+    services.primary_for_agreement(agreement=agreement_c)
+    travel(pw.at("registration"))
+    voter = register_and_confirm(primary, "confirmed@example.org")
+    mail.outbox.clear()
+    services.voter_register(primary=primary, email="pending@example.org", postcode=INSIDE)
+    services.voter_confirmation_send(voter_id=primary.roll.get(email="pending@example.org").pk)
+    confirm_token = link_token(mail.outbox[-1].body, "/primaries/confirm/")
+    mail.outbox.clear()
+    assert services.ballots_send_due() == 1
+    vote_token = link_token(mail.outbox[-1].body, "/primaries/vote/")
+    placeholders = {
+        "primary_agreement": pw.agreement.pk,
+        "setup_agreement": agreement_c.pk,
+        "primary": primary.pk,
+        "voter": voter.pk,
+        "p1_pk": pw.parties[0].pk,
+        "confirm_token": confirm_token,
+        "vote_token": vote_token,
+        "candidate": primary_b.candidates.first().pk,
+    }
+    users = {
+        "staff_p1": pw.staff[0],
+        "staff_p2": pw.staff[1],
+        "outsider_staff": pw.outsider_staff,
+        "stranger": pw.stranger,
+    }
+    return placeholders, users
+
+
+def fill(placeholders: dict, path: str, data_factory):
+    data = None
+    if data_factory is not None:
+        data = {k: str(v).format(**placeholders) for k, v in data_factory().items()}
+    return path.format(**placeholders), data
+
+
+def roll_snapshot() -> dict:
+    """What a refused request must not have changed."""
+    from primaries.models import Ballot, Candidate, Primary, PrimaryAcceptance, Voter
+
+    return {
+        "primaries": list(
+            Primary.objects.order_by("pk").values_list(
+                "pk",
+                "status",
+                "electorate",
+                "counting_method",
+                "rules_version",
+                "voting_opens_at",
+            )
+        ),
+        "candidates": list(Candidate.objects.order_by("pk").values_list("pk", "name", "statement")),
+        "acceptances": list(PrimaryAcceptance.objects.order_by("pk").values_list("pk")),
+        "roll": list(Voter.objects.order_by("pk").values_list("pk", "status", "voted")),
+        "ballots": Ballot.objects.count(),
+    }
