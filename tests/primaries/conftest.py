@@ -67,6 +67,8 @@ def pw(db) -> PrimaryWorld:
         stands_aside=parties[1:],
         terms="Local voters choose.",
     )
+    for party, person in zip(parties, staff, strict=True):  # they agree to hold a primary
+        agreement = seat_services.agreement_accept(agreement=agreement, user=person, party=party)
     start = timezone.now().replace(microsecond=0)
     return PrimaryWorld(
         seat=seat,
