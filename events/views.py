@@ -4,7 +4,6 @@ Views parse input (forms, filters), call one service or queryset, and render. Ac
 through events/permissions.py; every read starts from Event.objects.visible_to(user).
 """
 
-import csv
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from alliance.exports import csv_response
 from events import ics, imports, services
 from events.filters import EventFilter, filter_querystring
 from events.forms import CalendarFeedForm, EventForm, RsvpForm
@@ -353,26 +353,18 @@ def event_cancel(request, pk):
     return render(request, "events/event_cancel.html", {"event": event, "going": going})
 
 
-def _csv_safe(value) -> str:
-    """Spreadsheets run cells that start with = + - @: defuse them."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @login_required
 def event_attendees(request, pk):
     event = event_get_for_organiser(user=request.user, pk=pk)
     rsvps = event.rsvps.select_related("user").order_by("answer", "created_at", "pk")
     if request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="event-{event.pk}-attendees.csv"'
-        writer = csv.writer(response)
+        response, writer = csv_response(f"event-{event.pk}-attendees.csv")
         writer.writerow(["Name", "Email", "Answer", "Answered at (UK time)"])
         for rsvp in rsvps:
             writer.writerow(
                 [
-                    _csv_safe(rsvp.user.name),
-                    _csv_safe(rsvp.user.email),
+                    rsvp.user.name,
+                    rsvp.user.email,
                     rsvp.get_answer_display(),
                     timezone.localtime(rsvp.updated_at, LONDON).strftime("%Y-%m-%d %H:%M"),
                 ]

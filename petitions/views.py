@@ -1,4 +1,3 @@
-import csv
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -7,11 +6,12 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.db.models.functions import TruncDate, TruncHour
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from alliance.exports import csv_response
 from alliance.ratelimit import client_ip
 from groups.models import Group, Role
 from groups.permissions import group_get_for_organiser
@@ -410,22 +410,10 @@ def petition_dashboard(request, slug):
     return render(request, "petitions/petition_dashboard.html", context)
 
 
-def _csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response, csv.writer(response)
-
-
-def _csv_cell(value) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas: defuse them."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @login_required
 def petition_export_signers(request, slug):
     petition = petition_get_for_organiser(user=request.user, slug=slug)
-    response, writer = _csv_response(f"{petition.slug}-signers-who-consented.csv")
+    response, writer = csv_response(f"{petition.slug}-signers-who-consented.csv")
     writer.writerow(["name", "email", "postcode", "constituency", "confirmed_at"])
     signers = (
         Signature.objects.consenting()
@@ -436,8 +424,8 @@ def petition_export_signers(request, slug):
     for s in signers.iterator(chunk_size=2000):
         writer.writerow(
             [
-                _csv_cell(s.name),
-                _csv_cell(s.email),
+                s.name,
+                s.email,
                 s.postcode,
                 s.constituency.name if s.constituency else "",
                 s.confirmed_at.isoformat() if s.confirmed_at else "",
@@ -449,7 +437,7 @@ def petition_export_signers(request, slug):
 @login_required
 def petition_export_counts(request, slug):
     petition = petition_get_for_organiser(user=request.user, slug=slug)
-    response, writer = _csv_response(f"{petition.slug}-counts-by-constituency.csv")
+    response, writer = csv_response(f"{petition.slug}-counts-by-constituency.csv")
     writer.writerow(["ons_code", "constituency", "signatures"])
     tallies = ConstituencyTally.objects.filter(petition=petition).select_related("constituency")
     total_known = 0

@@ -11,9 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from alliance.exports import csv_cell
 from alliance.ratelimit import client_ip, rate_limit_exceeded
 from groups.models import Party
-from petitions.views import _csv_cell  # the one formula-defusing rule for CSV cells
 from primaries import services
 from primaries.forms import (
     BallotForm,
@@ -404,7 +404,7 @@ def ballots_csv(request, pk):
     result_check_visible(primary=primary)
     writer = csv.writer(_Echo())
     rows = (
-        writer.writerow([_csv_cell(cell) for cell in row])
+        writer.writerow([csv_cell(cell) for cell in row])
         for row in services.ballots_csv_rows(primary=primary)
     )
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")

@@ -1,7 +1,16 @@
-"""Geometry for the server-rendered SVGs (hex map, bar chart): plain data for the templates."""
+"""The server-rendered SVGs: hex geometry, the bar chart, and the hex map of an election."""
 
 import math
 from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db.models import Count, Max
+from django.urls import reverse
+from django.utils.html import format_html_join
+
+from groups.models import Party
+from seats.models import Constituency, Contest
+from seats.targets import election_seat_rows, results_version
 
 HEX_SIZE = 6.0  # centre to corner, in SVG units
 SQRT3 = math.sqrt(3)
@@ -86,3 +95,63 @@ def bar_chart(rows: list[tuple[str, int, str]]) -> dict:
         "label_width": LABEL_WIDTH,
         "bar_height": BAR_HEIGHT,
     }
+
+
+def hexmap_render(election, bloc, colour_by) -> dict:
+    """The map's hexes as ready SVG markup, cached until the election's results change."""
+    # The importer bumps results_version; the contest count and last id catch other writes.
+    seen = Contest.objects.filter(election=election).aggregate(n=Count("pk"), last=Max("pk"))
+    version = f"{results_version(election)}-{seen['n']}-{seen['last']}"
+    key = f"seats:hexmap:{election.pk}:{','.join(sorted(bloc))}:{colour_by}:{version}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    analyses = {row.constituency.pk: row.analysis for row in election_seat_rows(election, bloc)}
+    colours = dict(Party.objects.values_list("short_name", "colour"))
+    url_template = reverse("seats:detail", args=["BOUNDARIES", "ONSCODE"])
+    cells, legend = [], {}
+    for seat in Constituency.objects.filter(
+        boundary_set=election.boundary_set, hex_q__isnull=False
+    ).only("pk", "name", "ons_code", "boundary_set", "hex_q", "hex_r"):
+        a = analyses.get(seat.pk)
+        x, y = hex_centre(seat.hex_q, seat.hex_r)
+        if a is None:
+            fill, legend_key, title = NEUTRAL, "No party result (Speaker or no data)", seat.name
+        elif colour_by == "best":
+            legend_key = a.best_placed or "No progressive candidate"
+            fill = colours.get(a.best_placed, NEUTRAL)
+            title = f"{seat.name}: best-placed progressive {a.best_placed or 'none'}"
+        elif colour_by == "pml":
+            legend_key = (
+                "Conservative win despite a progressive majority"
+                if a.progressive_majority_lost
+                else "Other seats"
+            )
+            fill = HIGHLIGHT if a.progressive_majority_lost else NEUTRAL
+            title = f"{seat.name}: {a.winner} won" + (
+                ", progressive majority lost" if a.progressive_majority_lost else ""
+            )
+        else:
+            legend_key = a.winner or "None"
+            fill = colours.get(a.winner, NEUTRAL)
+            title = f"{seat.name}: won by {a.winner}, majority {a.majority:,}"
+        legend.setdefault(legend_key, fill)
+        url = url_template.replace("BOUNDARIES", seat.boundary_set).replace(
+            "ONSCODE", seat.ons_code
+        )
+        cells.append(
+            HexCell(x=x, y=y, fill=fill, url=f"{url}?election={election.slug}", title=title)
+        )
+    value = {
+        "cells_svg": format_html_join(
+            "\n",
+            '<a href="{}" aria-label="{}"><title>{}</title>'
+            '<use href="#hex" x="{}" y="{}" fill="{}"/></a>',
+            ((c.url, c.title, c.title, c.x, c.y, c.fill) for c in cells),
+        ),
+        "count": len(cells),
+        "viewbox": hex_viewbox(cells),
+        "legend": sorted(legend.items()),
+    }
+    cache.set(key, value, 60 * 10)
+    return value

@@ -15,10 +15,18 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tests.factories import PASSWORD, GroupFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests check what is true, not how fast: a busy CI machine must not fail them on time.
+hypothesis_settings.register_profile(
+    "alliance", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("alliance")
 SHARED_DATA = Path(os.environ.get("ALLIANCE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
@@ -43,6 +51,14 @@ def _cache_clear_prefix() -> None:
 def _fresh_cache():
     _cache_clear_prefix()
     yield
+
+
+@pytest.fixture(autouse=True)
+def django_db_serialized_rollback() -> bool:
+    """Transactional tests (real workers, browsers) flush the database; this restores the rows the
+    data migrations made (the default clash rule, ...) afterwards, so tests that read them pass
+    in any order, as pytest-xdist runs modules in any order."""
+    return True
 
 
 @pytest.fixture(autouse=True)
@@ -72,8 +88,10 @@ def group(organiser):
 
 def subprocess_env() -> dict[str, str]:
     """The environment for a child process: as ours, less what only the browser tests need
-    (DJANGO_ALLOW_ASYNC_UNSAFE, which a real deployment must never have)."""
-    return {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    (DJANGO_ALLOW_ASYNC_UNSAFE, which a real deployment must never have) and the xdist process
+    name (a child is given its Redis and cache prefix explicitly; it must not shift them again)."""
+    dropped = {"DJANGO_ALLOW_ASYNC_UNSAFE", "PYTEST_XDIST_WORKER"}
+    return {k: v for k, v in os.environ.items() if k not in dropped}
 
 
 # --- A postcodes.io-compatible API on loopback ---------------------------------------

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "seats",
     "events",
     "petitions",
+    "outbox",
     "primaries",
 ]
 
@@ -320,6 +321,12 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+# Outbox: every email of the newer features; beat runs delivery as a safety net.
+CELERY_BEAT_SCHEDULE["outbox-deliver"] = {
+    "task": "outbox.tasks.outbox_deliver_task",
+    "schedule": timedelta(minutes=1),
+    "options": {"expires": 60},
+}
 # Open primaries: the voter roll is deleted this many days after the result (counts stay).
 PRIMARIES_ROLL_RETENTION_DAYS = env_int("PRIMARIES_ROLL_RETENTION_DAYS", 30)
 PRIMARIES_REGISTER_LIMIT_PER_IP = env_int("PRIMARIES_REGISTER_LIMIT_PER_IP", 20)

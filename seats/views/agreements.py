@@ -1,0 +1,173 @@
+"""Agreements between parties (proposed, accepted, withdrawn), public pacts and reciprocity."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from groups.models import Party
+from groups.permissions import user_staff_party_ids
+from seats import services
+from seats.forms import AgreementForm, AgreementTermsForm, PartyActionForm
+from seats.models import Agreement, AgreementStatus
+from seats.permissions import agreement_get_for_staff, party_staff_required, user_is_party_staff
+from seats.views.common import PAGE_SIZE
+
+
+def pact_list(request):
+    """Public: agreed pacts, per seat, for voters."""
+    agreements = (
+        Agreement.objects.agreed()
+        .select_related("election", "constituency")
+        .prefetch_related("parties__party")
+        .order_by("constituency__name", "pk")
+    )
+    page = Paginator(agreements, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "seats/pact_list.html",
+        {
+            "page_obj": page,
+            "is_staff": user_is_party_staff(request.user),
+        },
+    )
+
+
+@login_required
+def agreement_list(request):
+    """Party staff: the agreements their parties are in, at every status."""
+    party_staff_required(request.user)
+    party_ids = (
+        set(Party.objects.values_list("pk", flat=True))
+        if request.user.is_superuser
+        else user_staff_party_ids(request.user)
+    )
+    agreements = (
+        Agreement.objects.involving(party_ids)
+        .select_related("election", "constituency")
+        .prefetch_related("parties__party", "acceptances__party")
+        .order_by("-updated_at", "pk")
+    )
+    page = Paginator(agreements, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "seats/agreement_list.html", {"page_obj": page})
+
+
+def agreement_detail(request, pk):
+    """Agreed pacts are public; anything else only for staff of the parties involved."""
+    agreement = get_object_or_404(
+        Agreement.objects.select_related("election", "constituency"), pk=pk
+    )
+    is_involved_staff = False
+    try:
+        agreement_get_for_staff(user=request.user, pk=pk)
+        is_involved_staff = True
+    except PermissionDenied:
+        if agreement.status != AgreementStatus.AGREED:
+            raise Http404("No such agreement.")
+    party_links = list(agreement.parties.select_related("party"))
+    accepted = {a.party_id: a for a in agreement.acceptances.select_related("accepted_by")}
+    my_parties = Party.objects.filter(
+        pk__in=[
+            ap.party_id
+            for ap in party_links
+            if request.user.is_authenticated
+            and (request.user.is_superuser or ap.party_id in user_staff_party_ids(request.user))
+        ]
+    )
+    context = {
+        "agreement": agreement,
+        "party_links": party_links,
+        "accepted": accepted,
+        "is_involved_staff": is_involved_staff,
+        "history": agreement.history.select_related("actor") if is_involved_staff else [],
+        "accept_form": PartyActionForm(parties=my_parties, prefix="accept", with_reason=False)
+        if is_involved_staff
+        else None,
+        "withdraw_form": PartyActionForm(parties=my_parties, prefix="withdraw")
+        if is_involved_staff
+        else None,
+        "terms_form": AgreementTermsForm(
+            initial={"terms": agreement.terms, "red_lines": agreement.red_lines}
+        )
+        if is_involved_staff
+        else None,
+    }
+    return render(request, "seats/agreement_detail.html", context)
+
+
+@login_required
+def agreement_create(request):
+    party_staff_required(request.user)
+    form = AgreementForm(request.POST or None, initial={"election": request.GET.get("election")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            agreement = services.agreement_propose(user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Agreement proposed. Each party's staff must now accept it.")
+            return redirect(agreement)
+    return render(request, "seats/agreement_form.html", {"form": form})
+
+
+def _party_action(request, pk, action, prefix):
+    agreement = agreement_get_for_staff(user=request.user, pk=pk)
+    parties = Party.objects.filter(pk__in=agreement.parties.values("party_id"))
+    form = PartyActionForm(
+        request.POST, parties=parties, prefix=prefix, with_reason=prefix == "withdraw"
+    )
+    if not form.is_valid():
+        messages.error(request, "Choose one of the parties in this agreement.")
+        return redirect(agreement)
+    try:
+        action(agreement=agreement, user=request.user, party=form.cleaned_data["party"], form=form)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(agreement)
+
+
+@login_required
+@require_POST
+def agreement_accept(request, pk):
+    def accept(*, agreement, user, party, form):
+        services.agreement_accept(agreement=agreement, user=user, party=party)
+        messages.success(request, f"Accepted for {party.name}.")
+
+    return _party_action(request, pk, accept, "accept")
+
+
+@login_required
+@require_POST
+def agreement_withdraw(request, pk):
+    def withdraw(*, agreement, user, party, form):
+        services.agreement_withdraw(
+            agreement=agreement, user=user, party=party, reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, f"{party.name} withdrew from the agreement.")
+
+    return _party_action(request, pk, withdraw, "withdraw")
+
+
+@login_required
+@require_POST
+def agreement_terms(request, pk):
+    agreement = agreement_get_for_staff(user=request.user, pk=pk)
+    form = AgreementTermsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.agreement_update_terms(
+                agreement=agreement, user=request.user, **form.cleaned_data
+            )
+            messages.success(request, "Terms changed: every party must accept them again.")
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+    else:
+        messages.error(request, "The terms are too long (5,000 characters at most).")
+    return redirect(agreement)
+
+
+def reciprocity(request):
+    return render(request, "seats/reciprocity.html", {"rows": services.reciprocity_rows()})

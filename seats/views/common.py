@@ -1,0 +1,32 @@
+"""What the seats pages share: the default election, party colours, query strings."""
+
+from groups.models import Party
+from seats.models import Election
+
+PAGE_SIZE = 50
+
+
+def latest_election():
+    return Election.objects.filter(contests__isnull=False).order_by("-date").first()
+
+
+def party_colours() -> dict[str, str]:
+    return dict(Party.objects.values_list("short_name", "colour"))
+
+
+def with_default_election(request):
+    data = request.GET.copy()
+    if not data.get("election"):
+        latest = latest_election()
+        if latest:
+            data["election"] = latest.slug
+    return data
+
+
+def query_with(request, **changes) -> str:
+    query = request.GET.copy()
+    for key, value in changes.items():
+        query.pop(key, None)
+        if value is not None:
+            query[key] = value
+    return query.urlencode()

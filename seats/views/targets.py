@@ -1,0 +1,200 @@
+"""The target list, the hex map and the seat page: what the results say about each seat."""
+
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from alliance.exports import csv_response
+from events.models import Event
+from seats.charts import bar_chart, hex_points, hexmap_render
+from seats.filters import COLOURS, ORDERINGS, TargetFilter, margin_percent
+from seats.models import Agreement, Constituency, Contest, Result
+from seats.party_codes import DEFAULT_BLOC
+from seats.targets import election_seat_rows, progressive_majority_lost_total
+from seats.views.common import PAGE_SIZE, party_colours, query_with, with_default_election
+
+
+def seat_list(request):
+    """The target list: every seat of an election, analysed for the chosen bloc."""
+    data = with_default_election(request)
+    target_filter = TargetFilter(data, queryset=Contest.objects.all())
+    if not data.get("election") or not target_filter.is_valid():
+        return render(
+            request,
+            "seats/target_list.html",
+            {"filter": target_filter, "page_obj": None, "no_data": not data.get("election")},
+        )
+    election = target_filter.form.cleaned_data["election"]
+    bloc = target_filter.bloc_codes() or DEFAULT_BLOC
+    rows = target_filter.filter_rows(election_seat_rows(election, bloc, contests=target_filter.qs))
+    if request.GET.get("format") == "csv":
+        return _targets_csv(election, bloc, rows)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "filter": target_filter,
+        "page_obj": page,
+        "election": election,
+        "bloc": bloc,
+        "pml_total": progressive_majority_lost_total(election, bloc),
+        "colours": party_colours(),
+        "orderings": ORDERINGS,
+        "csv_query": query_with(request, format="csv", page=None),
+    }
+    return render(request, "seats/target_list.html", context)
+
+
+def _targets_csv(election, bloc, rows) -> HttpResponse:
+    response, writer = csv_response(f"targets-{election.slug}.csv")
+    writer.writerow(
+        [
+            "ons_code",
+            "constituency",
+            "region",
+            "winner",
+            "runner_up",
+            "majority",
+            "majority_pct",
+            "bloc",
+            "bloc_total",
+            "bloc_share_pct",
+            "progressive_majority_lost",
+            "best_placed",
+            "votes_needed",
+            "transfer_share_pct",
+            "target_score",
+        ]
+    )
+    for row in rows:
+        a = row.analysis
+        writer.writerow(
+            [
+                row.constituency.ons_code,
+                row.constituency.name,
+                row.constituency.get_region_display(),
+                a.winner,
+                a.runner_up,
+                a.majority,
+                f"{margin_percent(a):.2f}",
+                "+".join(bloc),
+                a.bloc_total,
+                f"{100 * a.bloc_share:.2f}",
+                "yes" if a.progressive_majority_lost else "no",
+                a.best_placed or "",
+                a.votes_needed,
+                "" if a.transfer_share is None else f"{100 * a.transfer_share:.1f}",
+                "" if a.target_score is None else a.target_score,
+            ]
+        )
+    return response
+
+
+def seat_map(request):
+    """All seats of an election as a hex map (SVG, no JS), coloured by ?colour=."""
+    data = with_default_election(request)
+    target_filter = TargetFilter(data, queryset=Contest.objects.all())
+    colour_by = request.GET.get("colour") if request.GET.get("colour") in COLOURS else "winner"
+    context = {"filter": target_filter, "colour_by": colour_by, "colour_choices": COLOURS}
+    if not data.get("election") or not target_filter.is_valid():
+        return render(request, "seats/seat_map.html", context)
+    election = target_filter.form.cleaned_data["election"]
+    bloc = target_filter.bloc_codes() or DEFAULT_BLOC
+    hexmap = hexmap_render(election, bloc, colour_by)
+    context.update(
+        {
+            "election": election,
+            "bloc": bloc,
+            "cells_svg": hexmap["cells_svg"],
+            "cell_count": hexmap["count"],
+            "viewbox": hexmap["viewbox"],
+            "hex_points": hex_points(),
+            "legend": hexmap["legend"],
+            "colour_links": [
+                (value, label, query_with(request, colour=value))
+                for value, label in COLOURS.items()
+            ],
+            "colour_label": COLOURS[colour_by],
+            "pml_total": progressive_majority_lost_total(election, bloc),
+        }
+    )
+    return render(request, "seats/seat_map.html", context)
+
+
+def seat_detail(request, boundary_set, ons_code):
+    seat = get_object_or_404(Constituency, boundary_set=boundary_set, ons_code=ons_code)
+    contests = list(
+        Contest.objects.filter(constituency=seat)
+        .select_related("election")
+        .order_by("-election__date")
+    )
+    chosen = next(
+        (c for c in contests if c.election.slug == request.GET.get("election")),
+        contests[0] if contests else None,
+    )
+    colours = party_colours()
+    results = list(Result.objects.filter(constituency=seat).select_related("party", "election"))
+    chart = analysis = None
+    if chosen:
+        chosen_results = [r for r in results if r.election_id == chosen.election_id]
+        chart = bar_chart([(r.party.name, r.votes, r.party.colour) for r in chosen_results])
+        analysis = next(
+            (
+                row.analysis
+                for row in election_seat_rows(
+                    chosen.election, contests=Contest.objects.filter(pk=chosen.pk)
+                )
+            ),
+            None,
+        )
+    # History: share per party per election on these boundaries.
+    parties = sorted(
+        {r.party for r in results}, key=lambda p: -sum(r.votes for r in results if r.party == p)
+    )
+    history = []
+    for contest in contests:
+        by_party = {r.party_id: r.votes for r in results if r.election_id == contest.election_id}
+        history.append(
+            {
+                "contest": contest,
+                "shares": [
+                    100 * by_party.get(p.pk, 0) / contest.valid_votes if contest.valid_votes else 0
+                    for p in parties
+                ],
+            }
+        )
+    context = {
+        "seat": seat,
+        "contests": contests,
+        "chosen": chosen,
+        "chart": chart,
+        "analysis": analysis,
+        "history": history,
+        "history_parties": parties,
+        "colours": colours,
+        "groups": seat.covering_groups.select_related("party").order_by("name"),
+        "events": Event.objects.filter(constituency=seat)
+        .visible_to(request.user)
+        .upcoming()
+        .scheduled()
+        .select_related("group")[:10],
+        "agreements": Agreement.objects.filter(constituency=seat)
+        .agreed()
+        .select_related("election")
+        .prefetch_related("parties__party"),
+        "petition_tallies": _petition_tallies(seat),
+    }
+    return render(request, "seats/seat_detail.html", context)
+
+
+def _petition_tallies(seat):
+    """Signers from this seat per public petition (counts only; the petitions app's tallies)."""
+    from petitions.models import ConstituencyTally, Petition
+
+    return (
+        ConstituencyTally.objects.filter(
+            constituency=seat,
+            confirmed_count__gt=0,
+            petition__in=Petition.objects.public(),
+        )
+        .select_related("petition")
+        .order_by("-confirmed_count")[:10]
+    )
