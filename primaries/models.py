@@ -216,9 +216,6 @@ class VoterQuerySet(models.QuerySet):
     def for_review(self):
         return self.filter(status__in=[VoterStatus.HELD, VoterStatus.REGISTERED])
 
-    def awaiting_confirmation_email(self):
-        return self.filter(status=VoterStatus.UNCONFIRMED, confirm_sent__lt=F("confirm_requested"))
-
 
 class Voter(models.Model):
     """The roll: one row per person per primary. Deleted a set time after the result."""
@@ -234,8 +231,7 @@ class Voter(models.Model):
     )
     # Links are emailed; only their SHA-256 is stored, so a copy of the database cannot vote.
     confirm_token_hash = models.CharField(max_length=64, blank=True)
-    confirm_requested = models.PositiveIntegerField(default=1)
-    confirm_sent = models.PositiveIntegerField(default=0)
+    confirmations_sent = models.PositiveIntegerField(default=0)
     ballot_token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
     ballot_sent_at = models.DateTimeField(null=True, blank=True)
     voted = models.BooleanField(default=False)  # never when: see the module docstring
@@ -281,14 +277,3 @@ class Ballot(models.Model):
 
     def __str__(self) -> str:
         return f"Ballot in primary {self.primary_id}"
-
-
-class PrimaryEmail(models.Model):
-    """Each email's key, recorded in the transaction that sends it: never sent twice.
-    (A stand-in for the shared outbox; see primaries/emails.py.)"""
-
-    key = models.CharField(max_length=200, unique=True)
-    sent_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self) -> str:
-        return self.key

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from alliance.ratelimit import rate_limit_exceeded
 from groups.models import Party, PartyStaff
+from outbox.models import OutboxEmail
 from petitions.emails import email_is_disposable, email_normalise
 from primaries import counting, emails
 from primaries.models import (
@@ -38,7 +39,6 @@ from primaries.permissions import (
     rules_check_editable,
     voter_check_reviewable,
 )
-from primaries.tasks import primary_result_notify_task, voter_confirmation_send_task
 from seats.models import Agreement
 from seats.postcodes import InvalidPostcode, postcode_lookup, postcode_normalise
 from seats.services import agreement_carrier_set
@@ -256,12 +256,14 @@ class RegisterOutcome:
     resent: bool = False
 
 
+@transaction.atomic
 def voter_register(
     *, primary: Primary, email: str, postcode: str, declared_member: bool = False, now=None
 ) -> RegisterOutcome:
     """Register by email link. One registration per person (email normalised as petitions do);
     a postcode outside the seat is refused and nothing is kept; a postcode the lookup cannot
-    place is kept, held for a person to review once the email is confirmed."""
+    place is kept, held for a person to review once the email is confirmed. The confirmation
+    email is written to the outbox in the same transaction."""
     registration_check_open(primary=primary, now=now)
     email = email.strip()
     if email_is_disposable(email):
@@ -287,67 +289,51 @@ def voter_register(
             voter.save(force_insert=True)
     except IntegrityError:
         return _register_again(voter)
-    _confirmation_soon(voter.pk)
+    _confirmation_allowed(voter)  # the first email counts towards the limit on resending
+    _confirmation_email(voter)
     return RegisterOutcome(voter=voter, created=True)
 
 
 def _register_again(attempt: Voter) -> RegisterOutcome:
-    """The same person again: re-send the confirmation if still unconfirmed (rate-limited)."""
-    with transaction.atomic():
-        existing = Voter.objects.select_for_update().get(
-            primary=attempt.primary, email_normalised=attempt.email_normalised
-        )
-        if existing.status != VoterStatus.UNCONFIRMED:
-            return RegisterOutcome(voter=existing, created=False)
-        if rate_limit_exceeded(
-            scope="primary-resend",
-            key=str(existing.pk),
-            limit=1,
-            period_seconds=_setting("PRIMARIES_RESEND_SECONDS", 600),
-        ):
-            return RegisterOutcome(voter=existing, created=False)
-        existing.confirm_requested += 1
-        existing.save(update_fields=["confirm_requested"])
-        _confirmation_soon(existing.pk)
-        return RegisterOutcome(voter=existing, created=False, resent=True)
-
-
-def _confirmation_soon(voter_id: int) -> None:
-    transaction.on_commit(lambda: voter_confirmation_send_task.delay(voter_id), robust=True)
+    """The same person again: a fresh link if still unconfirmed (rate-limited; the newest link
+    is the one that works)."""
+    existing = Voter.objects.select_for_update().get(
+        primary=attempt.primary, email_normalised=attempt.email_normalised
+    )
+    if existing.status != VoterStatus.UNCONFIRMED:
+        return RegisterOutcome(voter=existing, created=False)
+    if not _confirmation_allowed(existing):
+        return RegisterOutcome(voter=existing, created=False)
+    existing.primary = attempt.primary
+    _confirmation_email(existing)
+    return RegisterOutcome(voter=existing, created=False, resent=True)
 
 
 def _link(name: str, token: str) -> str:
     return settings.SITE_URL + reverse(f"primaries:{name}", kwargs={"token": token})
 
 
-@transaction.atomic
-def voter_confirmation_send(*, voter_id: int) -> bool:
-    """Email the confirmation link once per request. The token exists only in the email."""
-    voter = (
-        Voter.objects.select_for_update(of=("self",), skip_locked=True)
-        .select_related("primary__agreement__constituency")
-        .awaiting_confirmation_email()
-        .filter(pk=voter_id)
-        .first()
+def _confirmation_allowed(voter: Voter) -> bool:
+    """At most one confirmation email per registration per PRIMARIES_RESEND_SECONDS: counts
+    this one (so repeated registering cannot flood someone's inbox)."""
+    return not rate_limit_exceeded(
+        scope="primary-confirmation",
+        key=str(voter.pk),
+        limit=1,
+        period_seconds=_setting("PRIMARIES_RESEND_SECONDS", 600),
     )
-    if voter is None:
-        return False
+
+
+def _confirmation_email(voter: Voter) -> None:
+    """A new confirmation link: only its hash is kept on the roll; the link itself is in the
+    email (and its outbox row, deleted with the primary's other voter emails at the count)."""
     token = secrets.token_urlsafe(32)
     voter.confirm_token_hash = secret_hash(token)
-    voter.confirm_sent = voter.confirm_requested
-    voter.save(update_fields=["confirm_token_hash", "confirm_sent"])
+    voter.confirmations_sent += 1
+    voter.save(update_fields=["confirm_token_hash", "confirmations_sent"])
     emails.registration_confirm(
-        key=f"primaries:confirm:{voter.pk}:{voter.confirm_requested}",
-        voter=voter,
-        confirm_url=_link("confirm", token),
+        voter=voter, confirm_url=_link("confirm", token), attempt=voter.confirmations_sent
     )
-    return True
-
-
-def voter_confirmations_sweep() -> int:
-    """The safety net for confirmations whose task was lost (broker down at commit)."""
-    ids = list(Voter.objects.awaiting_confirmation_email().values_list("pk", flat=True)[:500])
-    return sum(voter_confirmation_send(voter_id=pk) for pk in ids)
 
 
 def voter_for_confirm_token(token: str) -> Voter | None:
@@ -433,9 +419,7 @@ def ballots_send_due(*, now=None, limit: int = 200) -> int:
             voter.ballot_token_hash = secret_hash(token)
             voter.ballot_sent_at = now
             voter.save(update_fields=["ballot_token_hash", "ballot_sent_at"])
-            emails.ballot_link(
-                key=f"primaries:ballot:{voter.pk}", voter=voter, vote_url=_link("vote", token)
-            )
+            emails.ballot_link(voter=voter, vote_url=_link("vote", token))
             sent += 1
     return sent
 
@@ -591,6 +575,9 @@ def primary_count(*, primary_id: int, now=None) -> bool:
     primary.status = PrimaryStatus.COUNTED
     primary.counted_at = now
     primary.save()
+    primary = Primary.objects.select_related("agreement__constituency", "winner__party").get(
+        pk=primary.pk
+    )
     detail = f"{result.ballots} ballots, {len(result.rounds)} rounds"
     _history(primary, actor=None, action="counted", detail=detail)
     if primary.winner is not None:
@@ -599,8 +586,11 @@ def primary_count(*, primary_id: int, now=None) -> bool:
             party=primary.winner.party,
             detail=f"{primary.winner.party.name} won the open primary ({detail}).",
         )
-    pk = primary.pk
-    transaction.on_commit(lambda: primary_result_notify_task.delay(pk), robust=True)
+    # The links in the voters' emails are of no use any more: their outbox rows go now.
+    OutboxEmail.objects.filter(key__startswith=emails.key_prefix(primary.pk)).exclude(
+        key__startswith=f"{emails.key_prefix(primary.pk)}result:"
+    ).delete()
+    _result_emails(primary)
     return True
 
 
@@ -609,15 +599,9 @@ def primaries_count_due(*, now=None) -> int:
     return sum(primary_count(primary_id=pk, now=now) for pk in ids)
 
 
-def primary_result_notify(*, primary_id: int) -> int:
-    """Email every staff member of every party in the agreement; once each (keyed)."""
-    primary = (
-        Primary.objects.select_related("agreement__constituency", "winner__party")
-        .filter(pk=primary_id, status=PrimaryStatus.COUNTED)
-        .first()
-    )
-    if primary is None:
-        return 0
+def _result_emails(primary: Primary) -> None:
+    """Every staff member of every party in the agreement, once each (keyed), in the count's
+    transaction."""
     party_ids = primary.agreement.parties.values_list("party_id", flat=True)
     staff = (
         PartyStaff.objects.filter(party_id__in=party_ids)
@@ -625,16 +609,10 @@ def primary_result_notify(*, primary_id: int) -> int:
         .order_by("pk")
     )
     result_url = settings.SITE_URL + reverse("primaries:result", kwargs={"pk": primary.pk})
-    sent = 0
     for role in staff:
-        sent += emails.result_to_staff(
-            key=f"primaries:result:{primary.pk}:{role.user_id}",
-            user=role.user,
-            party=role.party,
-            primary=primary,
-            result_url=result_url,
+        emails.result_to_staff(
+            user=role.user, party=role.party, primary=primary, result_url=result_url
         )
-    return sent
 
 
 def ballots_csv_rows(*, primary: Primary):

@@ -1,24 +1,11 @@
-"""Thin tasks: load by id (or sweep), call a service. Each is safe to run twice."""
+"""Thin beat tasks: each sweeps with one service and is safe to run twice."""
 
 from celery import shared_task
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def voter_confirmation_send_task(voter_id: int) -> bool:
-    from primaries.services import voter_confirmation_send
-
-    return voter_confirmation_send(voter_id=voter_id)
-
-
 @shared_task(acks_late=True)
-def voter_confirmations_sweep_task() -> int:
-    from primaries.services import voter_confirmations_sweep
-
-    return voter_confirmations_sweep()
-
-
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def primaries_ballots_send_task() -> int:
+    """Ballot links for voters of primaries whose voting is open (each once: keyed)."""
     from primaries.services import ballots_send_due
 
     return ballots_send_due()
@@ -29,13 +16,6 @@ def primaries_count_due_task() -> int:
     from primaries.services import primaries_count_due
 
     return primaries_count_due()
-
-
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def primary_result_notify_task(primary_id: int) -> int:
-    from primaries.services import primary_result_notify
-
-    return primary_result_notify(primary_id=primary_id)
 
 
 @shared_task(acks_late=True)

@@ -342,10 +342,6 @@ CELERY_BEAT_SCHEDULE.update(
             "schedule": timedelta(minutes=1),
             "options": {"expires": 60},
         },
-        "primaries-confirmations-sweep": {
-            "task": "primaries.tasks.voter_confirmations_sweep_task",
-            "schedule": timedelta(minutes=5),
-        },
         "primaries-rolls-delete": {
             "task": "primaries.tasks.primaries_rolls_delete_task",
             "schedule": timedelta(hours=24),
