@@ -366,6 +366,7 @@ def test_count_after_the_close_names_the_winner_in_the_agreement(pw, lookup, tra
     for token, ranking in zip(tokens.values(), rankings, strict=True):
         services.ballot_cast(token=token, ranking=[by_party[p] for p in ranking])
     assert services.primaries_count_due() == 0  # not before the close
+    ids_while_voting = set(Ballot.objects.values_list("id", flat=True))
     travel(pw.at("closed"))
     mail.outbox.clear()
     assert services.primaries_count_due() == 1
@@ -383,8 +384,9 @@ def test_count_after_the_close_names_the_winner_in_the_agreement(pw, lookup, tra
         "Green": AgreementRole.STANDS_ASIDE,
     }
     assert pw.agreement.history.filter(action="carrier set").exists()
-    # Receipts still prove inclusion after the box was rewritten at the count.
+    # The box was rewritten at the count (new ids, new order); receipts still prove inclusion.
     assert Ballot.objects.filter(primary=primary).count() == 5
+    assert not ids_while_voting & set(Ballot.objects.values_list("id", flat=True))
 
 
 def test_result_emails_go_to_every_partys_staff_once(pw, lookup, travel):
