@@ -38,7 +38,7 @@ from primaries.permissions import (
     rules_check_editable,
     voter_check_reviewable,
 )
-from seats.models import Agreement
+from seats.models import Agreement, AgreementStatus
 from seats.postcodes import InvalidPostcode, postcode_lookup, postcode_normalise
 from seats.services import agreement_carrier_set
 
@@ -438,13 +438,6 @@ def ballot_paper(*, token: str) -> BallotPaper | None:
             "primary__agreement__constituency", "primary__agreement__election"
         )
         .filter(ballot_token_hash=secret_hash(token or ""))
-        .only(
-            "status",
-            "voted",
-            "primary",
-            "primary__agreement__constituency",
-            "primary__agreement__election",
-        )
         .first()
     )
     if voter is None:
@@ -590,7 +583,10 @@ def primary_count(*, primary_id: int, now=None) -> bool:
     )
     detail = f"{result.ballots} ballots, {len(result.rounds)} rounds"
     _history(primary, actor=None, action="counted", detail=detail)
-    if primary.winner is not None:
+    if primary.winner is not None and primary.agreement.status == AgreementStatus.WITHDRAWN:
+        # A withdrawn agreement has no roles to change; the result still stands on record.
+        _history(primary, actor=None, action="not applied", detail="The agreement was withdrawn.")
+    elif primary.winner is not None:
         agreement_carrier_set(
             agreement=primary.agreement,
             party=primary.winner.party,

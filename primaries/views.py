@@ -153,7 +153,8 @@ def accept(request, agreement_pk):
 def roll(request, agreement_pk):
     """The roll for review: postcodes and masked addresses, held registrations first."""
     agreement, _parties, primary = _staff_context(request, agreement_pk)
-    voters = list(primary.roll.for_review().order_by("-status", "created_at", "pk"))
+    # "held" sorts before "registered": the ones that need a decision come first.
+    voters = list(primary.roll.for_review().order_by("status", "created_at", "pk"))
     return render(
         request,
         "primaries/roll.html",

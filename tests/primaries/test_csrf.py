@@ -11,8 +11,9 @@ from tests.primaries.conftest import fill, roll_snapshot
 pytestmark = pytest.mark.django_db
 
 
-def _token(client: Client) -> str:
-    assert client.get("/accounts/password/reset/").status_code == 200
+def _token(client: Client, placeholders: dict) -> str:
+    """What a browser has after loading one of our forms: the CSRF cookie."""
+    assert client.get(f"/primaries/{placeholders['primary']}/register/").status_code == 200
     return client.cookies["csrftoken"].value
 
 
@@ -29,9 +30,9 @@ def test_post_needs_this_sessions_token_from_our_origin(hostile, name, who, path
     url, payload = fill(placeholders, path, data)
     before = roll_snapshot()
     client = _client(users, who)
-    own = _token(client)
+    own = _token(client, placeholders)
     assert client.post(url, payload).status_code == 403, "no token"
-    stolen = _token(_client(users, None))
+    stolen = _token(_client(users, None), placeholders)
     assert stolen != own
     assert client.post(url, {**payload, "csrfmiddlewaretoken": stolen}).status_code == 403
     response = client.post(

@@ -401,7 +401,8 @@ def test_result_emails_go_to_every_partys_staff_once(pw, lookup, travel):
     messages = deliver()
     assert sorted(m.to[0] for m in messages) == sorted(u.email for u in pw.staff)
     assert all(m.subject.endswith("Open primary result in Primaryton") for m in messages)
-    assert "LD Candidate" in messages[0].body or "Lab Candidate" in messages[0].body
+    primary.refresh_from_db()
+    assert all(f"The winner is {primary.winner.name}" in m.body for m in messages)
     # The voters' links left the outbox with the count; the staff emails stay.
     from outbox.models import OutboxEmail
 
@@ -426,3 +427,21 @@ def test_the_roll_is_deleted_after_the_retention_period_and_the_counts_stay(
     assert primary.ballot_count == 1 and primary.registered_count == 2
     assert Ballot.objects.filter(primary=primary).count() == 1
     assert services.rolls_delete_due() == 0
+
+
+def test_a_withdrawn_agreement_is_counted_but_its_roles_are_left_alone(pw, lookup, travel):
+    from seats import services as seat_services
+
+    primary, tokens = _voting(pw, travel, lookup, n=1)
+    green = primary.candidates.get(party=pw.parties[2]).pk
+    services.ballot_cast(token=next(iter(tokens.values())), ranking=[green])
+    seat_services.agreement_withdraw(
+        agreement=pw.agreement, user=pw.staff[1], party=pw.parties[1], reason="Changed our mind"
+    )
+    travel(pw.at("closed"))
+    assert services.primaries_count_due() == 1
+    primary.refresh_from_db()
+    assert primary.status == PrimaryStatus.COUNTED and primary.winner.party == pw.parties[2]
+    roles = dict(pw.agreement.parties.values_list("party_id", "role"))
+    assert roles[pw.parties[0].pk] == AgreementRole.CARRIES_HOPES  # unchanged
+    assert primary.history.filter(action="not applied").exists()
