@@ -13,7 +13,12 @@ from django.utils import timezone
 from primaries import services
 from primaries.models import Ballot, Voter, VoterStatus
 
-pytestmark = pytest.mark.django_db(transaction=True)
+
+@pytest.fixture
+def pw(transactional_db, pw):
+    """The shared world, in a real (committed) database: the threads have their own
+    connections and see only committed rows."""
+    return pw
 
 
 def _open_primary_with_roll(pw, n):
