@@ -23,6 +23,7 @@ urlpatterns = [
     path("seats/", include("seats.urls")),
     path("conversations/", include("conversations.urls")),
     path("priorities/", include("priorities.urls")),
+    path("primaries/", include("primaries.urls")),
     path("admin/", admin.site.urls),
 ]
 

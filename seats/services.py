@@ -183,6 +183,27 @@ def agreement_withdraw(*, agreement: Agreement, user, party: Party, reason: str 
     return agreement
 
 
+@transaction.atomic
+def agreement_carrier_set(
+    *, agreement: Agreement, party: Party, actor=None, detail: str = ""
+) -> Agreement:
+    """`party` now carries the alliance's hopes and every other party in the agreement stands
+    aside. For outcomes the parties agreed in advance (an open primary's result, under rules
+    every party accepted), so the acceptances stand."""
+    agreement = _locked(agreement)
+    if agreement.status == AgreementStatus.WITHDRAWN:
+        raise ValidationError("This agreement has been withdrawn.")
+    if not agreement.parties.filter(party=party).exists():
+        raise ValidationError(f"{party.name} is not part of this agreement.")
+    # The others first: at most one carrier at any moment (agreementparty_one_carrier).
+    agreement.parties.exclude(party=party).update(role=AgreementRole.STANDS_ASIDE)
+    agreement.parties.filter(party=party).update(role=AgreementRole.CARRIES_HOPES)
+    agreement.updated_at = timezone.now()
+    agreement.save(update_fields=["updated_at"])
+    _history(agreement, actor=actor, action="carrier set", detail=detail or party.name)
+    return agreement
+
+
 def reciprocity_rows():
     """The ledger over agreed stand-asides (2 queries)."""
     roles: dict[int, dict] = {}

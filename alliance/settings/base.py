@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "outbox",
     "conversations",
     "priorities",
+    "primaries",
 ]
 
 MIDDLEWARE = [
@@ -400,6 +401,28 @@ CELERY_BEAT_SCHEDULE.update(
         "conversations-weekly-digest": {
             "task": "conversations.tasks.digest_send_weekly_task",
             "schedule": crontab(hour="8-12", minute=0, day_of_week=1),  # reruns send nothing twice
+        },
+    }
+)
+
+# Open primaries: the voter roll is deleted this many days after the result (counts stay).
+PRIMARIES_ROLL_RETENTION_DAYS = env_int("PRIMARIES_ROLL_RETENTION_DAYS", 30)
+PRIMARIES_REGISTER_LIMIT_PER_IP = env_int("PRIMARIES_REGISTER_LIMIT_PER_IP", 20)
+PRIMARIES_REGISTER_LIMIT_PERIOD_SECONDS = env_int("PRIMARIES_REGISTER_LIMIT_PERIOD_SECONDS", 600)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "primaries-count-due": {
+            "task": "primaries.tasks.primaries_count_due_task",
+            "schedule": timedelta(minutes=1),
+        },
+        "primaries-ballots-send": {
+            "task": "primaries.tasks.primaries_ballots_send_task",
+            "schedule": timedelta(minutes=1),
+            "options": {"expires": 60},
+        },
+        "primaries-rolls-delete": {
+            "task": "primaries.tasks.primaries_rolls_delete_task",
+            "schedule": timedelta(hours=24),
         },
     }
 )

@@ -414,3 +414,59 @@ def conversation_world(world) -> dict:
         "group_a_pk": world.group_a.pk,
         "deadline": deadline,
     }
+
+
+# --- Open primaries (tests/primaries/test_access.py and test_csrf.py use these, with their own
+# world, tests/primaries/conftest.py `hostile`: open-primary agreements between parties P1, P2,
+# P3, one still being set up, one taking registrations).
+def _primary_rules_form() -> dict:
+    start = timezone.localtime(timezone.now() + timedelta(days=30)).replace(second=0)
+    fmt = "%Y-%m-%dT%H:%M"
+    return {
+        "rules-electorate": "members",
+        "rules-counting_method": "plurality",
+        "rules-registration_opens_at": start.strftime(fmt),
+        "rules-registration_closes_at": (start + timedelta(days=1)).strftime(fmt),
+        "rules-voting_opens_at": (start + timedelta(days=2)).strftime(fmt),
+        "rules-voting_closes_at": (start + timedelta(days=3)).strftime(fmt),
+    }
+
+
+PRIMARY_STAFF_URLS = [
+    ("primary setup", "get", "/primaries/agreement/{setup_agreement}/", None),
+    ("primary setup, registration open", "get", "/primaries/agreement/{primary_agreement}/",
+     None),
+    ("primary rules (post)", "post", "/primaries/agreement/{setup_agreement}/rules/",
+     _primary_rules_form),
+    (
+        "primary candidate (post)",
+        "post",
+        "/primaries/agreement/{setup_agreement}/candidate/",
+        lambda: {
+            "candidate-party": "{p1_pk}",
+            "candidate-name": "Hijacker",
+            "candidate-statement": "Taken over",
+        },
+    ),
+    ("primary accept (post)", "post", "/primaries/agreement/{setup_agreement}/accept/",
+     lambda: {"accept-party": "{p1_pk}"}),
+    ("primary roll", "get", "/primaries/agreement/{primary_agreement}/roll/", None),
+    ("primary review (post)", "post", "/primaries/agreement/{primary_agreement}/roll/{voter}/",
+     lambda: {"decision": "strike", "reason": "Hijacked"}),
+]  # fmt: skip
+
+# Every POST of the primaries app, for the CSRF test: (name, who posts, path, data).
+PRIMARY_POSTS = [
+    ("primary rules", "staff_p1", "/primaries/agreement/{setup_agreement}/rules/",
+     _primary_rules_form),
+    ("primary candidate", "staff_p1", "/primaries/agreement/{setup_agreement}/candidate/",
+     lambda: {"candidate-party": "{p1_pk}", "candidate-name": "N", "candidate-statement": "S"}),
+    ("primary accept", "staff_p1", "/primaries/agreement/{setup_agreement}/accept/",
+     lambda: {"accept-party": "{p1_pk}"}),
+    ("primary review", "staff_p1", "/primaries/agreement/{primary_agreement}/roll/{voter}/",
+     lambda: {"decision": "strike", "reason": "Moved away"}),
+    ("primary register", None, "/primaries/{primary}/register/",
+     lambda: {"email": "new@example.org", "postcode": "PR1 1AA"}),
+    ("primary confirm", None, "/primaries/confirm/{confirm_token}/", dict),
+    ("primary vote", None, "/primaries/vote/{vote_token}/", lambda: {"choice": "{candidate}"}),
+]  # fmt: skip
