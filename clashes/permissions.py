@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from clashes.models import Clash
 from events.models import Event, EventStatus
 from events.permissions import user_organises_event
-from groups.models import Membership, Role
+from groups.permissions import user_organises_any
 
 
 def user_organises_clash(*, user, clash: Clash) -> bool:
@@ -26,9 +26,7 @@ def user_organises_clash(*, user, clash: Clash) -> bool:
             event_id__in=[clash.event_a_id, clash.event_b_id]
         ).values_list("group_id", flat=True)
     )
-    return Membership.objects.filter(
-        user=user, role=Role.ORGANISER, group_id__in=group_ids
-    ).exists()
+    return user_organises_any(user=user, group_ids=group_ids)
 
 
 def user_may_merge_clash(*, user, clash: Clash) -> bool:

@@ -5,7 +5,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from events.models import CalendarFeed, Event
-from groups.models import Membership, Role
+from groups.permissions import user_organises_any
 
 
 def user_organises_event(*, user, event: Event) -> bool:
@@ -13,9 +13,7 @@ def user_organises_event(*, user, event: Event) -> bool:
     if not user.is_authenticated:
         return False
     group_ids = {event.group_id, *event.co_organisers.values_list("pk", flat=True)}
-    return Membership.objects.filter(
-        user=user, group_id__in=group_ids, role=Role.ORGANISER
-    ).exists()
+    return user_organises_any(user=user, group_ids=group_ids)
 
 
 def event_get_for_viewer(*, user, pk: int) -> Event:
@@ -52,11 +50,6 @@ def event_get_for_editing(*, user, pk: int) -> Event:
 
 def feed_get_for_organiser(*, user, pk: int) -> CalendarFeed:
     feed = get_object_or_404(CalendarFeed.objects.select_related("group"), pk=pk)
-    if (
-        not user.is_authenticated
-        or not Membership.objects.filter(
-            user=user, group_id=feed.group_id, role=Role.ORGANISER
-        ).exists()
-    ):
+    if not user_organises_any(user=user, group_ids=[feed.group_id]):
         raise PermissionDenied("Only this group's organisers can manage its calendars.")
     return feed

@@ -7,10 +7,17 @@ from django.shortcuts import get_object_or_404
 from groups.models import Group, Membership, OrganiserInvitation, Role
 
 
-def user_is_organiser(*, user, group: Group) -> bool:
+def user_organises_any(*, user, group_ids) -> bool:
+    """True when `user` organises at least one of these groups: the one rule every app asks."""
     if not user.is_authenticated:
         return False
-    return Membership.objects.filter(user=user, group=group, role=Role.ORGANISER).exists()
+    return Membership.objects.filter(
+        user=user, group_id__in=list(group_ids), role=Role.ORGANISER
+    ).exists()
+
+
+def user_is_organiser(*, user, group: Group) -> bool:
+    return user_organises_any(user=user, group_ids=[group.pk])
 
 
 def user_is_member(*, user, group: Group) -> bool:

@@ -20,6 +20,7 @@ from groups.permissions import (
     group_get_for_organiser,
     user_is_member,
     user_is_organiser,
+    user_organises_any,
     user_staff_party_ids,
 )
 from tests.factories import (
@@ -193,6 +194,17 @@ def test_roles_come_from_memberships(organiser, group):
     assert not user_is_member(user=stranger, group=group)
     assert not user_is_member(user=AnonymousUser(), group=group)
     assert not user_is_organiser(user=AnonymousUser(), group=group)
+
+
+def test_organises_any_of_these_groups(organiser, group):
+    """The one rule events, clashes and groups ask: an organiser of at least one of the groups."""
+    other = GroupFactory(name="Elsewhere")
+    member = MembershipFactory(group=group).user
+    assert user_organises_any(user=organiser, group_ids=[other.pk, group.pk])
+    assert not user_organises_any(user=organiser, group_ids=[other.pk])
+    assert not user_organises_any(user=organiser, group_ids=[])
+    assert not user_organises_any(user=member, group_ids=[group.pk])
+    assert not user_organises_any(user=AnonymousUser(), group_ids=[group.pk])
 
 
 def test_party_staff_ids():
