@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Event
+from events.querysets import in_region_q
 from groups.models import GroupKind, Role
 
 
@@ -86,13 +87,8 @@ class ClashQuerySet(models.QuerySet):
 
     @staticmethod
     def in_region_q(region: str) -> Q:
-        """An event is in the region of its constituency, or of its group when it has none."""
-        q = Q()
-        for side in ("event_a", "event_b"):
-            q |= Q(**{f"{side}__constituency__region": region}) | Q(
-                **{f"{side}__constituency__isnull": True, f"{side}__group__region": region}
-            )
-        return q
+        """A clash is in a region when either of its events is (the events app's rule)."""
+        return in_region_q(region, "event_a__") | in_region_q(region, "event_b__")
 
     def in_region(self, region: str):
         return self.filter(self.in_region_q(region))

@@ -1,6 +1,5 @@
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.forms.utils import flatatt
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -106,9 +105,7 @@ class EventFilter(django_filters.FilterSet):
         return queryset.search(value.strip())
 
     def filter_region(self, queryset, name, value):
-        return queryset.filter(
-            Q(constituency__region=value) | Q(constituency__isnull=True, group__region=value)
-        )
+        return queryset.in_region(value)
 
     def filter_mine(self, queryset, name, value):
         if not value:

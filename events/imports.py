@@ -619,13 +619,8 @@ def _apply(
         and event.starts_at >= window_start
     ]
     for event in vanished:
-        event.status = EventStatus.CANCELLED
-        event.visibility = Visibility.GROUP
-        event.sequence += 1
-        event.updated_at = now
-    Event.objects.bulk_update(
-        vanished, ["status", "visibility", "sequence", "updated_at"], batch_size=1000
-    )
+        event.cancel_fields_set(now=now, hide_from_public=True)
+    Event.objects.bulk_update(vanished, Event.CANCEL_HIDDEN_FIELDS, batch_size=1000)
     for event in [*changed, *vanished]:
         _attendees_notify_queue(event)
     clash_check_queue(*[event.pk for event in [*to_create, *changed, *moved_quietly, *vanished]])
@@ -861,11 +856,8 @@ def calendar_feed_delete(*, feed: CalendarFeed) -> tuple[int, int]:
     now = timezone.now()
     to_cancel = list(answered.filter(status=EventStatus.SCHEDULED, ends_at__gte=now))
     for event in to_cancel:
-        event.status = EventStatus.CANCELLED
-        event.visibility = Visibility.GROUP
-        event.sequence += 1
-        event.updated_at = now
-    Event.objects.bulk_update(to_cancel, ["status", "visibility", "sequence", "updated_at"])
+        event.cancel_fields_set(now=now, hide_from_public=True)
+    Event.objects.bulk_update(to_cancel, Event.CANCEL_HIDDEN_FIELDS)
     for event in to_cancel:
         _attendees_notify_queue(event)
     clash_check_queue(*[event.pk for event in to_cancel])

@@ -154,6 +154,21 @@ class Event(models.Model):
     def is_cancelled(self) -> bool:
         return self.status == EventStatus.CANCELLED
 
+    # What cancelling changes, decided once: calendars see a new SEQUENCE; an imported event
+    # that vanished or whose calendar was removed is also hidden from the public.
+    CANCEL_FIELDS = ["status", "sequence", "updated_at"]
+    CANCEL_HIDDEN_FIELDS = [*CANCEL_FIELDS, "visibility"]
+
+    def cancel_fields_set(self, *, now, hide_from_public: bool = False) -> list[str]:
+        """Set the fields of a cancellation (not saved); returns the fields to save."""
+        self.status = EventStatus.CANCELLED
+        self.sequence += 1
+        self.updated_at = now
+        if hide_from_public:
+            self.visibility = Visibility.GROUP
+            return self.CANCEL_HIDDEN_FIELDS
+        return self.CANCEL_FIELDS
+
 
 class RsvpAnswer(models.TextChoices):
     GOING = "going", "Going"

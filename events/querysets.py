@@ -5,6 +5,14 @@ from django.utils import timezone
 from groups.models import Membership, PartyStaff
 
 
+def in_region_q(region: str, prefix: str = "") -> Q:
+    """Events in a region: by their constituency, or by their group's when they have none.
+    `prefix` reaches events through a relation (e.g. "event_a__" from a clash)."""
+    return Q(**{f"{prefix}constituency__region": region}) | Q(
+        **{f"{prefix}constituency__isnull": True, f"{prefix}group__region": region}
+    )
+
+
 class EventQuerySet(models.QuerySet):
     def scheduled(self):
         return self.filter(status="scheduled")
@@ -110,6 +118,9 @@ class EventQuerySet(models.QuerySet):
             | Q(postcode__icontains=text)
             | Q(group__name__icontains=text)
         )
+
+    def in_region(self, region: str):
+        return self.filter(in_region_q(region))
 
     def local(self):
         return self.filter(is_imported=False)

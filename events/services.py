@@ -186,10 +186,7 @@ def event_cancel(*, event: Event, author) -> Event:
         raise ValidationError("This event is imported from an external calendar: cancel it there.")
     if event.is_cancelled:
         return event
-    event.status = EventStatus.CANCELLED
-    event.sequence += 1
-    event.updated_at = timezone.now()
-    event.save(update_fields=["status", "sequence", "updated_at"])
+    event.save(update_fields=event.cancel_fields_set(now=timezone.now()))
     clash_check_queue(event.pk)
     _attendees_notify_queue(event)
     return event
