@@ -1,4 +1,4 @@
-"""Fault run (issue 8): the production shape under load while Redis, PostgreSQL and a Celery
+"""Fault run: the production shape under load while Redis, PostgreSQL and a Celery
 worker die, then an exact count of what was lost or duplicated.
 
     make faults        # = .venv/bin/python bench/faults/run.py
