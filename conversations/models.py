@@ -107,7 +107,7 @@ class Conversation(models.Model):
         on_delete=models.PROTECT,
         related_name="conversations",
     )
-    # A plain id, not a foreign key: the clash model is moving between apps.
+    # A plain id, not a foreign key: a conversation outlives the clash it started from.
     clash_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     visibility = models.CharField(
         max_length=8, choices=Visibility.choices, default=Visibility.PRIVATE

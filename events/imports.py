@@ -25,6 +25,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from alliance.ratelimit import rate_limit_exceeded
+from alliance.tasks import enqueue_after_commit
 from events import import_fetch
 from events.models import CalendarFeed, Event, EventStatus, Rsvp, Visibility
 from events.services import _attendees_notify_queue, clash_check_queue, horizon_days
@@ -834,7 +835,7 @@ def calendar_feed_confirm(*, feed: CalendarFeed) -> CalendarFeed:
     updated = CalendarFeed.objects.filter(pk=feed.pk, is_preview=True).update(is_preview=False)
     feed.is_preview = False
     if updated:
-        transaction.on_commit(lambda: calendar_feed_sync_task.delay(feed.pk), robust=True)
+        enqueue_after_commit(calendar_feed_sync_task, feed.pk)
     return feed
 
 

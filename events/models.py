@@ -9,31 +9,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from events.choices import EventKind, EventStatus, RsvpAnswer, Visibility
 from events.querysets import EventQuerySet
-
-
-class EventKind(models.TextChoices):
-    CANVASSING = "canvassing", "Canvassing / campaign session"
-    STREET_STALL = "street_stall", "Street stall"
-    RALLY = "rally", "Rally / march"
-    VIGIL = "vigil", "Vigil"
-    LOBBYING = "lobbying", "Lobbying"
-    PUBLIC_MEETING = "public_meeting", "Public meeting / debate"
-    HUSTINGS = "hustings", "Hustings"
-    TRAINING = "training", "Training"
-    SOCIAL = "social", "Social"
-    OTHER = "other", "Other"
-
-
-class Visibility(models.TextChoices):
-    PUBLIC = "public", "Public: anyone"
-    ALLIANCE = "alliance", "Alliance: signed-in members of any group and party staff"
-    GROUP = "group", "Group: this group's members only"
-
-
-class EventStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    CANCELLED = "cancelled", "Cancelled"
 
 
 class EventSeries(models.Model):
@@ -168,13 +145,6 @@ class Event(models.Model):
             self.visibility = Visibility.GROUP
             return self.CANCEL_HIDDEN_FIELDS
         return self.CANCEL_FIELDS
-
-
-class RsvpAnswer(models.TextChoices):
-    GOING = "going", "Going"
-    MAYBE = "maybe", "Maybe"
-    NOT_GOING = "not_going", "Not going"
-    WAITING = "waiting", "On the waiting list"
 
 
 class Rsvp(models.Model):

@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from events.choices import EventStatus, RsvpAnswer, Visibility
 from groups.models import Membership, PartyStaff
 
 
@@ -15,7 +16,7 @@ def in_region_q(region: str, prefix: str = "") -> Q:
 
 class EventQuerySet(models.QuerySet):
     def scheduled(self):
-        return self.filter(status="scheduled")
+        return self.filter(status=EventStatus.SCHEDULED)
 
     def upcoming(self):
         return self.filter(ends_at__gte=timezone.now())
@@ -38,7 +39,6 @@ class EventQuerySet(models.QuerySet):
           staff have verified (Group.is_verified). Creating or joining an unverified group
           grants nothing beyond it.
         """
-        from events.models import Visibility  # events.models imports this module
 
         public = Q(visibility=Visibility.PUBLIC)
         if not user.is_authenticated:
@@ -71,7 +71,7 @@ class EventQuerySet(models.QuerySet):
         from events.models import Rsvp
 
         going = (
-            Rsvp.objects.filter(event=OuterRef("pk"), answer="going")
+            Rsvp.objects.filter(event=OuterRef("pk"), answer=RsvpAnswer.GOING)
             .order_by()
             .values("event")
             .annotate(n=Count("pk"))

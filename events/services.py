@@ -33,6 +33,7 @@ from events.models import (
     new_feed_token,
 )
 from events.tasks import event_attendees_notify_task, rsvp_promoted_notify_task
+from outbox.services import email_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -389,14 +390,19 @@ def event_attendees_notify_pending() -> int:
     return sum(event_attendees_notify(event_id=event_id) for event_id in list(event_ids))
 
 
+@transaction.atomic
 def rsvp_promoted_notify(*, rsvp_id: int) -> bool:
+    """Tell someone a place came up, through the outbox: the key names this promotion (the
+    RSVP's last change), so a task delivered twice sends one email and a later promotion
+    sends its own."""
     rsvp = Rsvp.objects.select_related("event", "user").filter(pk=rsvp_id).first()
     if rsvp is None or rsvp.answer != RsvpAnswer.GOING:
         return False
-    email_send(
+    email_enqueue(
+        key=f"rsvp-promoted:{rsvp.pk}:{rsvp.updated_at.isoformat()}",
         to=rsvp.user.email,
         subject=f"A place came up: {rsvp.event.title}",
-        template="rsvp_promoted",
+        template="events/email/rsvp_promoted",
         context={"event": rsvp.event, "user": rsvp.user},
     )
     return True

@@ -21,10 +21,11 @@ from django.views.decorators.http import require_POST
 
 from alliance.exports import csv_response
 from alliance.links import absolute_url
+from alliance.tasks import enqueue_after_commit
 from events import ics, imports, services
 from events.filters import EventFilter, filter_querystring
 from events.forms import CalendarFeedForm, EventForm, RsvpForm
-from events.models import CalendarFeed, CalendarToken, Event, RsvpAnswer
+from events.models import CalendarFeed, CalendarToken, Event, RsvpAnswer, Visibility
 from events.permissions import (
     event_get_for_editing,
     event_get_for_organiser,
@@ -427,7 +428,7 @@ def feed_private(request, token):
     events = (
         Event.objects.visible_to(user)
         .filter(
-            Q(visibility__in=["alliance", "group"])
+            Q(visibility__in=[Visibility.ALLIANCE, Visibility.GROUP])
             | Q(rsvps__user=user)
             | Q(group__memberships__user=user)
         )
@@ -527,7 +528,7 @@ def feed_sync(request, pk):
             "by themselves every hour. Try again later.",
         )
         return redirect("events:feed_list", slug=feed.group.slug)
-    calendar_feed_sync_task.delay(feed.pk)
+    enqueue_after_commit(calendar_feed_sync_task, feed.pk)
     messages.success(
         request, f"{feed.name}: sync started. Reload this page in a minute to see the result."
     )

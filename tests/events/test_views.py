@@ -399,7 +399,7 @@ def test_feed_list_shows_errors_and_warnings_to_the_organiser(client, people):
     assert "HTTP 404" in html and "Event x was skipped." in html
 
 
-def test_organiser_uploads_an_ics_file(client, people):
+def test_organiser_uploads_an_ics_file(client, people, django_capture_on_commit_callbacks):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     start = timezone.now() + timedelta(days=2)
@@ -425,7 +425,10 @@ def test_organiser_uploads_an_ics_file(client, people):
     feed = CalendarFeed.objects.get()
     assert feed.is_preview  # step two: the preview, then "Import these events"
     client.post(reverse("events:feed_confirm", args=[feed.pk]))
-    with mock.patch("events.tasks.calendar_feed_sync_task.delay") as queued:
+    with (
+        mock.patch("events.tasks.calendar_feed_sync_task.delay") as queued,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         response = client.post(reverse("events:feed_sync", args=[feed.pk]), follow=True)
     queued.assert_called_once_with(feed.pk)
     assert "sync started" in response.content.decode()

@@ -15,6 +15,7 @@ from events import imports
 from events import services as event_services
 from events.models import CalendarFeed, Event
 from groups.parties import parties_seed
+from outbox.services import outbox_deliver
 from petitions import services as petition_services
 from tests.events.factories import EventFactory, RsvpFactory
 from tests.factories import UserFactory
@@ -308,6 +309,7 @@ def test_rsvp_emails_escape_and_keep_headers_clean(world, mailoutbox):
     assert rsvp.answer == "waiting"
     event_services.rsvp_set(event=event, user=first, answer="not_going")
     assert event_services.rsvp_promoted_notify(rsvp_id=rsvp.pk)
+    outbox_deliver()
     event_services.event_cancel(event=event, author=world.organiser_b)
     event_services.event_attendees_notify(event_id=event.pk)
     assert len(mailoutbox) == 2
