@@ -129,7 +129,7 @@ def clash(cast):
     start = timezone.now() + timedelta(days=4)
     a = EventFactory(group=cast.pro_eu, title="EU stall", starts_at=start)
     b = EventFactory(group=cast.other_group, title="Green canvass", starts_at=start)
-    model = apps.get_model("events", "Clash")
+    model = apps.get_model("clashes", "Clash")
     return model.objects.create(
         event_a=min(a, b, key=lambda e: e.pk), event_b=max(a, b, key=lambda e: e.pk)
     )

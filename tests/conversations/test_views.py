@@ -201,7 +201,7 @@ def test_talk_to_the_other_side_of_a_clash_prefills(client, cast):
     start = timezone.now() + timedelta(days=4)
     a = EventFactory(group=cast.pro_eu, title="EU stall", starts_at=start)
     b = EventFactory(group=cast.other_group, title="Green canvass", starts_at=start)
-    clash = apps.get_model("events", "Clash").objects.create(
+    clash = apps.get_model("clashes", "Clash").objects.create(
         event_a=min(a, b, key=lambda e: e.pk), event_b=max(a, b, key=lambda e: e.pk)
     )
     client.force_login(cast.pro_eu_organiser)
