@@ -114,3 +114,39 @@ class ActivistForm(forms.Form):
             return postcode_normalise(raw)
         except InvalidPostcode as error:
             raise forms.ValidationError(str(error))
+
+
+class AdviceLookupForm(forms.Form):
+    """ "How should I vote here?": a postcode, or (when it cannot be placed) the seat itself."""
+
+    postcode = forms.CharField(max_length=10, required=False, label="Your postcode")
+    seat = forms.ModelChoiceField(
+        queryset=Constituency.objects.filter(boundary_set="2024").order_by("name"),
+        to_field_name="ons_code",
+        required=False,
+        empty_label="Choose a seat",
+        label="Or your constituency",
+    )
+
+    def clean_postcode(self):
+        raw = self.cleaned_data["postcode"].strip()
+        if not raw:
+            return ""
+        try:
+            return postcode_normalise(raw)
+        except InvalidPostcode as error:
+            raise forms.ValidationError(str(error))
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("postcode") and not data.get("seat") and not self.errors:
+            raise forms.ValidationError("Enter your postcode, or choose your constituency.")
+        return data
+
+
+class AdviceAlertForm(forms.Form):
+    email = forms.EmailField(
+        max_length=254,
+        label="Your email address",
+        help_text="We email you once to confirm, then only when the advice for this seat changes.",
+    )

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.base_user import BaseUserManager
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
@@ -11,8 +12,10 @@ from django.utils import timezone
 
 from accounts.permissions import user_has_verified_email
 from groups.models import Party
+from outbox.services import email_absolute_url, email_enqueue
 from seats.analysis import reciprocity_ledger, seat_analyse
 from seats.models import (
+    AdviceAlert,
     Agreement,
     AgreementAcceptance,
     AgreementHistory,
@@ -30,6 +33,7 @@ from seats.models import (
 from seats.permissions import user_can_act_for_party, user_staff_parties_in
 from seats.postcodes import InvalidPostcode, postcode_lookup, postcode_normalise
 from seats.targets import election_seat_votes
+from seats.tasks import advice_alerts_notify_task
 
 SWAP_CONFIRM_HOURS = 72
 
@@ -140,6 +144,7 @@ def agreement_accept(*, agreement: Agreement, user, party: Party) -> Agreement:
         _history(agreement, actor=user, action="accepted", detail=f"Accepted for {party.name}")
     if agreement.status == AgreementStatus.AGREED and created:
         _history(agreement, actor=user, action="agreed", detail="Every party has accepted.")
+        advice_alerts_queue(agreement.constituency_id)
     return agreement
 
 
@@ -161,6 +166,7 @@ def agreement_update_terms(*, agreement: Agreement, user, terms: str, red_lines:
     agreement.updated_at = timezone.now()
     agreement.save()
     _history(agreement, actor=user, action="terms changed", detail="Acceptances reset.")
+    advice_alerts_queue(agreement.constituency_id)
     return agreement
 
 
@@ -180,6 +186,7 @@ def agreement_withdraw(*, agreement: Agreement, user, party: Party, reason: str 
     _history(
         agreement, actor=user, action="withdrawn", detail=f"{party.name}: {reason}".strip(": ")
     )
+    advice_alerts_queue(agreement.constituency_id)
     return agreement
 
 
@@ -509,3 +516,110 @@ def vote_swap_queue_explanation(registration: VoteSwapRegistration) -> dict:
             else "no_partner"
         )
     return info
+
+
+# --- Advice alerts ---------------------------------------------------------------------------
+
+# Unconfirmed alerts one address may have at once: a stranger cannot make us mail someone much.
+ADVICE_ALERTS_UNCONFIRMED_MAX = 3
+
+
+def _alert_urls(alert: AdviceAlert) -> tuple[str, str]:
+    return (
+        email_absolute_url(reverse("seats:alert_confirm", args=[alert.token])),
+        email_absolute_url(reverse("seats:alert_unsubscribe", args=[alert.token])),
+    )
+
+
+@transaction.atomic
+def advice_alert_request(*, email: str, constituency: Constituency) -> AdviceAlert:
+    """Ask to be emailed when this seat's advice changes: one confirmation email per address
+    and seat, ever (asking again sends nothing more), and only a few unconfirmed at a time."""
+    email = BaseUserManager.normalize_email(email.strip())
+    alert = AdviceAlert.objects.filter(email__iexact=email, constituency=constituency).first()
+    if alert is not None:
+        return alert
+    if (
+        AdviceAlert.objects.filter(email__iexact=email, confirmed_at__isnull=True).count()
+        >= ADVICE_ALERTS_UNCONFIRMED_MAX
+    ):
+        raise ValidationError(
+            "This address has alerts waiting for confirmation: confirm those first."
+        )
+    alert = AdviceAlert(email=email, constituency=constituency)
+    alert.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            alert.save()
+    except IntegrityError:  # the same request twice at once: the first one wins
+        return AdviceAlert.objects.get(email=email, constituency=constituency)
+    confirm_url, unsubscribe_url = _alert_urls(alert)
+    email_enqueue(
+        key=f"advice-alert-confirm:{alert.pk}",
+        to=alert.email,
+        subject=f"Confirm: advice alerts for {constituency.name}",
+        template="seats/email/advice_alert_confirm",
+        context={"seat": constituency, "confirm_url": confirm_url},
+        unsubscribe_url=unsubscribe_url,
+    )
+    return alert
+
+
+@transaction.atomic
+def advice_alert_confirm(*, alert: AdviceAlert) -> AdviceAlert:
+    """Confirmed from the emailed link; what the advice says now is what the person has seen."""
+    from seats.targets import seat_advice_for
+
+    alert = AdviceAlert.objects.select_for_update().get(pk=alert.pk)
+    if alert.confirmed_at is None:
+        alert.confirmed_at = timezone.now()
+        alert.advice_text = seat_advice_for(alert.constituency).advice.text
+        alert.save(update_fields=["confirmed_at", "advice_text"])
+    return alert
+
+
+@transaction.atomic
+def advice_alert_unsubscribe(*, alert: AdviceAlert) -> None:
+    AdviceAlert.objects.filter(pk=alert.pk).delete()
+
+
+@transaction.atomic
+def advice_alerts_notify(*, constituency_id: int) -> int:
+    """Email every confirmed alert of this seat whose advice has changed since it last heard.
+    Rows are locked and `emails_sent` is part of the outbox key, so running twice sends once."""
+    from seats.targets import seat_advice_for
+
+    seat = Constituency.objects.filter(pk=constituency_id).first()
+    if seat is None:
+        return 0
+    now = seat_advice_for(seat)
+    sent = 0
+    for alert in (
+        AdviceAlert.objects.select_for_update()
+        .filter(constituency=seat, confirmed_at__isnull=False)
+        .exclude(advice_text=now.advice.text)
+    ):
+        _, unsubscribe_url = _alert_urls(alert)
+        email_enqueue(
+            key=f"advice-alert:{alert.pk}:{alert.emails_sent + 1}",
+            to=alert.email,
+            subject=f"New advice for {seat.name}",
+            template="seats/email/advice_alert_changed",
+            context={
+                "seat": seat,
+                "advice": now.advice,
+                "previous": alert.advice_text,
+                "url": email_absolute_url(reverse("seats:advice", args=[seat.ons_code])),
+            },
+            unsubscribe_url=unsubscribe_url,
+        )
+        alert.advice_text = now.advice.text
+        alert.emails_sent += 1
+        alert.save(update_fields=["advice_text", "emails_sent"])
+        sent += 1
+    return sent
+
+
+def advice_alerts_queue(constituency_id: int) -> None:
+    """After the commit, tell this seat's alert subscribers if its advice changed."""
+    transaction.on_commit(lambda: advice_alerts_notify_task.delay(constituency_id), robust=True)

@@ -4,9 +4,11 @@ import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.utils import timezone
 
+from seats.advice import Advice, PactTerms, seat_advice
 from seats.analysis import SeatAnalysis, SeatVotes, seats_analyse
-from seats.models import Constituency, Contest, Election, Result
+from seats.models import Agreement, AgreementRole, Constituency, Contest, Election, Result
 from seats.party_codes import DEFAULT_BLOC, SPEAKER, canonical_code
 
 CACHE_SECONDS = 60 * 10
@@ -79,3 +81,90 @@ def progressive_majority_lost_total(election: Election, bloc=DEFAULT_BLOC) -> in
         )
         cache.set(key, value, CACHE_SECONDS)
     return value
+
+
+# --- Advice: "how should I vote here?" ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeatAdvice:
+    constituency: Constituency
+    advice: Advice
+    election: Election | None  # the election the advice is for (the next one, if known)
+    results_election: Election | None  # whose results it reads
+    analysis: SeatAnalysis | None
+    pact: Agreement | None
+
+
+def advice_elections(boundary_set: str) -> tuple[Election | None, Election | None]:
+    """(the election the advice is for, the election whose results it reads) on these boundaries:
+    the next election if one is set up, else the latest with results; results always from the
+    latest election with results on the same boundaries."""
+    with_results = (
+        Election.objects.filter(boundary_set=boundary_set, contests__isnull=False)
+        .order_by("-date")
+        .first()
+    )
+    upcoming = (
+        Election.objects.filter(boundary_set=boundary_set, date__gte=timezone.localdate())
+        .exclude(pk=getattr(with_results, "pk", None))
+        .order_by("date")
+        .first()
+    )
+    return upcoming or with_results, with_results
+
+
+def pact_terms(agreement: Agreement) -> PactTerms:
+    roles: dict[str, list[str]] = {}
+    for link in agreement.parties.all():
+        roles.setdefault(link.role, []).append(link.party.short_name)
+    return PactTerms(
+        carries_hopes=(roles.get(AgreementRole.CARRIES_HOPES) or [""])[0],
+        stands_aside=tuple(sorted(roles.get(AgreementRole.STANDS_ASIDE, []))),
+        endorses=tuple(sorted(roles.get(AgreementRole.ENDORSES, []))),
+    )
+
+
+def _agreed_pacts(election: Election | None, seat_ids=None) -> dict[int, Agreement]:
+    if election is None:
+        return {}
+    agreements = Agreement.objects.agreed().filter(election=election)
+    if seat_ids is not None:
+        agreements = agreements.filter(constituency_id__in=seat_ids)
+    return {a.constituency_id: a for a in agreements.prefetch_related("parties__party")}
+
+
+def seat_advice_for(constituency: Constituency, bloc=DEFAULT_BLOC) -> SeatAdvice:
+    """The advice for one seat, from its latest results and the agreed pact (5 queries)."""
+    election, results_election = advice_elections(constituency.boundary_set)
+    analysis = None
+    speaker = False
+    if results_election is not None:
+        contests = Contest.objects.filter(election=results_election, constituency=constituency)
+        by_seat, seats = election_seat_votes(results_election, contests)
+        if seats:
+            analysed = seats_analyse(seats, bloc)
+            analysis = analysed[0] if analysed else None
+            speaker = analysis is None
+    pact = _agreed_pacts(election, [constituency.pk]).get(constituency.pk)
+    advice = seat_advice(
+        analysis, pact_terms(pact) if pact else None, bloc=bloc, speaker_seat=speaker
+    )
+    return SeatAdvice(constituency, advice, election, results_election, analysis, pact)
+
+
+def election_advice(election: Election, bloc=DEFAULT_BLOC) -> dict[int, Advice]:
+    """Advice for every seat with results at `election`, by constituency id (4 queries): the
+    same rule as the seat page, over the agreed pacts of that election."""
+    by_seat, seats = election_seat_votes(election)
+    pacts = _agreed_pacts(election)
+    analyses = {int(a.key): a for a in seats_analyse(seats, bloc)}
+    return {
+        seat_id: seat_advice(
+            analyses.get(seat_id),
+            pact_terms(pacts[seat_id]) if seat_id in pacts else None,
+            bloc=bloc,
+            speaker_seat=seat_id not in analyses,
+        )
+        for seat_id in by_seat
+    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from seats.views import activists, agreements, swaps, targets
+from seats.views import activists, advice, agreements, swaps, targets
 
 app_name = "seats"
 urlpatterns = [
@@ -18,5 +18,11 @@ urlpatterns = [
     path("swap/<int:pk>/confirm/", swaps.vote_swap_confirm, name="swap_confirm"),
     path("swap/cancel/", swaps.vote_swap_cancel, name="swap_cancel"),
     path("help/", activists.activists, name="activists"),
+    path("advice/", advice.advice_lookup, name="advice_lookup"),
+    path("advice/<str:ons_code>/", advice.advice_detail, name="advice"),
+    path("advice/<str:ons_code>/alert/", advice.advice_alert, name="advice_alert"),
+    path("embed/<str:ons_code>/", advice.advice_embed, name="advice_embed"),
+    path("alerts/<str:token>/confirm/", advice.alert_confirm, name="alert_confirm"),
+    path("alerts/<str:token>/unsubscribe/", advice.alert_unsubscribe, name="alert_unsubscribe"),
     path("<str:boundary_set>/<str:ons_code>/", targets.seat_detail, name="detail"),
 ]

@@ -14,6 +14,7 @@ from events.models import CalendarFeed, Event, Rsvp
 from petitions.models import Petition, PetitionUpdate, Signature
 from seats import services as seat_services
 from seats.models import (
+    AdviceAlert,
     Agreement,
     AgreementAcceptance,
     VoteSwap,
@@ -179,4 +180,5 @@ def db_snapshot() -> dict:
         "registrations": list(
             VoteSwapRegistration.objects.order_by("pk").values_list("pk", "status")
         ),
+        "advice_alerts": list(AdviceAlert.objects.order_by("pk").values_list("pk", "confirmed_at")),
     }

@@ -130,6 +130,10 @@ GUESSES = [
     "/seats/swap/999999/confirm/",
     "/events/feeds/private/not-a-token.ics",
     "/events/clashes/unsubscribe/forged-token/",
+    "/seats/alerts/forged-token/confirm/",
+    "/seats/alerts/forged-token/unsubscribe/",
+    "/seats/advice/E99999999/",
+    "/seats/embed/E99999999/",
 ]
 
 
@@ -198,6 +202,9 @@ FOR_EVERYONE = {
     },
     "seats": {
         "list", "map", "pacts", "reciprocity", "swap", "swap_cancel", "activists", "detail",
+        # "How should I vote here?": public; alerts are reached by the emailed token only
+        "advice_lookup", "advice", "advice_alert", "advice_embed", "alert_confirm",
+        "alert_unsubscribe",
     },
 }  # fmt: skip
 

@@ -7,6 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 from petitions.signer_data_views import signer_data_token
+from seats.models import AdviceAlert
 from tests.hostile.conftest import db_snapshot
 from tests.hostile.url_table import fill
 from tests.petitions.factories import SignatureFactory
@@ -129,6 +130,14 @@ POSTS = [
     ("swap register", "outsider", "/seats/swap/", lambda: {"preferred_party": "{p1_pk}"}),
     ("swap confirm", "swapper_a", "/seats/swap/{swap}/confirm/", dict),
     ("swap cancel", "swapper_a", "/seats/swap/cancel/", dict),
+    (
+        "advice alert",
+        None,
+        "/seats/advice/{seat_ons}/alert/",
+        lambda: {"email": "new@example.net"},
+    ),
+    ("advice alert confirm", None, "/seats/alerts/{alert_token}/confirm/", dict),
+    ("advice alert unsubscribe", None, "/seats/alerts/{alert_token}/unsubscribe/", dict),
 ]
 
 
@@ -143,6 +152,10 @@ def extra_placeholders(world, monkeypatch):
         "signature_token": signature.token,
         "signer_data": signer_data_token(signature),
         "unsubscribe_token": detection.unsubscribe_token(world.organiser_b.pk),
+        "seat_ons": world.agreement.constituency.ons_code,
+        "alert_token": AdviceAlert.objects.create(
+            email="alerted@example.net", constituency=world.agreement.constituency
+        ).token,
     }
     original = urls.placeholders
     monkeypatch.setattr(urls, "placeholders", lambda w: {**original(w), **extra})
