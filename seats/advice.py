@@ -93,7 +93,7 @@ def _names(codes: list[str]) -> str:
 
 
 def _verb(verb: str, codes: list[str]) -> str:
-    """"Labour stands", but "Greens stand" and "Labour and Greens stand"."""
+    """ "Labour stands", but "Greens stand" and "Labour and Greens stand"."""
     singular = len(codes) == 1 and codes[0] not in PARTY_PLURAL
     return f"{verb}s" if singular else verb
 

@@ -30,6 +30,7 @@ from seats.models import (
     VoteSwapRegistration,
     VoteSwapState,
 )
+from seats.party_codes import DEFAULT_BLOC
 from seats.permissions import user_can_act_for_party, user_staff_parties_in
 from seats.postcodes import InvalidPostcode, postcode_lookup, postcode_normalise
 from seats.targets import election_seat_votes
@@ -83,6 +84,11 @@ def agreement_propose(
         raise ValidationError("Name at least one party that stands aside or endorses.")
     if len({p.pk for p in involved}) != len(involved):
         raise ValidationError("Each party can have only one role in an agreement.")
+    outside = sorted(p.name for p in involved if p.short_name not in DEFAULT_BLOC)
+    if outside:
+        raise ValidationError(
+            f"Only the parties of the progressive bloc can be in a pact, not {', '.join(outside)}."
+        )
     if constituency.boundary_set != election.boundary_set:
         raise ValidationError("That constituency is not on this election's boundaries.")
     if not user_staff_parties_in(user=user, party_ids={p.pk for p in involved}):
@@ -216,8 +222,6 @@ def reciprocity_rows():
 def seat_alliance_party(*, constituency: Constituency, bloc=None):
     """(party the alliance backs there, target score): the carrier of an agreed pact at the latest
     election on these boundaries, else the best-placed progressive party at that election."""
-    from seats.party_codes import DEFAULT_BLOC
-
     contest = (
         Contest.objects.filter(constituency=constituency)
         .select_related("election")

@@ -14,7 +14,7 @@ from seats import services
 from seats.forms import AgreementForm, AgreementTermsForm, PartyActionForm
 from seats.models import Agreement, AgreementStatus
 from seats.permissions import agreement_get_for_staff, party_staff_required, user_is_party_staff
-from seats.views.common import PAGE_SIZE
+from seats.views.common import PAGE_SIZE, next_election
 
 
 def pact_list(request):
@@ -101,7 +101,11 @@ def agreement_detail(request, pk):
 @login_required
 def agreement_create(request):
     party_staff_required(request.user)
-    form = AgreementForm(request.POST or None, initial={"election": request.GET.get("election")})
+    election = request.GET.get("election") or getattr(next_election(), "slug", None)
+    initial = {"election": election}
+    if (request.GET.get("seat") or "").isdigit():
+        initial["constituency"] = request.GET["seat"]
+    form = AgreementForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             agreement = services.agreement_propose(user=request.user, **form.cleaned_data)

@@ -1,5 +1,7 @@
 """What the seats pages share: the default election, party colours, query strings."""
 
+from django.utils import timezone
+
 from groups.models import Party
 from seats.models import Election
 
@@ -8,6 +10,15 @@ PAGE_SIZE = 50
 
 def latest_election():
     return Election.objects.filter(contests__isnull=False).order_by("-date").first()
+
+
+def next_election():
+    """The election that pacts, swaps and help are for by default: the next one set up (today
+    or later), else the latest with results."""
+    return (
+        Election.objects.filter(date__gte=timezone.localdate()).order_by("date", "pk").first()
+        or latest_election()
+    )
 
 
 def party_colours() -> dict[str, str]:
