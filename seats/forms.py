@@ -1,7 +1,7 @@
 from django import forms
 
 from groups.models import Party
-from seats.models import Arrangement, Constituency, Election
+from seats.models import Arrangement, Constituency, Election, ElectionKind
 from seats.party_codes import DEFAULT_BLOC
 from seats.postcodes import InvalidPostcode, postcode_normalise
 
@@ -70,14 +70,15 @@ class AgreementForm(forms.Form):
             election = slug
         self.election_shown = election
         if election is not None:
-            self.fields["constituency"].queryset = Constituency.objects.filter(
-                boundary_set=election.boundary_set
-            ).order_by("name")
+            seats = Constituency.objects.filter(boundary_set=election.boundary_set)
+            if election.by_election_seat_id is not None:
+                seats = seats.filter(pk=election.by_election_seat_id)
+            self.fields["constituency"].queryset = seats.order_by("name")
 
     def clean(self):
         data = super().clean()
         election, seat = data.get("election"), data.get("constituency")
-        if election and seat and seat.boundary_set != election.boundary_set:
+        if election and seat and not election.covers(seat):
             self.add_error("constituency", "That seat is not on this election's boundaries.")
         return data
 
@@ -191,4 +192,27 @@ class AdviceAlertForm(forms.Form):
         max_length=254,
         label="Your email address",
         help_text="We email you once to confirm, then only when the advice for this seat changes.",
+    )
+
+
+class UpcomingElectionForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=[
+            (ElectionKind.GENERAL.value, ElectionKind.GENERAL.label),
+            (ElectionKind.BY_ELECTION.value, ElectionKind.BY_ELECTION.label),
+        ],
+        widget=forms.RadioSelect,
+        initial=ElectionKind.GENERAL.value,
+    )
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Polling day")
+    name = forms.CharField(
+        max_length=100, required=False, help_text="Leave blank for e.g. 'General election 2029'."
+    )
+    constituency = forms.ModelChoiceField(
+        queryset=Constituency.objects.filter(boundary_set="2024").order_by("name"),
+        required=False,
+        empty_label="Choose a seat",
+        widget=SearchableSeatSelect,
+        label="Seat (by-elections only)",
+        help_text="On the 2024 boundaries.",
     )

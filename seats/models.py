@@ -59,12 +59,36 @@ class Election(models.Model):
     date = models.DateField()
     kind = models.CharField(max_length=10, choices=ElectionKind.choices, default="general")
     boundary_set = models.CharField(max_length=8, choices=BoundarySet.choices)
+    by_election_seat = models.ForeignKey(
+        "Constituency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="by_elections",
+        help_text="A by-election's one seat (blank for a general election).",
+    )
 
     class Meta:
         ordering = ["-date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="by") | Q(by_election_seat__isnull=True),
+                name="election_seat_only_for_by_elections",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_upcoming(self) -> bool:
+        return self.date >= timezone.localdate()
+
+    def covers(self, constituency) -> bool:
+        """Whether this election is held in `constituency` (a by-election: only its seat)."""
+        if self.by_election_seat_id is not None:
+            return self.by_election_seat_id == constituency.pk
+        return self.boundary_set == constituency.boundary_set
 
 
 class Contest(models.Model):

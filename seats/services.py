@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.permissions import user_has_verified_email
 from groups.models import Party
 from outbox.services import email_absolute_url, email_enqueue
-from seats.analysis import reciprocity_ledger, seat_analyse
+from seats.analysis import reciprocity_ledger
 from seats.models import (
     AdviceAlert,
     Agreement,
@@ -22,9 +22,10 @@ from seats.models import (
     AgreementParty,
     AgreementRole,
     AgreementStatus,
+    BoundarySet,
     Constituency,
-    Contest,
     Election,
+    ElectionKind,
     SwapStatus,
     VoteSwap,
     VoteSwapRegistration,
@@ -33,7 +34,6 @@ from seats.models import (
 from seats.party_codes import DEFAULT_BLOC
 from seats.permissions import user_can_act_for_party, user_staff_parties_in
 from seats.postcodes import InvalidPostcode, postcode_lookup, postcode_normalise
-from seats.targets import election_seat_votes
 from seats.tasks import advice_alerts_notify_task
 
 SWAP_CONFIRM_HOURS = 72
@@ -91,6 +91,8 @@ def agreement_propose(
         )
     if constituency.boundary_set != election.boundary_set:
         raise ValidationError("That constituency is not on this election's boundaries.")
+    if not election.covers(constituency):
+        raise ValidationError(f"The {election.name} is not held in {constituency.name}.")
     if not user_staff_parties_in(user=user, party_ids={p.pk for p in involved}):
         raise PermissionDenied("You can only propose agreements that involve your own party.")
     agreement = Agreement(
@@ -220,30 +222,20 @@ def reciprocity_rows():
 
 
 def seat_alliance_party(*, constituency: Constituency, bloc=None):
-    """(party the alliance backs there, target score): the carrier of an agreed pact at the latest
-    election on these boundaries, else the best-placed progressive party at that election."""
-    contest = (
-        Contest.objects.filter(constituency=constituency)
-        .select_related("election")
-        .order_by("-election__date")
-        .first()
-    )
-    if contest is None:
-        return None, None
-    votes = election_seat_votes(contest.election, Contest.objects.filter(pk=contest.pk))[1]
-    analysis = seat_analyse(votes[0], bloc or DEFAULT_BLOC) if votes else None
-    pact = (
-        AgreementParty.objects.filter(
-            agreement__constituency=constituency,
-            agreement__status=AgreementStatus.AGREED,
-            role=AgreementRole.CARRIES_HOPES,
-        )
-        .select_related("party")
-        .first()
-    )
+    """(party the alliance backs there, target score): the carrier of the pact agreed for the
+    next election held there (else the latest), else the best-placed progressive party in the
+    latest results on these boundaries (even where the bloc holds the seat comfortably)."""
+    from seats.targets import seat_advice_for
+
+    found = seat_advice_for(constituency, bloc or DEFAULT_BLOC)
+    analysis = found.analysis
     score = analysis.target_score if analysis else None
-    if pact:
-        return pact.party, score
+    if found.results_election is None:
+        return None, None
+    if found.pact is not None:
+        carrier = found.pact.parties.filter(role=AgreementRole.CARRIES_HOPES).first()
+        if carrier is not None:
+            return carrier.party, score
     if analysis and analysis.best_placed:
         return Party.objects.filter(short_name=analysis.best_placed).first(), score
     return None, score
@@ -520,6 +512,53 @@ def vote_swap_queue_explanation(registration: VoteSwapRegistration) -> dict:
             else "no_partner"
         )
     return info
+
+
+# --- Upcoming elections ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def election_create_upcoming(
+    *,
+    user,
+    kind: str,
+    date,
+    name: str = "",
+    constituency: Constituency | None = None,
+) -> Election:
+    """Site staff set up the next general election, or a by-election in one seat, on the 2024
+    boundaries, so that pacts, swaps and help can be planned for it before any result."""
+    if not (user.is_authenticated and user.is_staff):
+        raise PermissionDenied("Only site staff can set up elections.")
+    if date < timezone.localdate():
+        raise ValidationError({"date": "An upcoming election is today or later."})
+    if kind == ElectionKind.GENERAL:
+        if constituency is not None:
+            raise ValidationError({"constituency": "A general election is held in every seat."})
+        slug = f"ge{date:%Y-%m-%d}"
+        name = name or f"General election {date:%Y}"
+    elif kind == ElectionKind.BY_ELECTION:
+        if constituency is None or constituency.boundary_set != BoundarySet.B2024:
+            raise ValidationError({"constituency": "Choose the by-election's seat."})
+        slug = f"by{date:%Y-%m-%d}-{constituency.ons_code.lower()}"
+        name = name or f"{constituency.name} by-election {date:%Y}"
+    else:
+        raise ValidationError({"kind": "A general election or a by-election."})
+    election = Election(
+        slug=slug,
+        name=name,
+        date=date,
+        kind=kind,
+        boundary_set=BoundarySet.B2024,
+        by_election_seat=constituency,
+    )
+    election.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            election.save()
+    except IntegrityError:
+        raise ValidationError("That election is already set up.")
+    return election
 
 
 # --- Advice alerts ---------------------------------------------------------------------------

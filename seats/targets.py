@@ -4,6 +4,7 @@ import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.db.models import Q
 from django.utils import timezone
 
 from seats.advice import Advice, PactTerms, seat_advice
@@ -96,22 +97,27 @@ class SeatAdvice:
     pact: Agreement | None
 
 
-def advice_elections(boundary_set: str) -> tuple[Election | None, Election | None]:
-    """(the election the advice is for, the election whose results it reads) on these boundaries:
-    the next election if one is set up, else the latest with results; results always from the
-    latest election with results on the same boundaries."""
+def upcoming_elections(constituency: Constituency):
+    """Elections today or later held in this seat (general ones on its boundaries, and its own
+    by-elections), soonest first."""
+    return (
+        Election.objects.filter(
+            date__gte=timezone.localdate(), boundary_set=constituency.boundary_set
+        )
+        .filter(Q(by_election_seat__isnull=True) | Q(by_election_seat=constituency))
+        .order_by("date", "pk")
+    )
+
+
+def advice_elections(constituency: Constituency) -> tuple[Election | None, Election | None]:
+    """(the election the advice is for, the election whose results it reads) for one seat: the
+    next election held there if one is set up, else the latest with results; the results are
+    always the latest this seat has on its boundaries (an upcoming contest has none yet)."""
     with_results = (
-        Election.objects.filter(boundary_set=boundary_set, contests__isnull=False)
-        .order_by("-date")
-        .first()
+        Election.objects.filter(contests__constituency=constituency).order_by("-date").first()
     )
-    upcoming = (
-        Election.objects.filter(boundary_set=boundary_set, date__gte=timezone.localdate())
-        .exclude(pk=getattr(with_results, "pk", None))
-        .order_by("date")
-        .first()
-    )
-    return upcoming or with_results, with_results
+    upcoming = upcoming_elections(constituency).exclude(pk=getattr(with_results, "pk", None))
+    return upcoming.first() or with_results, with_results
 
 
 def pact_terms(agreement: Agreement) -> PactTerms:
@@ -136,7 +142,7 @@ def _agreed_pacts(election: Election | None, seat_ids=None) -> dict[int, Agreeme
 
 def seat_advice_for(constituency: Constituency, bloc=DEFAULT_BLOC) -> SeatAdvice:
     """The advice for one seat, from its latest results and the agreed pact (5 queries)."""
-    election, results_election = advice_elections(constituency.boundary_set)
+    election, results_election = advice_elections(constituency)
     analysis = None
     speaker = False
     if results_election is not None:

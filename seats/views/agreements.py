@@ -6,13 +6,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from groups.models import Party
 from groups.permissions import user_staff_party_ids
+from petitions.permissions import staff_check
 from seats import services
-from seats.forms import AgreementForm, AgreementTermsForm, PartyActionForm
-from seats.models import Agreement, AgreementStatus
+from seats.forms import AgreementForm, AgreementTermsForm, PartyActionForm, UpcomingElectionForm
+from seats.models import Agreement, AgreementStatus, Election
 from seats.permissions import agreement_get_for_staff, party_staff_required, user_is_party_staff
 from seats.views.common import PAGE_SIZE, next_election
 
@@ -175,3 +177,30 @@ def agreement_terms(request, pk):
 
 def reciprocity(request):
     return render(request, "seats/reciprocity.html", {"rows": services.reciprocity_rows()})
+
+
+@login_required
+def election_create(request):
+    """Site staff: set up an upcoming general election or by-election (2024 boundaries)."""
+    staff_check(user=request.user)
+    form = UpcomingElectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            election = services.election_create_upcoming(user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, error)
+        else:
+            messages.success(request, f"{election.name} is set up for pacts, swaps and help.")
+            return redirect("seats:election_create")
+    upcoming = Election.objects.filter(date__gte=timezone.localdate()).select_related(
+        "by_election_seat"
+    )
+    return render(
+        request,
+        "seats/election_form.html",
+        {"form": form, "upcoming": upcoming.order_by("date", "pk")},
+    )

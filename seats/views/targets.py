@@ -10,7 +10,8 @@ from seats.charts import bar_chart, hex_points, hexmap_render
 from seats.filters import COLOURS, ORDERINGS, TargetFilter, margin_percent
 from seats.models import Agreement, Constituency, Contest, Result
 from seats.party_codes import DEFAULT_BLOC
-from seats.targets import election_seat_rows, progressive_majority_lost_total
+from seats.permissions import user_is_party_staff
+from seats.targets import election_seat_rows, progressive_majority_lost_total, upcoming_elections
 from seats.views.common import PAGE_SIZE, party_colours, query_with, with_default_election
 
 
@@ -131,6 +132,9 @@ def seat_detail(request, boundary_set, ons_code):
         contests[0] if contests else None,
     )
     colours = party_colours()
+    # The next contest here (a general election or this seat's by-election), if set up: its
+    # analysis is the latest results on these boundaries, and the page says so.
+    upcoming = upcoming_elections(seat).first()
     results = list(Result.objects.filter(constituency=seat).select_related("party", "election"))
     chart = analysis = None
     if chosen:
@@ -181,6 +185,8 @@ def seat_detail(request, boundary_set, ons_code):
         .select_related("election")
         .prefetch_related("parties__party"),
         "petition_tallies": _petition_tallies(seat),
+        "upcoming": upcoming,
+        "can_propose": user_is_party_staff(request.user),
     }
     return render(request, "seats/seat_detail.html", context)
 

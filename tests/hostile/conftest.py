@@ -18,6 +18,7 @@ from seats.models import (
     AdviceAlert,
     Agreement,
     AgreementAcceptance,
+    Election,
     VoteSwap,
     VoteSwapRegistration,
 )
@@ -183,4 +184,5 @@ def db_snapshot() -> dict:
             VoteSwapRegistration.objects.order_by("pk").values_list("pk", "status")
         ),
         "advice_alerts": list(AdviceAlert.objects.order_by("pk").values_list("pk", "confirmed_at")),
+        "elections": list(Election.objects.order_by("pk").values_list("pk", "date")),
     }

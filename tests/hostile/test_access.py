@@ -11,7 +11,9 @@ from tests.hostile.url_table import ORGANISER_URLS, STAFF_URLS, SWAP_URLS, fill
 
 ALL = ORGANISER_URLS + STAFF_URLS + SWAP_URLS
 SEAT_AGREEMENT_ROWS = [row for row in STAFF_URLS if "{agreement}" in row[2]]
-SITE_STAFF_ROWS = [row for row in STAFF_URLS if row[2].startswith("/petitions/staff/")]
+SITE_STAFF_ROWS = [
+    row for row in STAFF_URLS if row[2].startswith(("/petitions/staff/", "/seats/elections/"))
+]
 
 
 def _ids(rows):
@@ -168,6 +170,7 @@ def test_the_right_staff_get_the_staff_pages(client, world):
     client.force_login(world.site_staff)
     assert client.get("/petitions/staff/moderation/").status_code == 200
     assert client.get("/petitions/staff/invalidate/").status_code == 200
+    assert client.get("/seats/elections/new/").status_code == 200
     client.force_login(world.staff_p1)
     for url in ["/seats/agreements/", "/seats/agreements/new/", world.agreement.get_absolute_url()]:
         assert client.get(url).status_code == 200, url

@@ -136,6 +136,12 @@ POSTS = [
         "/seats/advice/{seat_ons}/alert/",
         lambda: {"email": "new@example.net"},
     ),
+    (
+        "upcoming election",
+        "site_staff",
+        "/seats/elections/new/",
+        lambda: {"kind": "general", "date": "2099-05-07"},
+    ),
     ("advice alert confirm", None, "/seats/alerts/{alert_token}/confirm/", dict),
     ("advice alert unsubscribe", None, "/seats/alerts/{alert_token}/unsubscribe/", dict),
 ]

@@ -136,6 +136,14 @@ STAFF_URLS = [
         "/seats/agreements/{agreement}/terms/",
         lambda: {"terms": "Changed", "red_lines": "none"},
     ),
+    # seats: site staff set up upcoming elections
+    ("upcoming election", "get", "/seats/elections/new/", None),
+    (
+        "upcoming election (post)",
+        "post",
+        "/seats/elections/new/",
+        lambda: {"kind": "general", "date": "2099-05-07"},
+    ),
 ]
 
 # Someone else's vote swap: confirming it, or seeing the partner's contact details.
