@@ -34,6 +34,7 @@ from seats.models import (
 from seats.party_codes import DEFAULT_BLOC
 from seats.permissions import user_can_act_for_party, user_staff_parties_in
 from seats.postcodes import InvalidPostcode, postcode_lookup, postcode_normalise
+from seats.targets import advice_changed
 from seats.tasks import advice_alerts_notify_task
 
 SWAP_CONFIRM_HOURS = 72
@@ -558,6 +559,7 @@ def election_create_upcoming(
             election.save()
     except IntegrityError:
         raise ValidationError("That election is already set up.")
+    transaction.on_commit(advice_changed, robust=True)
     return election
 
 
@@ -664,5 +666,7 @@ def advice_alerts_notify(*, constituency_id: int) -> int:
 
 
 def advice_alerts_queue(constituency_id: int) -> None:
-    """After the commit, tell this seat's alert subscribers if its advice changed."""
+    """After the commit: cached advice is stale, and this seat's alert subscribers are told
+    if its advice changed."""
+    transaction.on_commit(advice_changed, robust=True)
     transaction.on_commit(lambda: advice_alerts_notify_task.delay(constituency_id), robust=True)

@@ -4,7 +4,7 @@ import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from seats.advice import Advice, PactTerms, seat_advice
@@ -60,9 +60,36 @@ def election_seat_rows(election: Election, bloc=DEFAULT_BLOC, contests=None) -> 
     ]
 
 
+# Analysed rows per (election, bloc, results fingerprint), in this process's memory: the rows
+# hold model instances, and unpickling 650 of them from Redis was slower than recomputing.
+# A few entries only (elections × blocs in use); the fingerprint changes on every import.
+_ROWS_CACHE: dict[tuple, list[SeatRow]] = {}
+_ROWS_CACHE_SIZE = 12
+
+
+def results_fingerprint(election: Election) -> tuple:
+    """Changes when the election's results are (re)imported or its contests change (1 query)."""
+    summary = Contest.objects.filter(election=election).aggregate(n=Count("pk"), last=Max("pk"))
+    return (results_version(election), summary["n"], summary["last"])
+
+
+def election_seat_rows_cached(election: Election, bloc=DEFAULT_BLOC) -> list[SeatRow]:
+    """`election_seat_rows` for every seat of the election, analysed once per results version
+    (3 queries on a miss, 1 on a hit). Callers narrow and sort copies, never the list itself."""
+    key = (election.pk, tuple(sorted(bloc)), results_fingerprint(election))
+    rows = _ROWS_CACHE.get(key)
+    if rows is None:
+        rows = election_seat_rows(election, bloc)
+        if len(_ROWS_CACHE) >= _ROWS_CACHE_SIZE:
+            _ROWS_CACHE.clear()
+        _ROWS_CACHE[key] = rows
+    return rows
+
+
 def results_changed(election: Election) -> None:
     """Called by the importer: cached counts for this election are stale."""
     cache.set(f"seats:results-version:{election.pk}", time.time_ns(), None)
+    advice_changed()
 
 
 def results_version(election: Election) -> int:
@@ -157,6 +184,27 @@ def seat_advice_for(constituency: Constituency, bloc=DEFAULT_BLOC) -> SeatAdvice
         analysis, pact_terms(pact) if pact else None, bloc=bloc, speaker_seat=speaker
     )
     return SeatAdvice(constituency, advice, election, results_election, analysis, pact)
+
+
+ADVICE_VERSION_KEY = "seats:advice-version"
+
+
+def advice_changed() -> None:
+    """Pacts, elections or results changed: every cached seat advice is stale. Call it after
+    the commit (a request between the bump and the commit would cache the old advice)."""
+    cache.set(ADVICE_VERSION_KEY, time.time_ns(), None)
+
+
+def seat_advice_cached(constituency: Constituency, bloc=DEFAULT_BLOC) -> SeatAdvice:
+    """`seat_advice_for`, cached per seat until advice_changed() (and at most CACHE_SECONDS, so
+    an election that passes at midnight stops being "next" soon after)."""
+    version = cache.get(ADVICE_VERSION_KEY, 0)
+    key = f"seats:advice:{constituency.pk}:{','.join(sorted(bloc))}:{version}"
+    found = cache.get(key)
+    if found is None:
+        found = seat_advice_for(constituency, bloc)
+        cache.set(key, found, CACHE_SECONDS)
+    return found
 
 
 def election_advice(election: Election, bloc=DEFAULT_BLOC) -> dict[int, Advice]:

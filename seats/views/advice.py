@@ -13,12 +13,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from alliance.ratelimit import client_ip, rate_limit_exceeded
 from events.models import Event
-from groups.models import Party
 from seats import services
 from seats.forms import AdviceAlertForm, AdviceLookupForm
 from seats.models import AdviceAlert, Constituency
 from seats.postcodes import postcode_lookup
-from seats.targets import seat_advice_for
+from seats.targets import seat_advice_cached
 
 # Alert requests per client address per hour: each one can send a confirmation email.
 ALERT_REQUESTS_PER_HOUR = 10
@@ -57,7 +56,7 @@ def advice_lookup(request):
 
 
 def _advice_context(request, seat) -> dict:
-    found = seat_advice_for(seat)
+    found = seat_advice_cached(seat)
     url = request.build_absolute_uri(reverse("seats:advice", args=[seat.ons_code]))
     share_text = f"How to vote in {seat.name}: {found.advice.headline}."
     swap_query = {"constituency": seat.pk}
@@ -65,9 +64,6 @@ def _advice_context(request, seat) -> dict:
         "seat": seat,
         "found": found,
         "advice": found.advice,
-        "party": Party.objects.filter(short_name=found.advice.party).first()
-        if found.advice.party
-        else None,
         "share_url": url,
         "share_links": [
             ("Email", f"mailto:?subject={quote(share_text)}&body={quote(url)}"),

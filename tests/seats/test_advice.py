@@ -323,3 +323,49 @@ def test_party_words_cover_the_bloc():
         "SNP",
         "Plaid Cymru",
     }
+
+
+@pytest.mark.django_db
+def test_cached_advice_follows_a_new_pact(
+    client, ge2024, parties, django_capture_on_commit_callbacks
+):
+    seat = Constituency.objects.get(boundary_set="2024", name="Aldershot")
+    url = reverse("seats:advice", args=[seat.ons_code])
+    before = _between(client.get(url), '<article class="advice-card"', "</article>")
+    assert "stand aside: vote Green" not in before
+    assert _between(client.get(url), '<article class="advice-card"', "</article>") == before
+    with django_capture_on_commit_callbacks(execute=True):
+        _agree(election=ge2024, seat=seat, carrier="Green", aside=("Lab", "LD"), parties=parties)
+    assert "Labour and Lib Dems stand aside: vote Green" in client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_cached_target_list_follows_a_reimport(client, ge2024, shared_data):
+    from django.core.management import call_command
+
+    from seats.models import Result
+
+    url = reverse("seats:list") + "?election=ge2024&order=name"
+    first = _between(client.get(url), "<table", "</table>")
+    assert "Aberafan Maesteg" in first
+    # Labour's vote in the first seat changes, and the importer says so.
+    Result.objects.filter(
+        election=ge2024, constituency__name="Aberafan Maesteg", party__short_name="Lab"
+    ).update(votes=1)
+    assert _between(client.get(url), "<table", "</table>") == first  # nothing said yet: cached
+    call_command("seats_import_results", str(shared_data / "ge2024_results.csv"), election="ge2024")
+    again = _between(client.get(url), "<table", "</table>")
+    assert again == first  # the file restored the real votes, the list is recomputed from it
+    Result.objects.filter(
+        election=ge2024, constituency__name="Aberafan Maesteg", party__short_name="Lab"
+    ).update(votes=1)
+    from seats.targets import results_changed
+
+    results_changed(ge2024)
+    changed = _between(client.get(url), "<table", "</table>")
+    assert changed != first  # Labour no longer holds it: the row shows another winner
+
+
+def _between(response, start: str, end: str) -> str:
+    body = response.content.decode()
+    return body[body.index(start) : body.index(end, body.index(start))]
