@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.permissions import user_has_verified_email
 from groups.models import Party
+from groups.permissions import user_staff_party_ids
 from outbox.services import email_absolute_url, email_enqueue
 from seats.analysis import reciprocity_ledger
 from seats.models import (
@@ -55,14 +56,70 @@ def _snapshot(agreement: Agreement) -> dict:
     }
 
 
-def _history(agreement: Agreement, *, actor, action: str, detail: str = "") -> None:
-    AgreementHistory.objects.create(
+def _history(agreement: Agreement, *, actor, action: str, detail: str = "") -> AgreementHistory:
+    return AgreementHistory.objects.create(
         agreement=agreement,
         actor=actor,
         action=action,
         detail=detail,
         snapshot=_snapshot(agreement),
     )
+
+
+AGREEMENT_EMAIL_SUBJECTS = {
+    "proposed": "Pact proposed in {seat}",
+    "accepted": "Pact in {seat}: {detail}",
+    "agreed": "Pact agreed in {seat}",
+    "terms changed": "Pact in {seat}: the terms changed, please accept again",
+    "withdrawn": "Pact in {seat} withdrawn",
+}
+
+
+def agreement_staff_recipients(agreement: Agreement):
+    """Staff of every party in the agreement who cover the seat (the whole UK, or its region)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    party_ids = list(agreement.parties.values_list("party_id", flat=True))
+    region = agreement.constituency.region
+    return (
+        get_user_model()
+        .objects.filter(
+            party_staff_roles__party_id__in=party_ids,
+            is_active=True,
+        )
+        .filter(Q(party_staff_roles__region="") | Q(party_staff_roles__region=region))
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def _agreement_notify(agreement: Agreement, event: AgreementHistory) -> int:
+    """Email the event to the staff of every party in the agreement except whoever did it: one
+    email per (agreement, history event, recipient), so a retried transaction or a second call
+    sends nothing more."""
+    seat = agreement.constituency
+    subject = AGREEMENT_EMAIL_SUBJECTS[event.action].format(seat=seat.name, detail=event.detail)
+    url = email_absolute_url(agreement.get_absolute_url())
+    sent = 0
+    for user in agreement_staff_recipients(agreement):
+        if event.actor_id == user.pk or not user.email:
+            continue
+        created = email_enqueue(
+            key=f"agreement:{agreement.pk}:{event.pk}:{user.pk}",
+            to=user.email,
+            subject=subject,
+            template="seats/email/agreement_event",
+            context={
+                "agreement": agreement,
+                "event": event,
+                "seat": seat,
+                "election": agreement.election,
+                "url": url,
+            },
+        )
+        sent += created is not None
+    return sent
 
 
 @transaction.atomic
@@ -121,7 +178,21 @@ def agreement_propose(
             for p in endorses
         ]
     )
-    _history(agreement, actor=user, action="proposed")
+    proposed = _history(agreement, actor=user, action="proposed")
+    # The proposer's own party (or parties) accepts on proposing.
+    own = user_staff_party_ids(user) & {p.pk for p in involved}
+    for party in (p for p in involved if p.pk in own):
+        AgreementAcceptance.objects.create(agreement=agreement, party=party, accepted_by=user)
+    if own:
+        agreement.status = (
+            AgreementStatus.AGREED
+            if own >= {p.pk for p in involved}
+            else AgreementStatus.NEGOTIATING
+        )
+        agreement.save(update_fields=["status"])
+        names = ", ".join(p.name for p in involved if p.pk in own)
+        _history(agreement, actor=user, action="accepted", detail=f"Accepted for {names}")
+    _agreement_notify(agreement, proposed)
     return agreement
 
 
@@ -150,10 +221,14 @@ def agreement_accept(*, agreement: Agreement, user, party: Party) -> Agreement:
     agreement.updated_at = timezone.now()
     agreement.save(update_fields=["status", "updated_at"])
     if created:
-        _history(agreement, actor=user, action="accepted", detail=f"Accepted for {party.name}")
+        event = _history(
+            agreement, actor=user, action="accepted", detail=f"Accepted for {party.name}"
+        )
     if agreement.status == AgreementStatus.AGREED and created:
-        _history(agreement, actor=user, action="agreed", detail="Every party has accepted.")
+        event = _history(agreement, actor=user, action="agreed", detail="Every party has accepted.")
         advice_alerts_queue(agreement.constituency_id)
+    if created:
+        _agreement_notify(agreement, event)
     return agreement
 
 
@@ -174,8 +249,9 @@ def agreement_update_terms(*, agreement: Agreement, user, terms: str, red_lines:
     agreement.status = AgreementStatus.NEGOTIATING
     agreement.updated_at = timezone.now()
     agreement.save()
-    _history(agreement, actor=user, action="terms changed", detail="Acceptances reset.")
+    event = _history(agreement, actor=user, action="terms changed", detail="Acceptances reset.")
     advice_alerts_queue(agreement.constituency_id)
+    _agreement_notify(agreement, event)
     return agreement
 
 
@@ -192,10 +268,11 @@ def agreement_withdraw(*, agreement: Agreement, user, party: Party, reason: str 
     agreement.status = AgreementStatus.WITHDRAWN
     agreement.updated_at = timezone.now()
     agreement.save(update_fields=["status", "updated_at"])
-    _history(
+    event = _history(
         agreement, actor=user, action="withdrawn", detail=f"{party.name}: {reason}".strip(": ")
     )
     advice_alerts_queue(agreement.constituency_id)
+    _agreement_notify(agreement, event)
     return agreement
 
 
