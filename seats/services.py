@@ -192,6 +192,9 @@ def agreement_propose(
         agreement.save(update_fields=["status"])
         names = ", ".join(p.name for p in involved if p.pk in own)
         _history(agreement, actor=user, action="accepted", detail=f"Accepted for {names}")
+        if agreement.status == AgreementStatus.AGREED:  # one person is staff of every party
+            _history(agreement, actor=user, action="agreed", detail="Every party has accepted.")
+            advice_alerts_queue(agreement.constituency_id)
     _agreement_notify(agreement, proposed)
     return agreement
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("agreements/<int:pk>/accept/", agreements.agreement_accept, name="agreement_accept"),
     path("agreements/<int:pk>/withdraw/", agreements.agreement_withdraw, name="agreement_withdraw"),
     path("agreements/<int:pk>/terms/", agreements.agreement_terms, name="agreement_terms"),
+    path("coverage/", agreements.coverage, name="coverage"),
     path("elections/new/", agreements.election_create, name="election_create"),
     path("swap/", swaps.vote_swap, name="swap"),
     path("swap/<int:pk>/confirm/", swaps.vote_swap_confirm, name="swap_confirm"),

@@ -16,7 +16,8 @@ from seats import services
 from seats.forms import AgreementForm, AgreementTermsForm, PartyActionForm, UpcomingElectionForm
 from seats.models import Agreement, AgreementStatus, Election
 from seats.permissions import agreement_get_for_staff, party_staff_required, user_is_party_staff
-from seats.views.common import PAGE_SIZE, next_election
+from seats.targets import election_seat_rows_cached
+from seats.views.common import PAGE_SIZE, latest_election, next_election
 
 
 def pact_list(request):
@@ -203,4 +204,40 @@ def election_create(request):
         request,
         "seats/election_form.html",
         {"form": form, "upcoming": upcoming.order_by("date", "pk")},
+    )
+
+
+@login_required
+def coverage(request):
+    """Party staff: target seats with no live agreement yet, by region, for the next general
+    election (from the latest results on its boundaries). Staff only: a live agreement that is
+    not agreed yet is not public, and its absence here would reveal it."""
+    party_staff_required(request.user)
+    election = next_election()
+    results = latest_election(boundary_set=election.boundary_set) if election else None
+    regions: dict[str, list] = {}
+    if results is not None:
+        covered = set(
+            Agreement.objects.filter(election=election)
+            .live()
+            .values_list("constituency_id", flat=True)
+        )
+        targets = [
+            row
+            for row in election_seat_rows_cached(results)
+            if row.analysis.target_score is not None
+            and row.analysis.target_score > 0
+            and row.constituency.pk not in covered
+        ]
+        for row in sorted(targets, key=lambda r: -r.analysis.target_score):
+            regions.setdefault(row.constituency.get_region_display(), []).append(row)
+    return render(
+        request,
+        "seats/coverage.html",
+        {
+            "election": election,
+            "results": results,
+            "regions": sorted(regions.items()),
+            "total": sum(len(rows) for rows in regions.values()),
+        },
     )

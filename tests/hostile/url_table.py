@@ -104,6 +104,7 @@ STAFF_URLS = [
     ),
     # seats: party staff
     ("agreement list", "get", "/seats/agreements/", None),
+    ("pact coverage", "get", "/seats/coverage/", None),
     ("agreement propose", "get", "/seats/agreements/new/", None),
     (
         "agreement propose (post)",
