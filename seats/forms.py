@@ -1,28 +1,53 @@
 from django import forms
 
 from groups.models import Party
-from seats.models import Arrangement, Constituency, Election
+from seats.models import Arrangement, Constituency, Election, ElectionKind
+from seats.party_codes import DEFAULT_BLOC
 from seats.postcodes import InvalidPostcode, postcode_normalise
 
 
+def bloc_parties():
+    """The parties that can be in a pact: those of the progressive bloc."""
+    return Party.objects.filter(short_name__in=DEFAULT_BLOC).order_by("name")
+
+
+class SearchableSeatSelect(forms.Select):
+    """A plain <select> that static/js/seats.js turns into a type-to-search box."""
+
+    def __init__(self, attrs=None):
+        super().__init__(
+            {"data-searchable": "", "data-placeholder": "Type a seat's name", **(attrs or {})}
+        )
+
+
 class AgreementForm(forms.Form):
-    election = forms.ModelChoiceField(queryset=Election.objects.all(), to_field_name="slug")
+    """The seat list holds only the seats on the chosen election's boundaries."""
+
+    election = forms.ModelChoiceField(
+        queryset=Election.objects.all(), to_field_name="slug", empty_label="Choose an election"
+    )
     constituency = forms.ModelChoiceField(
-        queryset=Constituency.objects.order_by("name", "boundary_set"),
-        help_text="On the election's boundaries.",
+        queryset=Constituency.objects.none(),
+        empty_label="Choose a seat",
+        widget=SearchableSeatSelect,
+        label="Seat",
+        help_text="The seats on the election's boundaries. Changed the election? Submit once "
+        "and the list follows it.",
     )
     arrangement = forms.ChoiceField(choices=Arrangement.choices)
     carries_hopes = forms.ModelChoiceField(
-        queryset=Party.objects.all(), label="Party that carries the alliance's hopes"
+        queryset=bloc_parties(),
+        label="Party that carries the alliance's hopes",
+        empty_label="Choose a party",
     )
     stands_aside = forms.ModelMultipleChoiceField(
-        queryset=Party.objects.all(),
+        queryset=bloc_parties(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Parties that stand aside",
     )
     endorses = forms.ModelMultipleChoiceField(
-        queryset=Party.objects.all(),
+        queryset=bloc_parties(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Parties that endorse",
@@ -36,9 +61,26 @@ class AgreementForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["constituency"].label_from_instance = lambda seat: (
-            f"{seat.name} ({seat.get_boundary_set_display()})"
-        )
+        for name in ("carries_hopes", "stands_aside", "endorses"):
+            self.fields[name].queryset = bloc_parties()
+        slug = self.data.get("election") if self.is_bound else None
+        slug = slug or self.initial.get("election")
+        election = Election.objects.filter(slug=str(slug)).first() if slug else None
+        if isinstance(slug, Election):
+            election = slug
+        self.election_shown = election
+        if election is not None:
+            seats = Constituency.objects.filter(boundary_set=election.boundary_set)
+            if election.by_election_seat_id is not None:
+                seats = seats.filter(pk=election.by_election_seat_id)
+            self.fields["constituency"].queryset = seats.order_by("name")
+
+    def clean(self):
+        data = super().clean()
+        election, seat = data.get("election"), data.get("constituency")
+        if election and seat and not election.covers(seat):
+            self.add_error("constituency", "That seat is not on this election's boundaries.")
+        return data
 
 
 class AgreementTermsForm(forms.Form):
@@ -114,3 +156,63 @@ class ActivistForm(forms.Form):
             return postcode_normalise(raw)
         except InvalidPostcode as error:
             raise forms.ValidationError(str(error))
+
+
+class AdviceLookupForm(forms.Form):
+    """ "How should I vote here?": a postcode, or (when it cannot be placed) the seat itself."""
+
+    postcode = forms.CharField(max_length=10, required=False, label="Your postcode")
+    seat = forms.ModelChoiceField(
+        queryset=Constituency.objects.filter(boundary_set="2024").order_by("name"),
+        to_field_name="ons_code",
+        required=False,
+        empty_label="Choose a seat",
+        widget=SearchableSeatSelect,
+        label="Or your constituency",
+    )
+
+    def clean_postcode(self):
+        raw = self.cleaned_data["postcode"].strip()
+        if not raw:
+            return ""
+        try:
+            return postcode_normalise(raw)
+        except InvalidPostcode as error:
+            raise forms.ValidationError(str(error))
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("postcode") and not data.get("seat") and not self.errors:
+            raise forms.ValidationError("Enter your postcode, or choose your constituency.")
+        return data
+
+
+class AdviceAlertForm(forms.Form):
+    email = forms.EmailField(
+        max_length=254,
+        label="Your email address",
+        help_text="We email you once to confirm, then only when the advice for this seat changes.",
+    )
+
+
+class UpcomingElectionForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=[
+            (ElectionKind.GENERAL.value, ElectionKind.GENERAL.label),
+            (ElectionKind.BY_ELECTION.value, ElectionKind.BY_ELECTION.label),
+        ],
+        widget=forms.RadioSelect,
+        initial=ElectionKind.GENERAL.value,
+    )
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Polling day")
+    name = forms.CharField(
+        max_length=100, required=False, help_text="Leave blank for e.g. 'General election 2029'."
+    )
+    constituency = forms.ModelChoiceField(
+        queryset=Constituency.objects.filter(boundary_set="2024").order_by("name"),
+        required=False,
+        empty_label="Choose a seat",
+        widget=SearchableSeatSelect,
+        label="Seat (by-elections only)",
+        help_text="On the 2024 boundaries.",
+    )

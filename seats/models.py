@@ -1,3 +1,5 @@
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -57,12 +59,36 @@ class Election(models.Model):
     date = models.DateField()
     kind = models.CharField(max_length=10, choices=ElectionKind.choices, default="general")
     boundary_set = models.CharField(max_length=8, choices=BoundarySet.choices)
+    by_election_seat = models.ForeignKey(
+        "Constituency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="by_elections",
+        help_text="A by-election's one seat (blank for a general election).",
+    )
 
     class Meta:
         ordering = ["-date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="by") | Q(by_election_seat__isnull=True),
+                name="election_seat_only_for_by_elections",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_upcoming(self) -> bool:
+        return self.date >= timezone.localdate()
+
+    def covers(self, constituency) -> bool:
+        """Whether this election is held in `constituency` (a by-election: only its seat)."""
+        if self.by_election_seat_id is not None:
+            return self.by_election_seat_id == constituency.pk
+        return self.boundary_set == constituency.boundary_set
 
 
 class Contest(models.Model):
@@ -324,3 +350,38 @@ class VoteSwap(models.Model):
 
     def partner_of(self, registration):
         return self.b if registration.pk == self.a_id else self.a
+
+
+def _alert_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class AdviceAlert(models.Model):
+    """A visitor's wish to be emailed when the advice for one seat changes. No account needed:
+    the email is confirmed first, and the token in every email unsubscribes without signing in.
+    `advice_text` is the advice the person last saw (at confirmation or in the last email)."""
+
+    email = models.EmailField(max_length=254)
+    constituency = models.ForeignKey(
+        Constituency, on_delete=models.CASCADE, related_name="advice_alerts"
+    )
+    token = models.CharField(max_length=64, unique=True, default=_alert_token)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    advice_text = models.TextField(blank=True)
+    emails_sent = models.PositiveIntegerField(
+        default=0, help_text="Advice-change emails so far: part of each email's outbox key."
+    )
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email", "constituency"], name="advicealert_one_per_email_seat"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"Advice alert for {self.constituency} ({'confirmed' if self.confirmed_at else 'new'})"
+        )

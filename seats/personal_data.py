@@ -1,9 +1,11 @@
 """What the seats app holds about a person (see accounts/services.py for the registry)."""
 
+from allauth.account.models import EmailAddress
 from django.db.models import Q
 
 from seats import services
 from seats.models import (
+    AdviceAlert,
     Agreement,
     AgreementAcceptance,
     AgreementHistory,
@@ -14,6 +16,24 @@ from seats.models import (
 
 def _iso(value) -> str | None:
     return value.isoformat() if value else None
+
+
+def _addresses(user) -> list[str]:
+    """The login address and verified ones: never an address someone merely typed in."""
+    addresses = set(
+        EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    )
+    addresses.add(user.email)
+    return [a for a in addresses if a]
+
+
+def _advice_alerts(user):
+    """Advice alerts are asked for without an account: they are the person's if they were
+    made for one of the account's addresses (compared without regard to case)."""
+    match = Q(pk__in=[])
+    for address in _addresses(user):
+        match |= Q(email__iexact=address)
+    return AdviceAlert.objects.filter(match)
 
 
 def export(user) -> dict:
@@ -53,6 +73,16 @@ def export(user) -> dict:
         if registration
         else None,
         "vote_swaps": swaps,
+        "advice_alerts": [
+            {
+                "email": alert.email,
+                "constituency": alert.constituency.name,
+                "created_at": _iso(alert.created_at),
+                "confirmed_at": _iso(alert.confirmed_at),
+                "last_advice": alert.advice_text,
+            }
+            for alert in _advice_alerts(user).select_related("constituency")
+        ],
         "agreements_proposed": [
             {"agreement_id": a.pk, "constituency": a.constituency.name, "status": a.status}
             for a in Agreement.objects.filter(proposed_by=user).select_related("constituency")
@@ -77,6 +107,7 @@ def erase(user) -> None:
     if registration is not None:
         VoteSwap.objects.filter(Q(a=registration) | Q(b=registration)).delete()
         registration.delete()
+    _advice_alerts(user).delete()
     Agreement.objects.filter(proposed_by=user).update(proposed_by=None)
     AgreementAcceptance.objects.filter(accepted_by=user).update(accepted_by=None)
     AgreementHistory.objects.filter(actor=user).update(actor=None)

@@ -14,5 +14,9 @@ class AgreementQuerySet(models.QuerySet):
     def agreed(self):
         return self.filter(status="agreed")
 
+    def live(self):
+        """Not withdrawn: proposed, being negotiated or agreed."""
+        return self.exclude(status="withdrawn")
+
     def involving(self, party_ids):
         return self.filter(parties__party_id__in=party_ids).distinct()

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.contrib.auth.base_user import BaseUserManager
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
@@ -11,25 +12,31 @@ from django.utils import timezone
 from accounts.permissions import user_has_verified_email
 from alliance.links import absolute_url
 from groups.models import Party
-from seats.analysis import reciprocity_ledger, seat_analyse
+from groups.permissions import user_staff_party_ids
+from outbox.services import email_absolute_url, email_enqueue
+from seats.analysis import reciprocity_ledger
 from seats.models import (
+    AdviceAlert,
     Agreement,
     AgreementAcceptance,
     AgreementHistory,
     AgreementParty,
     AgreementRole,
     AgreementStatus,
+    BoundarySet,
     Constituency,
-    Contest,
     Election,
+    ElectionKind,
     SwapStatus,
     VoteSwap,
     VoteSwapRegistration,
     VoteSwapState,
 )
+from seats.party_codes import DEFAULT_BLOC
 from seats.permissions import user_can_act_for_party, user_staff_parties_in
 from seats.postcodes import InvalidPostcode, postcode_lookup, postcode_normalise
-from seats.targets import election_seat_votes
+from seats.targets import advice_changed
+from seats.tasks import advice_alerts_notify_task
 
 SWAP_CONFIRM_HOURS = 72
 
@@ -49,14 +56,70 @@ def _snapshot(agreement: Agreement) -> dict:
     }
 
 
-def _history(agreement: Agreement, *, actor, action: str, detail: str = "") -> None:
-    AgreementHistory.objects.create(
+def _history(agreement: Agreement, *, actor, action: str, detail: str = "") -> AgreementHistory:
+    return AgreementHistory.objects.create(
         agreement=agreement,
         actor=actor,
         action=action,
         detail=detail,
         snapshot=_snapshot(agreement),
     )
+
+
+AGREEMENT_EMAIL_SUBJECTS = {
+    "proposed": "Pact proposed in {seat}",
+    "accepted": "Pact in {seat}: {detail}",
+    "agreed": "Pact agreed in {seat}",
+    "terms changed": "Pact in {seat}: the terms changed, please accept again",
+    "withdrawn": "Pact in {seat} withdrawn",
+}
+
+
+def agreement_staff_recipients(agreement: Agreement):
+    """Staff of every party in the agreement who cover the seat (the whole UK, or its region)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    party_ids = list(agreement.parties.values_list("party_id", flat=True))
+    region = agreement.constituency.region
+    return (
+        get_user_model()
+        .objects.filter(
+            party_staff_roles__party_id__in=party_ids,
+            is_active=True,
+        )
+        .filter(Q(party_staff_roles__region="") | Q(party_staff_roles__region=region))
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def _agreement_notify(agreement: Agreement, event: AgreementHistory) -> int:
+    """Email the event to the staff of every party in the agreement except whoever did it: one
+    email per (agreement, history event, recipient), so a retried transaction or a second call
+    sends nothing more."""
+    seat = agreement.constituency
+    subject = AGREEMENT_EMAIL_SUBJECTS[event.action].format(seat=seat.name, detail=event.detail)
+    url = email_absolute_url(agreement.get_absolute_url())
+    sent = 0
+    for user in agreement_staff_recipients(agreement):
+        if event.actor_id == user.pk or not user.email:
+            continue
+        created = email_enqueue(
+            key=f"agreement:{agreement.pk}:{event.pk}:{user.pk}",
+            to=user.email,
+            subject=subject,
+            template="seats/email/agreement_event",
+            context={
+                "agreement": agreement,
+                "event": event,
+                "seat": seat,
+                "election": agreement.election,
+                "url": url,
+            },
+        )
+        sent += created is not None
+    return sent
 
 
 @transaction.atomic
@@ -79,8 +142,15 @@ def agreement_propose(
         raise ValidationError("Name at least one party that stands aside or endorses.")
     if len({p.pk for p in involved}) != len(involved):
         raise ValidationError("Each party can have only one role in an agreement.")
+    outside = sorted(p.name for p in involved if p.short_name not in DEFAULT_BLOC)
+    if outside:
+        raise ValidationError(
+            f"Only the parties of the progressive bloc can be in a pact, not {', '.join(outside)}."
+        )
     if constituency.boundary_set != election.boundary_set:
         raise ValidationError("That constituency is not on this election's boundaries.")
+    if not election.covers(constituency):
+        raise ValidationError(f"The {election.name} is not held in {constituency.name}.")
     if not user_staff_parties_in(user=user, party_ids={p.pk for p in involved}):
         raise PermissionDenied("You can only propose agreements that involve your own party.")
     agreement = Agreement(
@@ -108,7 +178,24 @@ def agreement_propose(
             for p in endorses
         ]
     )
-    _history(agreement, actor=user, action="proposed")
+    proposed = _history(agreement, actor=user, action="proposed")
+    # The proposer's own party (or parties) accepts on proposing.
+    own = user_staff_party_ids(user) & {p.pk for p in involved}
+    for party in (p for p in involved if p.pk in own):
+        AgreementAcceptance.objects.create(agreement=agreement, party=party, accepted_by=user)
+    if own:
+        agreement.status = (
+            AgreementStatus.AGREED
+            if own >= {p.pk for p in involved}
+            else AgreementStatus.NEGOTIATING
+        )
+        agreement.save(update_fields=["status"])
+        names = ", ".join(p.name for p in involved if p.pk in own)
+        _history(agreement, actor=user, action="accepted", detail=f"Accepted for {names}")
+        if agreement.status == AgreementStatus.AGREED:  # one person is staff of every party
+            _history(agreement, actor=user, action="agreed", detail="Every party has accepted.")
+            advice_alerts_queue(agreement.constituency_id)
+    _agreement_notify(agreement, proposed)
     return agreement
 
 
@@ -137,9 +224,14 @@ def agreement_accept(*, agreement: Agreement, user, party: Party) -> Agreement:
     agreement.updated_at = timezone.now()
     agreement.save(update_fields=["status", "updated_at"])
     if created:
-        _history(agreement, actor=user, action="accepted", detail=f"Accepted for {party.name}")
+        event = _history(
+            agreement, actor=user, action="accepted", detail=f"Accepted for {party.name}"
+        )
     if agreement.status == AgreementStatus.AGREED and created:
-        _history(agreement, actor=user, action="agreed", detail="Every party has accepted.")
+        event = _history(agreement, actor=user, action="agreed", detail="Every party has accepted.")
+        advice_alerts_queue(agreement.constituency_id)
+    if created:
+        _agreement_notify(agreement, event)
     return agreement
 
 
@@ -160,7 +252,9 @@ def agreement_update_terms(*, agreement: Agreement, user, terms: str, red_lines:
     agreement.status = AgreementStatus.NEGOTIATING
     agreement.updated_at = timezone.now()
     agreement.save()
-    _history(agreement, actor=user, action="terms changed", detail="Acceptances reset.")
+    event = _history(agreement, actor=user, action="terms changed", detail="Acceptances reset.")
+    advice_alerts_queue(agreement.constituency_id)
+    _agreement_notify(agreement, event)
     return agreement
 
 
@@ -177,9 +271,11 @@ def agreement_withdraw(*, agreement: Agreement, user, party: Party, reason: str 
     agreement.status = AgreementStatus.WITHDRAWN
     agreement.updated_at = timezone.now()
     agreement.save(update_fields=["status", "updated_at"])
-    _history(
+    event = _history(
         agreement, actor=user, action="withdrawn", detail=f"{party.name}: {reason}".strip(": ")
     )
+    advice_alerts_queue(agreement.constituency_id)
+    _agreement_notify(agreement, event)
     return agreement
 
 
@@ -228,32 +324,20 @@ def reciprocity_rows():
 
 
 def seat_alliance_party(*, constituency: Constituency, bloc=None):
-    """(party the alliance backs there, target score): the carrier of an agreed pact at the latest
-    election on these boundaries, else the best-placed progressive party at that election."""
-    from seats.party_codes import DEFAULT_BLOC
+    """(party the alliance backs there, target score): the carrier of the pact agreed for the
+    next election held there (else the latest), else the best-placed progressive party in the
+    latest results on these boundaries (even where the bloc holds the seat comfortably)."""
+    from seats.targets import seat_advice_for
 
-    contest = (
-        Contest.objects.filter(constituency=constituency)
-        .select_related("election")
-        .order_by("-election__date")
-        .first()
-    )
-    if contest is None:
-        return None, None
-    votes = election_seat_votes(contest.election, Contest.objects.filter(pk=contest.pk))[1]
-    analysis = seat_analyse(votes[0], bloc or DEFAULT_BLOC) if votes else None
-    pact = (
-        AgreementParty.objects.filter(
-            agreement__constituency=constituency,
-            agreement__status=AgreementStatus.AGREED,
-            role=AgreementRole.CARRIES_HOPES,
-        )
-        .select_related("party")
-        .first()
-    )
+    found = seat_advice_for(constituency, bloc or DEFAULT_BLOC)
+    analysis = found.analysis
     score = analysis.target_score if analysis else None
-    if pact:
-        return pact.party, score
+    if found.results_election is None:
+        return None, None
+    if found.pact is not None:
+        carrier = found.pact.parties.filter(role=AgreementRole.CARRIES_HOPES).first()
+        if carrier is not None:
+            return carrier.party, score
     if analysis and analysis.best_placed:
         return Party.objects.filter(short_name=analysis.best_placed).first(), score
     return None, score
@@ -530,3 +614,160 @@ def vote_swap_queue_explanation(registration: VoteSwapRegistration) -> dict:
             else "no_partner"
         )
     return info
+
+
+# --- Upcoming elections ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def election_create_upcoming(
+    *,
+    user,
+    kind: str,
+    date,
+    name: str = "",
+    constituency: Constituency | None = None,
+) -> Election:
+    """Site staff set up the next general election, or a by-election in one seat, on the 2024
+    boundaries, so that pacts, swaps and help can be planned for it before any result."""
+    if not (user.is_authenticated and user.is_staff):
+        raise PermissionDenied("Only site staff can set up elections.")
+    if date < timezone.localdate():
+        raise ValidationError({"date": "An upcoming election is today or later."})
+    if kind == ElectionKind.GENERAL:
+        if constituency is not None:
+            raise ValidationError({"constituency": "A general election is held in every seat."})
+        slug = f"ge{date:%Y-%m-%d}"
+        name = name or f"General election {date:%Y}"
+    elif kind == ElectionKind.BY_ELECTION:
+        if constituency is None or constituency.boundary_set != BoundarySet.B2024:
+            raise ValidationError({"constituency": "Choose the by-election's seat."})
+        slug = f"by{date:%Y-%m-%d}-{constituency.ons_code.lower()}"
+        name = name or f"{constituency.name} by-election {date:%Y}"
+    else:
+        raise ValidationError({"kind": "A general election or a by-election."})
+    election = Election(
+        slug=slug,
+        name=name,
+        date=date,
+        kind=kind,
+        boundary_set=BoundarySet.B2024,
+        by_election_seat=constituency,
+    )
+    election.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            election.save()
+    except IntegrityError:
+        raise ValidationError("That election is already set up.")
+    transaction.on_commit(advice_changed, robust=True)
+    return election
+
+
+# --- Advice alerts ---------------------------------------------------------------------------
+
+# Unconfirmed alerts one address may have at once: a stranger cannot make us mail someone much.
+ADVICE_ALERTS_UNCONFIRMED_MAX = 3
+
+
+def _alert_urls(alert: AdviceAlert) -> tuple[str, str]:
+    return (
+        email_absolute_url(reverse("seats:alert_confirm", args=[alert.token])),
+        email_absolute_url(reverse("seats:alert_unsubscribe", args=[alert.token])),
+    )
+
+
+@transaction.atomic
+def advice_alert_request(*, email: str, constituency: Constituency) -> AdviceAlert:
+    """Ask to be emailed when this seat's advice changes: one confirmation email per address
+    and seat, ever (asking again sends nothing more), and only a few unconfirmed at a time."""
+    email = BaseUserManager.normalize_email(email.strip())
+    alert = AdviceAlert.objects.filter(email__iexact=email, constituency=constituency).first()
+    if alert is not None:
+        return alert
+    if (
+        AdviceAlert.objects.filter(email__iexact=email, confirmed_at__isnull=True).count()
+        >= ADVICE_ALERTS_UNCONFIRMED_MAX
+    ):
+        raise ValidationError(
+            "This address has alerts waiting for confirmation: confirm those first."
+        )
+    alert = AdviceAlert(email=email, constituency=constituency)
+    alert.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            alert.save()
+    except IntegrityError:  # the same request twice at once: the first one wins
+        return AdviceAlert.objects.get(email=email, constituency=constituency)
+    confirm_url, unsubscribe_url = _alert_urls(alert)
+    email_enqueue(
+        key=f"advice-alert-confirm:{alert.pk}",
+        to=alert.email,
+        subject=f"Confirm: advice alerts for {constituency.name}",
+        template="seats/email/advice_alert_confirm",
+        context={"seat": constituency, "confirm_url": confirm_url},
+        unsubscribe_url=unsubscribe_url,
+    )
+    return alert
+
+
+@transaction.atomic
+def advice_alert_confirm(*, alert: AdviceAlert) -> AdviceAlert:
+    """Confirmed from the emailed link; what the advice says now is what the person has seen."""
+    from seats.targets import seat_advice_for
+
+    alert = AdviceAlert.objects.select_for_update().get(pk=alert.pk)
+    if alert.confirmed_at is None:
+        alert.confirmed_at = timezone.now()
+        alert.advice_text = seat_advice_for(alert.constituency).advice.text
+        alert.save(update_fields=["confirmed_at", "advice_text"])
+    return alert
+
+
+@transaction.atomic
+def advice_alert_unsubscribe(*, alert: AdviceAlert) -> None:
+    AdviceAlert.objects.filter(pk=alert.pk).delete()
+
+
+@transaction.atomic
+def advice_alerts_notify(*, constituency_id: int) -> int:
+    """Email every confirmed alert of this seat whose advice has changed since it last heard.
+    Rows are locked and `emails_sent` is part of the outbox key, so running twice sends once."""
+    from seats.targets import seat_advice_for
+
+    seat = Constituency.objects.filter(pk=constituency_id).first()
+    if seat is None:
+        return 0
+    now = seat_advice_for(seat)
+    sent = 0
+    for alert in (
+        AdviceAlert.objects.select_for_update()
+        .filter(constituency=seat, confirmed_at__isnull=False)
+        .exclude(advice_text=now.advice.text)
+    ):
+        _, unsubscribe_url = _alert_urls(alert)
+        email_enqueue(
+            key=f"advice-alert:{alert.pk}:{alert.emails_sent + 1}",
+            to=alert.email,
+            subject=f"New advice for {seat.name}",
+            template="seats/email/advice_alert_changed",
+            context={
+                "seat": seat,
+                "advice": now.advice,
+                "previous": alert.advice_text,
+                "url": email_absolute_url(reverse("seats:advice", args=[seat.ons_code])),
+            },
+            unsubscribe_url=unsubscribe_url,
+        )
+        alert.advice_text = now.advice.text
+        alert.emails_sent += 1
+        alert.save(update_fields=["advice_text", "emails_sent"])
+        sent += 1
+    return sent
+
+
+def advice_alerts_queue(constituency_id: int) -> None:
+    """After the commit: cached advice is stale, and this seat's alert subscribers are told
+    if its advice changed."""
+    transaction.on_commit(advice_changed, robust=True)
+    transaction.on_commit(lambda: advice_alerts_notify_task.delay(constituency_id), robust=True)

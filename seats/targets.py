@@ -4,9 +4,12 @@ import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.db.models import Count, Max, Q
+from django.utils import timezone
 
+from seats.advice import Advice, PactTerms, seat_advice
 from seats.analysis import SeatAnalysis, SeatVotes, seats_analyse
-from seats.models import Constituency, Contest, Election, Result
+from seats.models import Agreement, AgreementRole, Constituency, Contest, Election, Result
 from seats.party_codes import DEFAULT_BLOC, SPEAKER, canonical_code
 
 CACHE_SECONDS = 60 * 10
@@ -57,9 +60,36 @@ def election_seat_rows(election: Election, bloc=DEFAULT_BLOC, contests=None) -> 
     ]
 
 
+# Analysed rows per (election, bloc, results fingerprint), in this process's memory: the rows
+# hold model instances, and unpickling 650 of them from Redis was slower than recomputing.
+# A few entries only (elections × blocs in use); the fingerprint changes on every import.
+_ROWS_CACHE: dict[tuple, list[SeatRow]] = {}
+_ROWS_CACHE_SIZE = 12
+
+
+def results_fingerprint(election: Election) -> tuple:
+    """Changes when the election's results are (re)imported or its contests change (1 query)."""
+    summary = Contest.objects.filter(election=election).aggregate(n=Count("pk"), last=Max("pk"))
+    return (results_version(election), summary["n"], summary["last"])
+
+
+def election_seat_rows_cached(election: Election, bloc=DEFAULT_BLOC) -> list[SeatRow]:
+    """`election_seat_rows` for every seat of the election, analysed once per results version
+    (3 queries on a miss, 1 on a hit). Callers narrow and sort copies, never the list itself."""
+    key = (election.pk, tuple(sorted(bloc)), results_fingerprint(election))
+    rows = _ROWS_CACHE.get(key)
+    if rows is None:
+        rows = election_seat_rows(election, bloc)
+        if len(_ROWS_CACHE) >= _ROWS_CACHE_SIZE:
+            _ROWS_CACHE.clear()
+        _ROWS_CACHE[key] = rows
+    return rows
+
+
 def results_changed(election: Election) -> None:
     """Called by the importer: cached counts for this election are stale."""
     cache.set(f"seats:results-version:{election.pk}", time.time_ns(), None)
+    advice_changed()
 
 
 def results_version(election: Election) -> int:
@@ -79,3 +109,116 @@ def progressive_majority_lost_total(election: Election, bloc=DEFAULT_BLOC) -> in
         )
         cache.set(key, value, CACHE_SECONDS)
     return value
+
+
+# --- Advice: "how should I vote here?" ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeatAdvice:
+    constituency: Constituency
+    advice: Advice
+    election: Election | None  # the election the advice is for (the next one, if known)
+    results_election: Election | None  # whose results it reads
+    analysis: SeatAnalysis | None
+    pact: Agreement | None
+
+
+def upcoming_elections(constituency: Constituency):
+    """Elections today or later held in this seat (general ones on its boundaries, and its own
+    by-elections), soonest first."""
+    return (
+        Election.objects.filter(
+            date__gte=timezone.localdate(), boundary_set=constituency.boundary_set
+        )
+        .filter(Q(by_election_seat__isnull=True) | Q(by_election_seat=constituency))
+        .order_by("date", "pk")
+    )
+
+
+def advice_elections(constituency: Constituency) -> tuple[Election | None, Election | None]:
+    """(the election the advice is for, the election whose results it reads) for one seat: the
+    next election held there if one is set up, else the latest with results; the results are
+    always the latest this seat has on its boundaries (an upcoming contest has none yet)."""
+    with_results = (
+        Election.objects.filter(contests__constituency=constituency).order_by("-date").first()
+    )
+    upcoming = upcoming_elections(constituency).exclude(pk=getattr(with_results, "pk", None))
+    return upcoming.first() or with_results, with_results
+
+
+def pact_terms(agreement: Agreement) -> PactTerms:
+    roles: dict[str, list[str]] = {}
+    for link in agreement.parties.all():
+        roles.setdefault(link.role, []).append(link.party.short_name)
+    return PactTerms(
+        carries_hopes=(roles.get(AgreementRole.CARRIES_HOPES) or [""])[0],
+        stands_aside=tuple(sorted(roles.get(AgreementRole.STANDS_ASIDE, []))),
+        endorses=tuple(sorted(roles.get(AgreementRole.ENDORSES, []))),
+    )
+
+
+def _agreed_pacts(election: Election | None, seat_ids=None) -> dict[int, Agreement]:
+    if election is None:
+        return {}
+    agreements = Agreement.objects.agreed().filter(election=election)
+    if seat_ids is not None:
+        agreements = agreements.filter(constituency_id__in=seat_ids)
+    return {a.constituency_id: a for a in agreements.prefetch_related("parties__party")}
+
+
+def seat_advice_for(constituency: Constituency, bloc=DEFAULT_BLOC) -> SeatAdvice:
+    """The advice for one seat, from its latest results and the agreed pact (5 queries)."""
+    election, results_election = advice_elections(constituency)
+    analysis = None
+    speaker = False
+    if results_election is not None:
+        contests = Contest.objects.filter(election=results_election, constituency=constituency)
+        by_seat, seats = election_seat_votes(results_election, contests)
+        if seats:
+            analysed = seats_analyse(seats, bloc)
+            analysis = analysed[0] if analysed else None
+            speaker = analysis is None
+    pact = _agreed_pacts(election, [constituency.pk]).get(constituency.pk)
+    advice = seat_advice(
+        analysis, pact_terms(pact) if pact else None, bloc=bloc, speaker_seat=speaker
+    )
+    return SeatAdvice(constituency, advice, election, results_election, analysis, pact)
+
+
+ADVICE_VERSION_KEY = "seats:advice-version"
+
+
+def advice_changed() -> None:
+    """Pacts, elections or results changed: every cached seat advice is stale. Call it after
+    the commit (a request between the bump and the commit would cache the old advice)."""
+    cache.set(ADVICE_VERSION_KEY, time.time_ns(), None)
+
+
+def seat_advice_cached(constituency: Constituency, bloc=DEFAULT_BLOC) -> SeatAdvice:
+    """`seat_advice_for`, cached per seat until advice_changed() (and at most CACHE_SECONDS, so
+    an election that passes at midnight stops being "next" soon after)."""
+    version = cache.get(ADVICE_VERSION_KEY, 0)
+    key = f"seats:advice:{constituency.pk}:{','.join(sorted(bloc))}:{version}"
+    found = cache.get(key)
+    if found is None:
+        found = seat_advice_for(constituency, bloc)
+        cache.set(key, found, CACHE_SECONDS)
+    return found
+
+
+def election_advice(election: Election, bloc=DEFAULT_BLOC) -> dict[int, Advice]:
+    """Advice for every seat with results at `election`, by constituency id (4 queries): the
+    same rule as the seat page, over the agreed pacts of that election."""
+    by_seat, seats = election_seat_votes(election)
+    pacts = _agreed_pacts(election)
+    analyses = {int(a.key): a for a in seats_analyse(seats, bloc)}
+    return {
+        seat_id: seat_advice(
+            analyses.get(seat_id),
+            pact_terms(pacts[seat_id]) if seat_id in pacts else None,
+            bloc=bloc,
+            speaker_seat=seat_id not in analyses,
+        )
+        for seat_id in by_seat
+    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from seats.views import activists, agreements, swaps, targets
+from seats.views import activists, advice, agreements, swaps, targets
 
 app_name = "seats"
 urlpatterns = [
@@ -14,9 +14,17 @@ urlpatterns = [
     path("agreements/<int:pk>/accept/", agreements.agreement_accept, name="agreement_accept"),
     path("agreements/<int:pk>/withdraw/", agreements.agreement_withdraw, name="agreement_withdraw"),
     path("agreements/<int:pk>/terms/", agreements.agreement_terms, name="agreement_terms"),
+    path("coverage/", agreements.coverage, name="coverage"),
+    path("elections/new/", agreements.election_create, name="election_create"),
     path("swap/", swaps.vote_swap, name="swap"),
     path("swap/<int:pk>/confirm/", swaps.vote_swap_confirm, name="swap_confirm"),
     path("swap/cancel/", swaps.vote_swap_cancel, name="swap_cancel"),
     path("help/", activists.activists, name="activists"),
+    path("advice/", advice.advice_lookup, name="advice_lookup"),
+    path("advice/<str:ons_code>/", advice.advice_detail, name="advice"),
+    path("advice/<str:ons_code>/alert/", advice.advice_alert, name="advice_alert"),
+    path("embed/<str:ons_code>/", advice.advice_embed, name="advice_embed"),
+    path("alerts/<str:token>/confirm/", advice.alert_confirm, name="alert_confirm"),
+    path("alerts/<str:token>/unsubscribe/", advice.alert_unsubscribe, name="alert_unsubscribe"),
     path("<str:boundary_set>/<str:ons_code>/", targets.seat_detail, name="detail"),
 ]

@@ -16,6 +16,9 @@ PAGES = {
     "target list CSV (650 rows)": "/seats/?election=ge2019&format=csv",
     "hex map (ge2024)": "/seats/map/?election=ge2024",
     "seat page (Aldershot)": "/seats/2010/E14000530/",
+    "target list (ge2024, 650 seats)": "/seats/?election=ge2024",
+    "postcode advice page (Aldershot, 2024)": "/seats/advice/E14001063/",
+    "advice embed card (Aldershot, 2024)": "/seats/embed/E14001063/",
 }
 
 

@@ -10,7 +10,7 @@ from seats.activists import activist_targets
 from seats.forms import ActivistForm
 from seats.models import Constituency
 from seats.postcodes import postcode_lookup
-from seats.views.common import latest_election
+from seats.views.common import latest_election, next_election
 
 
 def activists(request):
@@ -42,7 +42,10 @@ def activists(request):
                     "constituency", "We could not place that postcode: choose a constituency."
                 )
         origins = [seat] if seat else []
-    election = latest_election()
+    # For the next general election if one is set up, read from the latest results on its
+    # boundaries (an upcoming election has none yet).
+    for_election = next_election()
+    election = latest_election(boundary_set=for_election.boundary_set) if for_election else None
     targets, events_by_seat = [], {}
     if party and election:
         targets = activist_targets(party=party, origins=origins or [], election=election)
@@ -65,6 +68,7 @@ def activists(request):
             "party": party,
             "origins": origins,
             "election": election,
+            "for_election": for_election,
             "targets": [(t, events_by_seat.get(t.row.constituency.pk, [])) for t in targets],
         },
     )

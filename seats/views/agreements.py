@@ -6,15 +6,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from groups.models import Party
 from groups.permissions import user_staff_party_ids
+from petitions.permissions import staff_check
 from seats import services
-from seats.forms import AgreementForm, AgreementTermsForm, PartyActionForm
-from seats.models import Agreement, AgreementStatus
+from seats.forms import AgreementForm, AgreementTermsForm, PartyActionForm, UpcomingElectionForm
+from seats.models import Agreement, AgreementStatus, Election
 from seats.permissions import agreement_get_for_staff, party_staff_required, user_is_party_staff
-from seats.views.common import PAGE_SIZE
+from seats.targets import election_seat_rows_cached
+from seats.views.common import PAGE_SIZE, latest_election, next_election
 
 
 def pact_list(request):
@@ -101,7 +104,11 @@ def agreement_detail(request, pk):
 @login_required
 def agreement_create(request):
     party_staff_required(request.user)
-    form = AgreementForm(request.POST or None, initial={"election": request.GET.get("election")})
+    election = request.GET.get("election") or getattr(next_election(), "slug", None)
+    initial = {"election": election}
+    if (request.GET.get("seat") or "").isdigit():
+        initial["constituency"] = request.GET["seat"]
+    form = AgreementForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             agreement = services.agreement_propose(user=request.user, **form.cleaned_data)
@@ -171,3 +178,66 @@ def agreement_terms(request, pk):
 
 def reciprocity(request):
     return render(request, "seats/reciprocity.html", {"rows": services.reciprocity_rows()})
+
+
+@login_required
+def election_create(request):
+    """Site staff: set up an upcoming general election or by-election (2024 boundaries)."""
+    staff_check(user=request.user)
+    form = UpcomingElectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            election = services.election_create_upcoming(user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, error)
+        else:
+            messages.success(request, f"{election.name} is set up for pacts, swaps and help.")
+            return redirect("seats:election_create")
+    upcoming = Election.objects.filter(date__gte=timezone.localdate()).select_related(
+        "by_election_seat"
+    )
+    return render(
+        request,
+        "seats/election_form.html",
+        {"form": form, "upcoming": upcoming.order_by("date", "pk")},
+    )
+
+
+@login_required
+def coverage(request):
+    """Party staff: target seats with no live agreement yet, by region, for the next general
+    election (from the latest results on its boundaries). Staff only: a live agreement that is
+    not agreed yet is not public, and its absence here would reveal it."""
+    party_staff_required(request.user)
+    election = next_election()
+    results = latest_election(boundary_set=election.boundary_set) if election else None
+    regions: dict[str, list] = {}
+    if results is not None:
+        covered = set(
+            Agreement.objects.filter(election=election)
+            .live()
+            .values_list("constituency_id", flat=True)
+        )
+        targets = [
+            row
+            for row in election_seat_rows_cached(results)
+            if row.analysis.target_score is not None
+            and row.analysis.target_score > 0
+            and row.constituency.pk not in covered
+        ]
+        for row in sorted(targets, key=lambda r: -r.analysis.target_score):
+            regions.setdefault(row.constituency.get_region_display(), []).append(row)
+    return render(
+        request,
+        "seats/coverage.html",
+        {
+            "election": election,
+            "results": results,
+            "regions": sorted(regions.items()),
+            "total": sum(len(rows) for rows in regions.values()),
+        },
+    )

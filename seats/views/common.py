@@ -1,13 +1,30 @@
 """What the seats pages share: the default election, party colours, query strings."""
 
+from django.utils import timezone
+
 from groups.models import Party
-from seats.models import Election
+from seats.models import Election, ElectionKind
 
 PAGE_SIZE = 50
 
 
-def latest_election():
-    return Election.objects.filter(contests__isnull=False).order_by("-date").first()
+def latest_election(boundary_set: str | None = None):
+    """The latest election with results (on these boundaries, if given)."""
+    elections = Election.objects.filter(contests__isnull=False)
+    if boundary_set:
+        elections = elections.filter(boundary_set=boundary_set)
+    return elections.order_by("-date").first()
+
+
+def next_election():
+    """The election that pacts and help are for by default: the next general election set up
+    (today or later), else the latest with results. By-elections are chosen explicitly."""
+    return (
+        Election.objects.filter(date__gte=timezone.localdate(), kind=ElectionKind.GENERAL)
+        .order_by("date", "pk")
+        .first()
+        or latest_election()
+    )
 
 
 def party_colours() -> dict[str, str]:

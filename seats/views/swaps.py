@@ -29,7 +29,11 @@ def vote_swap(request):
         swap = services.vote_swap_active_for(request.user)
         if registration and registration.status == SwapStatus.WAITING:
             explanation = services.vote_swap_queue_explanation(registration)
-    form = SwapRegistrationForm(request.POST or None)
+    # Pre-filled from the seat's advice page (?constituency=<id>); only ever a form's initial.
+    initial = {"constituency": request.GET.get("constituency")}
+    if not (initial["constituency"] or "").isdigit():
+        initial = {}
+    form = SwapRegistrationForm(request.POST or None, initial=initial)
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect(f"{reverse('account_login')}?next={request.path}")

@@ -1,8 +1,13 @@
 """The target list, the hex map and the seat page: what the results say about each seat."""
 
+import hashlib
+
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
 from alliance.exports import csv_response
 from events.models import Event
@@ -10,12 +15,23 @@ from seats.charts import bar_chart, hex_points, hexmap_render
 from seats.filters import COLOURS, ORDERINGS, TargetFilter, margin_percent
 from seats.models import Agreement, Constituency, Contest, Result
 from seats.party_codes import DEFAULT_BLOC
-from seats.targets import election_seat_rows, progressive_majority_lost_total
+from seats.permissions import user_is_party_staff
+from seats.targets import (
+    election_seat_rows,
+    election_seat_rows_cached,
+    progressive_majority_lost_total,
+    results_fingerprint,
+    upcoming_elections,
+)
 from seats.views.common import PAGE_SIZE, party_colours, query_with, with_default_election
 
 
 def seat_list(request):
-    """The target list: every seat of an election, analysed for the chosen bloc."""
+    """The target list: every seat of an election, analysed for the chosen bloc.
+
+    The page body depends only on the filters and the results, so it is cached as HTML per
+    results fingerprint and normalised filter (Redis holds a string, cheap to read back); the
+    analysed rows behind it are cached in process (seats/targets.py)."""
     data = with_default_election(request)
     target_filter = TargetFilter(data, queryset=Contest.objects.all())
     if not data.get("election") or not target_filter.is_valid():
@@ -26,21 +42,73 @@ def seat_list(request):
         )
     election = target_filter.form.cleaned_data["election"]
     bloc = target_filter.bloc_codes() or DEFAULT_BLOC
-    rows = target_filter.filter_rows(election_seat_rows(election, bloc, contests=target_filter.qs))
     if request.GET.get("format") == "csv":
-        return _targets_csv(election, bloc, rows)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {
-        "filter": target_filter,
-        "page_obj": page,
-        "election": election,
-        "bloc": bloc,
-        "pml_total": progressive_majority_lost_total(election, bloc),
-        "colours": party_colours(),
-        "orderings": ORDERINGS,
-        "csv_query": query_with(request, format="csv", page=None),
-    }
-    return render(request, "seats/target_list.html", context)
+        return _targets_csv(election, bloc, _target_rows(target_filter, election, bloc))
+    key = _body_cache_key(request, target_filter, election, bloc)
+    body = cache.get(key)
+    if body is None:
+        rows = _target_rows(target_filter, election, bloc)
+        page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+        context = {
+            "filter": target_filter,
+            "page_obj": page,
+            "election": election,
+            "bloc": bloc,
+            "pml_total": progressive_majority_lost_total(election, bloc),
+            "colours": party_colours(),
+            "orderings": ORDERINGS,
+            "csv_query": query_with(request, format="csv", page=None),
+        }
+        body = render_to_string("seats/_target_list_body.html", context, request=request)
+        cache.set(key, body, BODY_CACHE_SECONDS)
+        return render(request, "seats/target_list.html", {**context, "body": mark_safe(body)})
+    # The body was rendered by this view from our own template (autoescaped): safe to reuse.
+    return render(request, "seats/target_list.html", {"body": mark_safe(body)})
+
+
+BODY_CACHE_SECONDS = 60 * 10
+
+
+def _target_rows(target_filter, election, bloc) -> list:
+    rows = election_seat_rows_cached(election, bloc)
+    if _narrows(target_filter):
+        contest_ids = set(target_filter.qs.values_list("pk", flat=True))
+        rows = [row for row in rows if row.contest.pk in contest_ids]
+    return target_filter.filter_rows(rows)
+
+
+def _body_cache_key(request, target_filter, election, bloc) -> str:
+    """Only validated filter values (and a numeric page) go into the key: arbitrary query
+    strings cannot fill the cache with variants."""
+    data = target_filter.form.cleaned_data
+    page = request.GET.get("page", "1")
+    normal = [
+        election.slug,
+        ",".join(bloc),
+        *(str(data.get(name) or "") for name in FILTER_FIELDS),
+        page if page.isdigit() and len(page) < 6 else "1",
+    ]
+    digest = hashlib.sha256("|".join(normal).encode()).hexdigest()[:32]
+    fingerprint = ":".join(str(part) for part in results_fingerprint(election))
+    return f"seats:targets-body:{election.pk}:{fingerprint}:{digest}"
+
+
+FILTER_FIELDS = (
+    "nation",
+    "region",
+    "winner",
+    "flag",
+    "margin_min",
+    "margin_max",
+    "best",
+    "order",
+)
+
+
+def _narrows(target_filter) -> bool:
+    """Whether a database filter (nation, region, winner) narrows the election's contests."""
+    data = target_filter.form.cleaned_data
+    return any(data.get(name) for name in ("nation", "region", "winner"))
 
 
 def _targets_csv(election, bloc, rows) -> HttpResponse:
@@ -131,6 +199,9 @@ def seat_detail(request, boundary_set, ons_code):
         contests[0] if contests else None,
     )
     colours = party_colours()
+    # The next contest here (a general election or this seat's by-election), if set up: its
+    # analysis is the latest results on these boundaries, and the page says so.
+    upcoming = upcoming_elections(seat).first()
     results = list(Result.objects.filter(constituency=seat).select_related("party", "election"))
     chart = analysis = None
     if chosen:
@@ -181,6 +252,8 @@ def seat_detail(request, boundary_set, ons_code):
         .select_related("election")
         .prefetch_related("parties__party"),
         "petition_tallies": _petition_tallies(seat),
+        "upcoming": upcoming,
+        "can_propose": user_is_party_staff(request.user),
     }
     return render(request, "seats/seat_detail.html", context)
 

@@ -12,11 +12,14 @@ from django.utils import timezone
 from clashes.models import Clash
 from events.models import CalendarFeed, Event, Rsvp
 from groups.models import Group, GroupLink, Membership, MembershipRequest, OrganiserInvitation
+from groups.parties import parties_seed
 from petitions.models import Petition, PetitionUpdate, Signature
 from seats import services as seat_services
 from seats.models import (
+    AdviceAlert,
     Agreement,
     AgreementAcceptance,
+    Election,
     VoteSwap,
     VoteSwapRegistration,
 )
@@ -25,7 +28,6 @@ from tests.factories import (
     ConstituencyFactory,
     GroupFactory,
     MembershipFactory,
-    PartyFactory,
     PartyStaffFactory,
     UserFactory,
 )
@@ -99,7 +101,9 @@ def world(db, settings, tmp_path) -> World:
     draft_b = PetitionFactory(group=group_b, title="Beta draft", slug="beta-draft", status="draft")
     draft_b.image.save("draft.png", ContentFile(image_bytes("PNG")))  # only its organisers see it
 
-    p1, p2, p3 = (PartyFactory(name=f"Party {n}", short_name=f"Q{n}") for n in (1, 2, 3))
+    # Pacts are only between parties of the progressive bloc (seats/party_codes.py).
+    seeded = {party.short_name: party for party in parties_seed()}
+    p1, p2, p3 = seeded["Lab"], seeded["LD"], seeded["Green"]
     staff_p1 = PartyStaffFactory(party=p1).user
     staff_p3 = PartyStaffFactory(party=p3).user
     election = ElectionFactory(slug="hostile2029", boundary_set="sample")
@@ -213,4 +217,6 @@ def db_snapshot() -> dict:
         ),
         "links": list(GroupLink.objects.order_by("pk").values_list("pk", "status")),
         **priorities_snapshot(),
+        "advice_alerts": list(AdviceAlert.objects.order_by("pk").values_list("pk", "confirmed_at")),
+        "elections": list(Election.objects.order_by("pk").values_list("pk", "date")),
     }

@@ -20,7 +20,9 @@ from tests.hostile.url_table import (
 
 ALL = ORGANISER_URLS + STAFF_URLS + SWAP_URLS
 SEAT_AGREEMENT_ROWS = [row for row in STAFF_URLS if "{agreement}" in row[2]]
-SITE_STAFF_ROWS = [row for row in STAFF_URLS if row[2].startswith("/petitions/staff/")]
+SITE_STAFF_ROWS = [
+    row for row in STAFF_URLS if row[2].startswith(("/petitions/staff/", "/seats/elections/"))
+]
 
 
 def _ids(rows):
@@ -144,6 +146,10 @@ GUESSES = [
     "/groups/alpha/invitations/999999/revoke/",
     "/groups/alpha/requests/999999/decide/",
     "/groups/alpha/links/999999/decide/",
+    "/seats/alerts/forged-token/confirm/",
+    "/seats/alerts/forged-token/unsubscribe/",
+    "/seats/advice/E99999999/",
+    "/seats/embed/E99999999/",
 ]
 
 
@@ -246,6 +252,7 @@ def test_the_right_staff_get_the_staff_pages(client, world):
     client.force_login(world.site_staff)
     assert client.get("/petitions/staff/moderation/").status_code == 200
     assert client.get("/petitions/staff/invalidate/").status_code == 200
+    assert client.get("/seats/elections/new/").status_code == 200
     client.force_login(world.staff_p1)
     for url in ["/seats/agreements/", "/seats/agreements/new/", world.agreement.get_absolute_url()]:
         assert client.get(url).status_code == 200, url
@@ -281,6 +288,9 @@ FOR_EVERYONE = {
     },
     "seats": {
         "list", "map", "pacts", "reciprocity", "swap", "swap_cancel", "activists", "detail",
+        # "How should I vote here?": public; alerts are reached by the emailed token only
+        "advice_lookup", "advice", "advice_alert", "advice_embed", "alert_confirm",
+        "alert_unsubscribe",
     },
     "priorities": {"index", "join", "join_code", "statement", "region"},
 }  # fmt: skip

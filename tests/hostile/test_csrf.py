@@ -7,6 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 from petitions.signer_data_views import signer_data_token
+from seats.models import AdviceAlert
 from tests.hostile.conftest import db_snapshot
 from tests.hostile.url_table import fill
 from tests.petitions.factories import SignatureFactory
@@ -240,6 +241,20 @@ POSTS = [
         "/priorities/statements/{statement_b}/endorse/party/",
         lambda: {"party": "{p1_pk}"},
     ),
+    (
+        "advice alert",
+        None,
+        "/seats/advice/{seat_ons}/alert/",
+        lambda: {"email": "new@example.net"},
+    ),
+    (
+        "upcoming election",
+        "site_staff",
+        "/seats/elections/new/",
+        lambda: {"kind": "general", "date": "2099-05-07"},
+    ),
+    ("advice alert confirm", None, "/seats/alerts/{alert_token}/confirm/", dict),
+    ("advice alert unsubscribe", None, "/seats/alerts/{alert_token}/unsubscribe/", dict),
 ]
 
 
@@ -254,6 +269,10 @@ def extra_placeholders(world, monkeypatch):
         "signature_token": signature.token,
         "signer_data": signer_data_token(signature),
         "unsubscribe_token": delivery.unsubscribe_token(world.organiser_b.pk),
+        "seat_ons": world.agreement.constituency.ons_code,
+        "alert_token": AdviceAlert.objects.create(
+            email="alerted@example.net", constituency=world.agreement.constituency
+        ).token,
     }
     from conversations.services import unsubscribe_token as conversation_unsubscribe_token
 

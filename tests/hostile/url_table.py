@@ -217,6 +217,7 @@ STAFF_URLS = [
     ),
     # seats: party staff
     ("agreement list", "get", "/seats/agreements/", None),
+    ("pact coverage", "get", "/seats/coverage/", None),
     ("agreement propose", "get", "/seats/agreements/new/", None),
     (
         "agreement propose (post)",
@@ -255,6 +256,14 @@ STAFF_URLS = [
         "post",
         "/priorities/statements/{statement_b}/endorse/party/",
         lambda: {"party": "{p1_pk}"},
+    ),
+    # seats: site staff set up upcoming elections
+    ("upcoming election", "get", "/seats/elections/new/", None),
+    (
+        "upcoming election (post)",
+        "post",
+        "/seats/elections/new/",
+        lambda: {"kind": "general", "date": "2099-05-07"},
     ),
 ]
 

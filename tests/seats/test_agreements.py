@@ -39,9 +39,11 @@ def propose(setup, parties, **extra):
 def test_agreed_only_when_every_party_has_accepted(setup, parties):
     _, _, lab_staff, ld_staff, _ = setup
     agreement = propose(setup, parties)
-    assert agreement.status == AgreementStatus.PROPOSED
-    agreement = services.agreement_accept(agreement=agreement, user=lab_staff, party=parties["Lab"])
+    # Lab staff proposed: Lab accepts on proposing; LD has not yet.
     assert agreement.status == AgreementStatus.NEGOTIATING
+    assert list(agreement.acceptances.values_list("party__short_name", flat=True)) == ["Lab"]
+    agreement = services.agreement_accept(agreement=agreement, user=lab_staff, party=parties["Lab"])
+    assert agreement.status == AgreementStatus.NEGOTIATING  # accepting again changes nothing
     agreement = services.agreement_accept(agreement=agreement, user=ld_staff, party=parties["LD"])
     assert agreement.status == AgreementStatus.AGREED
     actions = list(
@@ -62,8 +64,8 @@ def test_party_staff_cannot_accept_for_another_party(setup, parties):
     with pytest.raises(ValidationError):
         services.agreement_accept(agreement=agreement, user=green_staff, party=parties["Green"])
     agreement.refresh_from_db()
-    assert agreement.status == AgreementStatus.PROPOSED
-    assert not agreement.acceptances.exists()
+    assert agreement.status == AgreementStatus.NEGOTIATING  # only the proposer's Lab accepted
+    assert list(agreement.acceptances.values_list("party__short_name", flat=True)) == ["Lab"]
 
 
 def test_withdrawal_ends_it_and_is_kept_in_history(setup, parties):
@@ -158,7 +160,7 @@ def test_views_refuse_anonymous_and_outsiders(client, setup, parties):
     # service refuses to act for a party the user does not work for.
     client.force_login(lab_staff)
     assert client.post(accept, {"accept-party": parties["LD"].pk}).status_code == 403
-    assert not agreement.acceptances.exists()
+    assert not agreement.acceptances.filter(party=parties["LD"]).exists()
     assert client.post(accept, {"accept-party": parties["Lab"].pk}).status_code == 302
     client.force_login(ld_staff)
     client.post(accept, {"accept-party": parties["LD"].pk})

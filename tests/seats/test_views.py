@@ -115,7 +115,8 @@ def test_constant_query_count(client, election, parties, django_assert_num_queri
         counts.append((len(cold), len(warm)))
     assert counts[0] == counts[1], counts
     if view == "seats:list":
-        assert len(response.context["page_obj"]) == 50
+        # the warm response comes from the cached body: 50 rows all the same
+        assert response.content.decode().count('<tr>\n          <th scope="row">') == 50
     with django_assert_num_queries(counts[1][1]):
         client.get(reverse(view))
 

@@ -1,0 +1,169 @@
+""" "How should I vote here?": postcode to seat, the seat's advice, its embeddable card, and
+email alerts when the advice changes (no account needed)."""
+
+from urllib.parse import quote, urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from alliance.ratelimit import client_ip, rate_limit_exceeded
+from events.models import Event
+from seats import services
+from seats.forms import AdviceAlertForm, AdviceLookupForm
+from seats.models import AdviceAlert, Constituency
+from seats.postcodes import postcode_lookup
+from seats.targets import seat_advice_cached
+
+# Alert requests per client address per hour: each one can send a confirmation email.
+ALERT_REQUESTS_PER_HOUR = 10
+
+
+def _seat_or_404(ons_code: str) -> Constituency:
+    seat = Constituency.objects.current().filter(ons_code=ons_code).order_by("boundary_set")
+    found = seat.first()
+    if found is None:
+        raise Http404("No such constituency.")
+    return found
+
+
+def advice_lookup(request):
+    """The postcode box: a valid, placed postcode (or a chosen seat) leads to the seat's advice."""
+    form = AdviceLookupForm(request.GET or None)
+    if form.is_bound and form.is_valid():
+        seat = form.cleaned_data.get("seat")
+        postcode = form.cleaned_data.get("postcode")
+        if seat is None and postcode:
+            location = postcode_lookup(postcode)
+            if location and location.constituency_code:
+                seat = (
+                    Constituency.objects.current()
+                    .filter(ons_code=location.constituency_code)
+                    .order_by("boundary_set")
+                    .first()
+                )
+            if seat is None:
+                form.add_error(
+                    "seat", "We could not place that postcode: choose your constituency."
+                )
+        if seat is not None:
+            return redirect("seats:advice", ons_code=seat.ons_code)
+    return render(request, "seats/advice_lookup.html", {"form": form})
+
+
+def _advice_context(request, seat) -> dict:
+    found = seat_advice_cached(seat)
+    url = request.build_absolute_uri(reverse("seats:advice", args=[seat.ons_code]))
+    share_text = f"How to vote in {seat.name}: {found.advice.headline}."
+    swap_query = {"constituency": seat.pk}
+    return {
+        "seat": seat,
+        "found": found,
+        "advice": found.advice,
+        "share_url": url,
+        "share_links": [
+            ("Email", f"mailto:?subject={quote(share_text)}&body={quote(url)}"),
+            ("WhatsApp", "https://wa.me/?" + urlencode({"text": f"{share_text} {url}"})),
+            (
+                "Bluesky",
+                "https://bsky.app/intent/compose?" + urlencode({"text": f"{share_text} {url}"}),
+            ),
+            (
+                "X",
+                "https://twitter.com/intent/tweet?" + urlencode({"text": share_text, "url": url}),
+            ),
+            ("Facebook", "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": url})),
+        ],
+        "embed_url": request.build_absolute_uri(
+            reverse("seats:advice_embed", args=[seat.ons_code])
+        ),
+        "swap_url": f"{reverse('seats:swap')}?{urlencode(swap_query)}",
+    }
+
+
+@require_GET
+def advice_detail(request, ons_code):
+    seat = _seat_or_404(ons_code)
+    context = _advice_context(request, seat)
+    context.update(
+        {
+            "alert_form": AdviceAlertForm(),
+            "events": Event.objects.filter(constituency=seat)
+            .visible_to(request.user)
+            .upcoming()
+            .scheduled()
+            .select_related("group")
+            .order_by("starts_at")[:10],
+            "groups": seat.covering_groups.select_related("party").order_by("name")[:20],
+        }
+    )
+    return render(request, "seats/advice_detail.html", context)
+
+
+@require_GET
+@xframe_options_exempt  # the card is meant to be framed on other sites; it is read-only
+def advice_embed(request, ons_code):
+    seat = _seat_or_404(ons_code)
+    return render(request, "seats/advice_embed.html", _advice_context(request, seat))
+
+
+@require_POST
+def advice_alert(request, ons_code):
+    seat = _seat_or_404(ons_code)
+    form = AdviceAlertForm(request.POST)
+    if form.is_valid():
+        if rate_limit_exceeded(
+            scope="seats-advice-alert",
+            key=client_ip(request),
+            limit=ALERT_REQUESTS_PER_HOUR,
+            period_seconds=3600,
+        ):
+            form.add_error(None, "Too many requests from here: try again in an hour.")
+        else:
+            try:
+                services.advice_alert_request(email=form.cleaned_data["email"], constituency=seat)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request,
+                    "Check your inbox: we sent a link to confirm the alert (if this address "
+                    "had not asked already).",
+                )
+                return redirect("seats:advice", ons_code=seat.ons_code)
+    context = _advice_context(request, seat)
+    context.update({"alert_form": form, "events": [], "groups": []})
+    return render(request, "seats/advice_detail.html", context, status=400)
+
+
+def _alert_or_404(token: str) -> AdviceAlert:
+    if "\x00" in token:
+        raise Http404("No such alert.")
+    return get_object_or_404(AdviceAlert.objects.select_related("constituency"), token=token)
+
+
+@require_http_methods(["GET", "POST"])
+def alert_confirm(request, token):
+    """A GET shows a button (mail scanners open links); the POST confirms."""
+    alert = _alert_or_404(token)
+    if request.method == "POST":
+        services.advice_alert_confirm(alert=alert)
+        messages.success(request, "Confirmed: we will email you when the advice here changes.")
+        return redirect("seats:advice", ons_code=alert.constituency.ons_code)
+    return render(request, "seats/alert_confirm.html", {"alert": alert})
+
+
+@require_http_methods(["GET", "POST"])
+def alert_unsubscribe(request, token):
+    """No sign-in: the token is the proof. A GET shows a button; the POST deletes the alert."""
+    if request.method == "POST":
+        alert = AdviceAlert.objects.filter(token=token.replace("\x00", "")).first()
+        if alert is not None:
+            services.advice_alert_unsubscribe(alert=alert)
+        return render(request, "seats/alert_unsubscribe.html", {"done": True})
+    alert = _alert_or_404(token)
+    return render(request, "seats/alert_unsubscribe.html", {"alert": alert, "done": False})
