@@ -16,9 +16,10 @@ class ClashMergeForm(forms.Form):
 
     def __init__(self, *args, clash: Clash, **kwargs):
         super().__init__(*args, **kwargs)
+        # What the viewer may see of each side (`clash_sides_show`), when the view has asked.
+        shown = (getattr(clash, "shown_a", clash.event_a), getattr(clash, "shown_b", clash.event_b))
         self.fields["keep"].choices = [
-            (event.pk, f"{event.title} ({event.group.name})")
-            for event in (clash.event_a, clash.event_b)
+            (event.pk, f"{event.title} ({event.group.name})") for event in shown
         ]
 
 

@@ -9,7 +9,8 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from clashes.models import Clash
+from clashes import services as clash_services
+from clashes.models import Clash, JointEventProposal
 from events.models import CalendarFeed, Event, Rsvp
 from petitions.models import Petition, PetitionUpdate, Signature
 from seats import services as seat_services
@@ -60,6 +61,8 @@ class World:
     swapper_a: object
     swapper_b: object
     site_staff: object
+    # Group C's organiser proposed making their event and event_b one joint event: B answers.
+    proposal_b: object = None
 
 
 @pytest.fixture
@@ -123,6 +126,20 @@ def world(db, settings, tmp_path) -> World:
         registration.status = "matched"
         registration.save(update_fields=["status"])
     site_staff = UserFactory(name="Stella Staff", is_staff=True)
+    organiser_c = UserFactory(name="Cas Gamma")
+    event_c = EventFactory(
+        group=GroupFactory(name="Gamma Group", slug="gamma", organiser=organiser_c),
+        title="Gamma stall",
+        starts_at=start,
+    )
+    proposal_b = clash_services.joint_event_propose(
+        clash=Clash.objects.create(
+            event_a=min(event_b, event_c, key=lambda e: e.pk),
+            event_b=max(event_b, event_c, key=lambda e: e.pk),
+        ),
+        user=organiser_c,
+        keep_event_id=event_c.pk,
+    )
     return World(
         group_a=group_a,
         group_b=group_b,
@@ -144,6 +161,7 @@ def world(db, settings, tmp_path) -> World:
         swapper_a=swapper_a,
         swapper_b=swapper_b,
         site_staff=site_staff,
+        proposal_b=proposal_b,
     )
 
 
@@ -158,6 +176,9 @@ def db_snapshot() -> dict:
         "rsvps": list(Rsvp.objects.order_by("pk").values_list("pk", "answer")),
         "feeds": list(CalendarFeed.objects.order_by("pk").values_list("pk", "name", "url")),
         "clashes": list(Clash.objects.order_by("pk").values_list("pk", "status", "decided_by")),
+        "joint_proposals": list(
+            JointEventProposal.objects.order_by("pk").values_list("pk", "status", "decided_by")
+        ),
         "petitions": list(
             Petition.objects.order_by("pk").values_list(
                 "pk", "title", "body", "status", "delivered_at", "closed_at"

@@ -43,6 +43,14 @@ POSTS = [
     ("clash dismiss", "organiser_b", "/events/clashes/{clash_b}/dismiss/", dict),
     ("clash merge", "organiser_b", "/events/clashes/{clash_b}/merge/", lambda: {"keep": "x"}),
     (
+        "joint event propose",
+        "organiser_b",
+        "/events/clashes/{clash_cb}/propose/",
+        lambda: {"propose-keep": "{event_b}"},
+    ),
+    ("joint event accept", "organiser_b", "/events/clashes/proposals/{proposal_b}/accept/", dict),
+    ("joint event decline", "organiser_b", "/events/clashes/proposals/{proposal_b}/decline/", dict),
+    (
         "clash email settings",
         "organiser_b",
         "/events/clashes/notifications/",
