@@ -1,9 +1,11 @@
 import logging
+import re
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 from kombu.exceptions import OperationalError as BrokerOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -86,3 +88,55 @@ class RequestSizeLimitMiddleware:
                 content_type="text/plain",
             )
         return self.get_response(request)
+
+
+# NUL and the other C0 control characters (and DEL): no URL of ours contains one, and
+# PostgreSQL refuses NUL in text, so a lookup with one would fail with a 500.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class MalformedPathMiddleware:
+    """Answer 404 to any path holding a control character, before a view can look it up.
+
+    Path converters cannot do this for every pattern (allauth's and the admin's are not ours,
+    and `<str:...>` takes anything but a slash), so it is done once, here.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if CONTROL_CHARACTERS.search(request.path_info):
+            raise Http404("No such page.")
+        return self.get_response(request)
+
+
+PRIVATE = "private, no-store"
+
+
+class PrivateResponseCacheMiddleware:
+    """Nothing personal is ever kept by a shared cache (or the browser's disk).
+
+    The rule, decided once: a response to a signed-in person, or one a view marked private
+    (any `Cache-Control: private`, e.g. a calendar feed read through a secret token), is sent
+    `Cache-Control: private, no-store`, whatever the view said. Only responses to anonymous
+    visitors keep the view's own header, so only those can be `public`. Every response varies
+    on Cookie: the same URL says different things to different people.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        directives = {
+            part.strip().split("=")[0] for part in response.get("Cache-Control", "").split(",")
+        }
+        personal = "private" in directives or (user is not None and user.is_authenticated)
+        # never_cache's fuller header (private, no-store, no-cache, ...) is kept as it is.
+        if personal and not {"private", "no-store"} <= directives:
+            response["Cache-Control"] = PRIVATE
+            response.headers.pop("Expires", None)
+        patch_vary_headers(response, ["Cookie"])
+        return response

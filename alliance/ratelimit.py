@@ -1,4 +1,7 @@
-"""Fixed-window rate limits kept in Redis, shared by every web process."""
+"""Fixed-window rate limits kept in Redis, shared by every web process, and the one rule for
+which address a limit counts (`client_ip`)."""
+
+import ipaddress
 
 from django.conf import settings
 from django.core.cache import cache
@@ -17,9 +20,27 @@ def rate_limit_exceeded(*, scope: str, key: str, limit: int, period_seconds: int
     return hits > limit
 
 
+def _clean_ip(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
 def client_ip(request) -> str:
-    """The client's address; behind a trusted proxy, the last hop the proxy appended."""
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded and settings.TRUST_X_FORWARDED_FOR:
-        return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
+    """The address of the person making the request, for every per-IP limit (ours and allauth's).
+
+    With no proxy trusted (TRUSTED_PROXY_COUNT = 0, the default) it is REMOTE_ADDR and any
+    X-Forwarded-For the client sent is ignored. Behind N proxies we control, each appends the
+    address it saw to X-Forwarded-For, so the client is the N-th entry from the right: entries
+    further left were written by the client and are never believed.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    trusted = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if trusted <= 0:
+        return remote
+    hops = [hop for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    if not hops:
+        return remote
+    # Fewer hops than trusted proxies: the leftmost was still written by one of ours.
+    return _clean_ip(hops[-min(trusted, len(hops))]) or remote

@@ -25,6 +25,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from alliance.links import absolute_url
 from alliance.mail import header_safe
 from alliance.tasks import enqueue_after_commit
 from clashes.models import Clash, ClashNotification, NotificationMode, NotificationStatus
@@ -111,10 +112,6 @@ def unsubscribe_user_id(token: str) -> int | None:
         return None
 
 
-def _absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
-
-
 def _clash_queryset():
     return Clash.objects.select_related(
         "event_a__group__party",
@@ -130,8 +127,8 @@ def clash_email_build(notification: ClashNotification) -> EmailMultiAlternatives
     context = {
         **clash_context(clash, viewer=recipient),
         "recipient": recipient,
-        "clash_url": _absolute(clash.get_absolute_url()),
-        "unsubscribe_url": _absolute(
+        "clash_url": absolute_url(clash.get_absolute_url()),
+        "unsubscribe_url": absolute_url(
             reverse("clashes:unsubscribe", kwargs={"token": unsubscribe_token(recipient.pk)})
         ),
     }
@@ -167,12 +164,12 @@ def clash_digest_build(recipient, notifications: list[ClashNotification]) -> Ema
         "clashes": [
             {
                 "clash": c,
-                "url": _absolute(c.get_absolute_url()),
+                "url": absolute_url(c.get_absolute_url()),
                 **clash_context(c, viewer=recipient),
             }
             for c in items
         ],
-        "unsubscribe_url": _absolute(
+        "unsubscribe_url": absolute_url(
             reverse("clashes:unsubscribe", kwargs={"token": unsubscribe_token(recipient.pk)})
         ),
     }

@@ -4,7 +4,13 @@ from django.utils import timezone
 
 from events.models import CalendarFeed, Event, RsvpAnswer
 from seats.models import Constituency
-from seats.postcodes import InvalidPostcode, postcode_lookup, postcode_normalise
+from seats.postcodes import (
+    InvalidPostcode,
+    PostcodeLookupUnavailable,
+    postcode_locate,
+    postcode_lookup,
+    postcode_normalise,
+)
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 # Dates far outside this range are typing mistakes (and year 9999 overflows date arithmetic).
@@ -66,6 +72,9 @@ class EventForm(forms.ModelForm):
     def __init__(self, *args, creating: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.location = None
+        # The lookup service was down: the event is saved without a constituency (the view
+        # says so) rather than the organiser's work being refused.
+        self.lookup_unavailable = False
         self.fields["starts_at"].input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M"]
         self.fields["ends_at"].input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M"]
         self.fields["constituency"].queryset = Constituency.objects.current().order_by("name")
@@ -100,22 +109,26 @@ class EventForm(forms.ModelForm):
             self.add_error("ends_at", "The event must end after it starts.")
         postcode = data.get("postcode")
         if postcode and not data.get("constituency"):
-            self.location = postcode_lookup(postcode)
-            seat = None
-            if self.location and self.location.constituency_code:
-                seat = (
-                    Constituency.objects.current()
-                    .filter(ons_code=self.location.constituency_code)
-                    .first()
-                )
-            if seat is None:
-                self.add_error(
-                    "constituency",
-                    "We could not find the constituency for this postcode. "
-                    "Please pick it from the list.",
-                )
+            try:
+                self.location = postcode_locate(postcode)
+            except PostcodeLookupUnavailable:
+                self.lookup_unavailable = True
             else:
-                data["constituency"] = seat
+                seat = None
+                if self.location and self.location.constituency_code:
+                    seat = (
+                        Constituency.objects.current()
+                        .filter(ons_code=self.location.constituency_code)
+                        .first()
+                    )
+                if seat is None:
+                    self.add_error(
+                        "constituency",
+                        "We could not find the constituency for this postcode. "
+                        "Please pick it from the list.",
+                    )
+                else:
+                    data["constituency"] = seat
         elif postcode and data.get("constituency"):
             self.location = postcode_lookup(postcode)
         if data.get("repeat_until") and not data.get("repeat"):

@@ -13,11 +13,12 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import icalendar
-from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.http import http_date, parse_etags, parse_http_date_safe, quote_etag
+
+from alliance.links import absolute_url
 
 LONDON = ZoneInfo("Europe/London")
 PRODID = "-//Alliance//Campaign calendar//EN"
@@ -66,7 +67,7 @@ def _vevent(event) -> icalendar.Event:
         vevent.add("location", location)
     if event.latitude is not None and event.longitude is not None:
         vevent.add("geo", (event.latitude, event.longitude))
-    vevent.add("url", f"{settings.SITE_URL}{event.get_absolute_url()}")
+    vevent.add("url", absolute_url(event))
     vevent.add("organizer", "mailto:no-reply@alliance.invalid", parameters={"cn": event.group.name})
     vevent.add("categories", [event.get_kind_display()])
     vevent.add("status", "CANCELLED" if event.is_cancelled else "CONFIRMED")
@@ -167,7 +168,8 @@ def feed_response(request, events, *, name: str, filename: str, private: bool = 
     headers = {
         "ETag": etag,
         "Last-Modified": http_date(last_modified_ts),
-        "Cache-Control": "private, max-age=300" if private else "public, max-age=300",
+        # Public only when no one is signed in: alliance.middleware makes the rest private.
+        "Cache-Control": "private, no-store" if private else "public, max-age=300",
     }
     if private:
         headers["X-Robots-Tag"] = "noindex"
@@ -208,7 +210,7 @@ def google_calendar_url(event) -> str:
         "action": "TEMPLATE",
         "text": event.title,
         "dates": dates,
-        "details": f"{settings.SITE_URL}{event.get_absolute_url()}",
+        "details": absolute_url(event),
         "location": location,
         "ctz": "Europe/London",
     }

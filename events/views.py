@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from alliance.exports import csv_response
+from alliance.links import absolute_url
 from events import ics, imports, services
 from events.filters import EventFilter, filter_querystring
 from events.forms import CalendarFeedForm, EventForm, RsvpForm
@@ -106,9 +107,7 @@ def _nav_context(request, event_filter) -> dict:
         "filter": event_filter,
         "filter_query": query,
         "amp_query": f"&{query}" if query else "",
-        "feed_url": request.build_absolute_uri(
-            reverse("events:feed") + (f"?{query}" if query else "")
-        ),
+        "feed_url": absolute_url(reverse("events:feed") + (f"?{query}" if query else "")),
     }
 
 
@@ -273,6 +272,15 @@ def event_create_choose(request):
     return render(request, "events/event_create_choose.html", {"groups": groups})
 
 
+def _tell_if_lookup_unavailable(request, form) -> None:
+    if form.lookup_unavailable:
+        messages.warning(
+            request,
+            "We could not look up the constituency for this postcode just now, so the event "
+            "is saved without one. Edit the event to pick it from the list.",
+        )
+
+
 @login_required
 def event_create(request, slug):
     group = group_get_for_organiser(user=request.user, slug=slug)
@@ -284,6 +292,7 @@ def event_create(request, slug):
             form.add_error(None, error)
         else:
             messages.success(request, "Event created.")
+            _tell_if_lookup_unavailable(request, form)
             return redirect(event)
     return render(request, "events/event_form.html", {"form": form, "group": group})
 
@@ -301,6 +310,7 @@ def event_edit(request, pk):
             messages.success(
                 request, "Changes saved. People going were told of any new time or place."
             )
+            _tell_if_lookup_unavailable(request, form)
             return redirect(event)
     # The form mutates the instance while validating: show the saved title in the heading.
     saved = Event.objects.select_related("group").get(pk=event.pk)
@@ -323,6 +333,7 @@ def event_duplicate(request, pk):
                 form.add_error(None, error)
             else:
                 messages.success(request, "Event duplicated.")
+                _tell_if_lookup_unavailable(request, form)
                 return redirect(copy)
     else:
         week = timedelta(days=7)
@@ -438,7 +449,7 @@ def my_calendar(request):
         token = services.calendar_token_revoke(user=request.user)
         messages.success(request, "Your old private calendar address no longer works.")
         return redirect("events:my_calendar")
-    url = request.build_absolute_uri(reverse("events:feed_private", args=[token.token]))
+    url = absolute_url(reverse("events:feed_private", args=[token.token]))
     return render(request, "events/my_calendar.html", {"feed_url": url})
 
 

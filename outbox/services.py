@@ -32,6 +32,7 @@ from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 
+from alliance.links import absolute_url
 from alliance.mail import header_safe
 from outbox.models import OutboxEmail, OutboxStatus
 from outbox.tasks import outbox_deliver_task
@@ -62,7 +63,7 @@ def email_absolute_url(path: str) -> str:
     """An absolute link for an email, from settings.SITE_URL ("/x/" → "https://site/x/")."""
     if path.startswith(("http://", "https://")):
         return path
-    return f"{settings.SITE_URL}/{path.lstrip('/')}"
+    return absolute_url("/" + path.lstrip("/"))
 
 
 def email_subject(subject: str) -> str:

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from alliance.links import absolute_url
 from alliance.mail import header_safe
 from alliance.ratelimit import rate_limit_exceeded
 from groups.models import Group, Membership, Role
@@ -446,7 +447,7 @@ def signature_unsubscribe(*, token: str) -> Signature | None:
 
 
 def signature_link(name: str, token: str) -> str:
-    return settings.SITE_URL + reverse(f"petitions:{name}", kwargs={"token": token})
+    return absolute_url(reverse(f"petitions:{name}", kwargs={"token": token}))
 
 
 def _confirmation_message(signature: Signature) -> EmailMultiAlternatives:
@@ -473,7 +474,7 @@ def _already_signed_message(signature: Signature) -> EmailMultiAlternatives:
     context = {
         "signature": signature,
         "petition": signature.petition,
-        "petition_url": settings.SITE_URL + signature.petition.get_absolute_url(),
+        "petition_url": absolute_url(signature.petition),
         "remove_url": signature_link("remove", signature.token),
         "SITE_URL": settings.SITE_URL,
     }

@@ -7,7 +7,6 @@ be made from anything else a visitor could know. GET shows; only POST acts.
 
 import json
 
-from django.conf import settings
 from django.core import signing
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -15,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from alliance.links import absolute_url
 from petitions.models import Signature
 from petitions.personal_data import signature_data
 from petitions.services import signatures_anonymise
@@ -28,8 +28,8 @@ def signer_data_token(signature: Signature) -> str:
 
 def signer_data_url(signature: Signature) -> str:
     """The absolute link put in the confirmation email."""
-    return settings.SITE_URL + reverse(
-        "petitions:signer_data", kwargs={"signed": signer_data_token(signature)}
+    return absolute_url(
+        reverse("petitions:signer_data", kwargs={"signed": signer_data_token(signature)})
     )
 
 

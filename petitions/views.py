@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.permissions import user_has_verified_email
 from alliance.exports import csv_response
+from alliance.links import absolute_url
 from alliance.ratelimit import client_ip
 from groups.models import Group, Role
 from groups.permissions import group_get_for_organiser
@@ -84,7 +85,7 @@ def _detail_context(request, petition: Petition, *, form=None, refusal: str = ""
     verified = user_has_verified_email(user=request.user)
     if form is None:
         form = OneClickSignForm() if verified else SignForm()
-    share_url = request.build_absolute_uri(petition.get_absolute_url())
+    share_url = absolute_url(petition)
     share_text = quote(f"I signed “{petition.title}”. Will you? {share_url}")
     return {
         "petition": petition,
@@ -247,7 +248,7 @@ def petition_json(request, slug):
         .order_by("constituency__name")
     )
     payload = {
-        "links": {"self": request.build_absolute_uri()},
+        "links": {"self": absolute_url(request.get_full_path())},
         "data": {
             "type": "petition",
             "id": petition.slug,

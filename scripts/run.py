@@ -23,6 +23,17 @@ HOST, PORT = os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "80
 EMBEDDED_REDIS_PORT = int(os.environ.get("EMBEDDED_REDIS_PORT", "6390"))
 
 
+def site_url_for(host: str, port: int) -> str:
+    """The address to put in emailed links: where runserver listens, as a browser reaches it."""
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host in ("::", "[::]"):
+        host = "[::1]"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def say(message: str) -> None:
     print(f"\033[1;34m==>\033[0m {message}", flush=True)
 
@@ -96,6 +107,9 @@ def manage(*args: str) -> None:
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alliance.settings.local")
+    # Links in the printed emails open this server, whatever HOST and PORT it was given
+    # (unless SITE_URL is set on purpose, e.g. for a tunnel).
+    os.environ.setdefault("SITE_URL", site_url_for(HOST, PORT))
     children: list[subprocess.Popen] = []
     pg_server = None
     try:

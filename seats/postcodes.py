@@ -19,6 +19,10 @@ class InvalidPostcode(ValueError):
     pass
 
 
+class PostcodeLookupUnavailable(Exception):
+    """The lookup service failed, timed out or answered nonsense (it did not say "unknown")."""
+
+
 @dataclass(frozen=True)
 class PostcodeLocation:
     postcode: str
@@ -40,6 +44,15 @@ def postcode_lookup(raw: str) -> PostcodeLocation | None:
 
     Callers must treat None as "ask the person" and never lose what they were saving.
     """
+    try:
+        return postcode_locate(raw)
+    except PostcodeLookupUnavailable:
+        return None
+
+
+def postcode_locate(raw: str) -> PostcodeLocation | None:
+    """As postcode_lookup, but a failing service raises PostcodeLookupUnavailable, for callers
+    that save without a place when the service is down and ask only when it said "unknown"."""
     postcode = postcode_normalise(raw)
     base_url = settings.POSTCODES_API_URL
     if not base_url:
@@ -55,13 +68,13 @@ def postcode_lookup(raw: str) -> PostcodeLocation | None:
         )
     except requests.RequestException as error:
         logger.warning("Postcode lookup failed for %s: %s", postcode, error)
-        return None
+        raise PostcodeLookupUnavailable from error
     if response.status_code == 404:
         cache.set(cache_key, {}, CACHE_SECONDS)
         return None
     if response.status_code != 200:
         logger.warning("Postcode lookup for %s answered %s", postcode, response.status_code)
-        return None
+        raise PostcodeLookupUnavailable(response.status_code)
     try:
         result = response.json()["result"]
         codes = result.get("codes") or {}
@@ -74,6 +87,6 @@ def postcode_lookup(raw: str) -> PostcodeLocation | None:
         )
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         logger.warning("Postcode lookup for %s gave an unreadable answer: %s", postcode, error)
-        return None
+        raise PostcodeLookupUnavailable from error
     cache.set(cache_key, location.__dict__, CACHE_SECONDS)
     return location

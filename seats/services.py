@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
@@ -10,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.permissions import user_has_verified_email
+from alliance.links import absolute_url
 from groups.models import Party
 from seats.analysis import reciprocity_ledger, seat_analyse
 from seats.models import (
@@ -378,7 +378,7 @@ def vote_swap_notify(*, swap_id: int) -> bool:
     )
     if swap is None or swap.notified_at is not None or swap.state != VoteSwapState.PROPOSED:
         return False
-    url = settings.SITE_URL + reverse("seats:swap")
+    url = absolute_url(reverse("seats:swap"))
     deadline = timezone.localtime(swap.expires_at).strftime("%-d %B %Y, %H:%M")
     messages = [
         EmailMessage(

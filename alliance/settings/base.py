@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -30,7 +31,11 @@ SECRET_KEY = env("SECRET_KEY", "insecure-local-only-key-change-me")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Every absolute link in emails and feeds starts with this (alliance.links.absolute_url).
+# production.py requires it; `make run` sets it from the HOST and PORT it serves on.
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The site's name in emails (allauth's "Hello from ...") and on the django.contrib.sites row.
+SITE_NAME = env("SITE_NAME", "Alliance")
 SITE_ID = 1
 
 INSTALLED_APPS = [
@@ -48,6 +53,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "django_filters",
+    "csp",
     "accounts",
     "groups",
     "seats",
@@ -59,12 +65,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "alliance.middleware.MalformedPathMiddleware",
     "alliance.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "alliance.middleware.PrivateResponseCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -170,6 +179,28 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# --- Content-Security-Policy (django-csp) ------------------------------------------------
+# Only our own files run: no inline <script>, no on*= attributes, no eval (templates/base.html
+# tells htmx not to try). Style *attributes* may be inline (style-src-attr): they carry colours
+# from data (party badges, the map legend), and CSS in an attribute cannot run code. <style>
+# elements may not, except the self-contained 500/503 pages (no static files needed while
+# something is broken), allowed by the hash of their one rule set. allauth's TOTP QR code is a
+# data: image.
+ERROR_PAGE_STYLE_HASH = "'sha256-auiRrpxl6TWD4ZUV06SzbiTDI6DhHPLpb0DjZqgITLM='"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, ERROR_PAGE_STYLE_HASH],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
 # Hostile clients get a clean 400 instead of tying up a worker.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
@@ -231,11 +262,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 }
 
 # --- Alliance --------------------------------------------------------------------------
-# A postcodes.io-compatible API. Empty: organisers pick constituencies from a list.
-POSTCODES_API_URL = env("POSTCODES_API_URL", "")
+# A postcodes.io-compatible API, on by default (tests blank it and start their own). Empty:
+# people pick constituencies from a list. If it fails, nothing being saved is lost.
+POSTCODES_API_URL = env("POSTCODES_API_URL", "https://api.postcodes.io")
 POSTCODES_API_TIMEOUT = float(env("POSTCODES_API_TIMEOUT", "3"))
-# Only behind a proxy (nginx) that sets X-Forwarded-For may the header be believed.
-TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
+# How many proxies we control append to X-Forwarded-For in front of the app (deploy/nginx.conf:
+# one). 0: no proxy is trusted, every limit counts REMOTE_ADDR and the header is ignored.
+# TRUST_X_FORWARDED_FOR=true is the older spelling of 1. Read by alliance.ratelimit.client_ip.
+TRUSTED_PROXY_COUNT = env_int(
+    "TRUSTED_PROXY_COUNT", 1 if env_bool("TRUST_X_FORWARDED_FOR", False) else 0
+)
+# allauth's own IP detection agrees (our adapter also routes it through client_ip).
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 CLASH_TRAVEL_MARGIN = timedelta(minutes=env_int("CLASH_TRAVEL_MARGIN_MINUTES", 30))
 CLASH_RADIUS_KM = float(env("CLASH_RADIUS_KM", "5"))
 # The beat sweep re-checks this many weeks ahead; outbox rows left "sending" by a dead worker

@@ -5,12 +5,21 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import LOGGING, env_bool, env_int
+from .base import LOGGING, env, env_bool, env_int
 
 DEBUG = False
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if len(SECRET_KEY) < 50 and not env_bool("ALLOW_BUILD_WITHOUT_SECRET"):
     raise ImproperlyConfigured("Set SECRET_KEY to a random string of 50 or more characters.")
+
+# Links in emails and feeds are built from SITE_URL alone: a default would send people to
+# 127.0.0.1. A build step (collectstatic) that sends no email may skip it, as for SECRET_KEY.
+SITE_URL = env("SITE_URL").strip().rstrip("/")
+if not SITE_URL.startswith(("https://", "http://")) and not env_bool("ALLOW_BUILD_WITHOUT_SECRET"):
+    raise ImproperlyConfigured(
+        "Set SITE_URL to the address people use, e.g. https://alliance.example.org: "
+        "every link in emails and calendar feeds starts with it."
+    )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -48,7 +48,7 @@ def test_a_thousand_signatures_from_one_ip_in_a_minute_are_throttled(client, pet
 
 
 def test_behind_the_trusted_proxy_the_last_hop_is_counted(client, petition, settings):
-    settings.TRUST_X_FORWARDED_FOR = True
+    settings.TRUSTED_PROXY_COUNT = 1
     settings.PETITIONS_SIGN_LIMIT_PER_IP = 3
     statuses = [
         _sign(client, petition, n, HTTP_X_FORWARDED_FOR=f"10.0.0.{n}, 192.0.2.50").status_code

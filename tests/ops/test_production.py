@@ -18,6 +18,7 @@ def _production_env(**extra) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "alliance.settings.production",
         "SECRET_KEY": get_random_secret_key(),
         "ALLOWED_HOSTS": "alliance.example.org",
+        "SITE_URL": "https://alliance.example.org",
     }
     env.pop("DEBUG", None)
     env.update(extra)
