@@ -159,3 +159,16 @@ def joint_proposal_get_for_answering(*, user, pk: int) -> JointEventProposal:
     if not user_may_answer_joint_proposal(user=user, proposal=proposal):
         raise PermissionDenied("Only an organiser of the other group can answer this proposal.")
     return proposal
+
+
+def events_show(*, user, event_ids: list[int]) -> list:
+    """The events with these ids, in that order, as `user` may see them: the event itself, or
+    a HiddenEvent (group and time only) when the events app's visibility rule says no. Two
+    queries for any number of events."""
+    events = Event.objects.select_related("group__party", "constituency").in_bulk(event_ids)
+    visible = set(
+        Event.objects.visible_to(user).filter(pk__in=event_ids).values_list("pk", flat=True)
+    )
+    return [
+        events[pk] if pk in visible else _hidden(events[pk]) for pk in event_ids if pk in events
+    ]

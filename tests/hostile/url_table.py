@@ -33,6 +33,12 @@ ORGANISER_URLS = [
     # events: organiser tools
     ("event create for B", "get", "/events/new/{group_b}/", None),
     ("event create for B (post)", "post", "/events/new/{group_b}/", _event_form),
+    (
+        "event form clash check for B",
+        "get",
+        "/events/new/{group_b}/clash-check/?starts_at=2030-06-03T10:00&ends_at=2030-06-03T12:00",
+        None,
+    ),
     ("event edit", "get", "/events/{event_b}/edit/", None),
     ("event edit (post)", "post", "/events/{event_b}/edit/", _event_form),
     ("event duplicate", "get", "/events/{event_b}/duplicate/", None),
