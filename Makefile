@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 # Two processes (pytest-xdist), one test module each at a time; `make test PYTEST_ARGS=` runs serially.
+# Tests that flush the database run in a second pass (see pytest_collection_modifyitems).
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
 .PHONY: run test lint format bench faults
@@ -28,7 +29,8 @@ test: $(VENV)/.installed-test
 	DJANGO_SETTINGS_MODULE=alliance.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_ARGS) --create-db -m "not transactional"
+	$(BIN)/pytest $(PYTEST_ARGS) --reuse-db -m transactional
 
 lint:
 	$(BIN)/ruff check .

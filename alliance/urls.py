@@ -21,6 +21,8 @@ urlpatterns = [
     path("events/", include("events.urls")),
     path("petitions/", include("petitions.urls")),
     path("seats/", include("seats.urls")),
+    path("conversations/", include("conversations.urls")),
+    path("priorities/", include("priorities.urls")),
     path("admin/", admin.site.urls),
 ]
 

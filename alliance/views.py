@@ -12,10 +12,13 @@ from django.views.decorators.cache import never_cache
 from alliance.celery import app as celery_app
 from alliance.middleware import is_outage, outage_response
 from alliance.tasks import BEAT_HEARTBEAT_KEY
+from conversations import views as conversations_views
 from groups.models import Group
 
 
 def home(request):
+    if request.user.is_authenticated:
+        return conversations_views.dashboard(request)
     featured_groups = Group.objects.with_counts().order_by("-created_at")[:6]
     return render(request, "home.html", {"featured_groups": featured_groups})
 

@@ -2,7 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from events.models import CalendarFeed, Event, RsvpAnswer
+from events.models import CalendarFeed, Event, RsvpAnswer, Visibility
 from seats.models import Constituency
 from seats.postcodes import (
     InvalidPostcode,
@@ -16,6 +16,26 @@ DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 # Dates far outside this range are typing mistakes (and year 9999 overflows date arithmetic).
 FIRST_YEAR = 2000
 MAX_YEARS_AHEAD = 10
+
+# What each visibility promises. Event.objects.visible_to (events/querysets.py) keeps these
+# promises and is the only place that decides who sees an event.
+VISIBILITY_CHOICES = [
+    (Visibility.PUBLIC, "Public: anyone, signed in or not"),
+    (
+        Visibility.ALLIANCE,
+        "Alliance-wide: party staff, and organisers and approved members of verified groups",
+    ),
+    (
+        Visibility.GROUP,
+        "Members only: this group's organisers and approved members (and those of "
+        "co-organising groups)",
+    ),
+]
+VISIBILITY_HELP = (
+    "Members only means people the group's organisers approved, or anyone who joins if the "
+    "group is open to join. Alliance-wide needs a group verified by site staff: creating or "
+    "joining an unverified group does not open it."
+)
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -67,6 +87,7 @@ class EventForm(forms.ModelForm):
         help_texts = {
             "postcode": "We find the constituency from the postcode when we can.",
             "constituency": "Pick it if the postcode lookup cannot place the event.",
+            "visibility": VISIBILITY_HELP,
         }
 
     # The fields the live clash check reads (the event form's htmx warning).
@@ -74,6 +95,7 @@ class EventForm(forms.ModelForm):
 
     def __init__(self, *args, creating: bool = True, clash_check_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["visibility"].choices = VISIBILITY_CHOICES
         self.location = None
         # The lookup service was down: the event is saved without a constituency (the view
         # says so) rather than the organiser's work being refused.
@@ -193,26 +215,51 @@ class RsvpForm(forms.Form):
 
 
 class CalendarFeedForm(forms.ModelForm):
+    """Step one of adding a calendar: where it is and how its events are shown. Nothing is
+    imported until the organiser has seen the preview and confirmed."""
+
+    upload = forms.FileField(
+        label="iCalendar file",
+        required=False,
+        help_text="Or upload an .ics file (up to 5 MB).",
+        widget=forms.ClearableFileInput(attrs={"accept": ".ics,text/calendar"}),
+    )
+
     class Meta:
         model = CalendarFeed
-        fields = ["name", "url", "upload", "kind", "visibility"]
+        fields = ["name", "url", "upload", "kind", "visibility", "default_constituency"]
         help_texts = {
+            "visibility": "Who sees the events this calendar brings in. " + VISIBILITY_HELP,
             "url": "An .ics address, e.g. a Google Calendar's public iCal address. "
             "We check it every hour.",
-            "upload": "Or upload an .ics file (up to 5 MB).",
+            "default_constituency": "Events whose location has no UK postcode are placed here.",
         }
-        widgets = {"upload": forms.ClearableFileInput(attrs={"accept": ".ics,text/calendar"})}
+
+    def __init__(self, *args, group=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["visibility"].choices = VISIBILITY_CHOICES
+        seats = self.fields["default_constituency"]
+        seats.queryset = Constituency.objects.current().order_by("name")
+        seats.required = False
+        if group is not None and not self.is_bound:
+            covered = list(group.constituencies.all()[:2])
+            if len(covered) == 1:
+                self.initial["default_constituency"] = covered[0].pk
 
     def clean_upload(self):
-        upload = self.cleaned_data.get("upload")
+        """The file's bytes (kept in the database, never as a file anyone can download)."""
         from django.conf import settings
 
-        if upload and upload.size > settings.EVENTS_FEED_MAX_BYTES:
+        upload = self.cleaned_data.get("upload")
+        if not upload:
+            return None
+        limit = settings.EVENTS_FEED_MAX_BYTES
+        if upload.size > limit:
             raise ValidationError(
                 f"The file is too large ({upload.size / 1024 / 1024:.1f} MB); "
-                f"the limit is {settings.EVENTS_FEED_MAX_BYTES / 1024 / 1024:.0f} MB."
+                f"the limit is {limit / 1024 / 1024:.0f} MB."
             )
-        return upload
+        return upload.read(limit + 1)
 
     def clean(self):
         data = super().clean()
@@ -221,6 +268,11 @@ class CalendarFeedForm(forms.ModelForm):
         if data.get("url") and data.get("upload"):
             raise ValidationError("Give an address or a file, not both.")
         return data
+
+    @property
+    def upload_name(self) -> str:
+        upload = self.files.get(self.add_prefix("upload"))
+        return (getattr(upload, "name", "") or "")[:200]
 
 
 class EventClashCheckForm(forms.Form):

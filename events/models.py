@@ -209,16 +209,34 @@ class CalendarFeed(models.Model):
     )
     name = models.CharField(max_length=120)
     url = models.URLField("Calendar URL", max_length=1000, blank=True)
-    upload = models.FileField("iCalendar file", upload_to="calendar_feeds/", blank=True)
+    # An uploaded file is kept here, in the database, never under MEDIA_ROOT: nothing the
+    # public web server can reach, whatever it serves.
+    upload_data = models.BinaryField("iCalendar file", null=True, blank=True, editable=False)
+    upload_name = models.CharField(max_length=200, blank=True)
     kind = models.CharField(
         "Kind of the imported events",
         max_length=20,
         choices=EventKind.choices,
         default=EventKind.OTHER,
     )
+    # Imported events are for the group's members unless the organiser chooses otherwise.
     visibility = models.CharField(
-        max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
+        "Who can see the imported events",
+        max_length=10,
+        choices=Visibility.choices,
+        default=Visibility.GROUP,
     )
+    # Where an imported event is when its LOCATION holds no postcode we can place.
+    default_constituency = models.ForeignKey(
+        "seats.Constituency",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="Constituency of events without a postcode",
+    )
+    # Added but not confirmed yet: shown to its organiser as a preview, never synced.
+    is_preview = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     etag = models.CharField(max_length=300, blank=True)
     last_modified = models.CharField(max_length=100, blank=True)
@@ -236,7 +254,8 @@ class CalendarFeed(models.Model):
         ordering = ["name", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(url="") | ~Q(upload=""), name="calendarfeed_url_or_upload"
+                condition=~Q(url="") | Q(upload_data__isnull=False),
+                name="calendarfeed_url_or_upload_data",
             )
         ]
 

@@ -2,6 +2,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from groups.models import Membership, PartyStaff
+
 
 class EventQuerySet(models.QuerySet):
     def scheduled(self):
@@ -17,23 +19,38 @@ class EventQuerySet(models.QuerySet):
         return self.filter(span__overlap=DateTimeTZRange(start, end, "[)"))
 
     def visible_to(self, user):
-        """Public events for everyone; alliance events for signed-in members of any group and
-        party staff; group events for that group's (or a co-organising group's) members."""
-        public = Q(visibility="public")
+        """The one place event visibility is decided; every page, feed and RSVP starts here.
+        The promises (shown as help text on the event form, events/forms.py):
+
+        - public: everyone, signed in or not;
+        - group (members only): organisers and approved members of the event's group or of a
+          co-organising group. A request to join is not a membership (groups.MembershipRequest),
+          so people waiting for approval see nothing members-only;
+        - alliance: party staff, and organisers and approved members of groups that site
+          staff have verified (Group.is_verified). Creating or joining an unverified group
+          grants nothing beyond it.
+        """
+        from events.models import Visibility  # events.models imports this module
+
+        public = Q(visibility=Visibility.PUBLIC)
         if not user.is_authenticated:
             return self.filter(public)
         if user.is_superuser:
             return self
-        is_in_alliance = user.memberships.exists() or user.party_staff_roles.exists()
-        member_group_ids = user.memberships.values("group_id")
+        member_group_ids = Membership.objects.filter(user=user).values("group_id")
         co_organised = self.model.co_organisers.through.objects.filter(
             group_id__in=member_group_ids
         ).values("event_id")
         condition = public | Q(
-            Q(group_id__in=member_group_ids) | Q(pk__in=co_organised), visibility="group"
+            Q(group_id__in=member_group_ids) | Q(pk__in=co_organised),
+            visibility=Visibility.GROUP,
+        )
+        is_in_alliance = (
+            PartyStaff.objects.filter(user=user).exists()
+            or Membership.objects.filter(user=user, group__is_verified=True).exists()
         )
         if is_in_alliance:
-            condition |= Q(visibility="alliance")
+            condition |= Q(visibility=Visibility.ALLIANCE)
         return self.filter(condition)
 
     # --- Calendar reads (added by the events work) ---------------------------------------

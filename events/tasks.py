@@ -33,9 +33,18 @@ def event_series_extend_task() -> int:
     return event_series_extend_all()
 
 
-@shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
+# Below the broker's visibility timeout (60 s): a sync still running when it expires would be
+# handed to a second worker. The fetch has its own 10 s deadline; the rest is parsing.
+FEED_SYNC_SOFT_TIME_LIMIT = 40
+FEED_SYNC_TIME_LIMIT = 50
+
+
+@shared_task(
+    acks_late=True, soft_time_limit=FEED_SYNC_SOFT_TIME_LIMIT, time_limit=FEED_SYNC_TIME_LIMIT
+)
 def calendar_feed_sync_task(feed_id: int) -> None:
-    """Sync one feed. Never raises: every failure ends up on the feed (last_error, warnings)."""
+    """Sync one feed on the "imports" queue (CELERY_TASK_ROUTES). Never raises: every failure
+    ends up on the feed (last_error, warnings); a second copy of a running sync does nothing."""
     from events.imports import calendar_feed_sync_by_id
 
     calendar_feed_sync_by_id(feed_id=feed_id)
@@ -43,11 +52,15 @@ def calendar_feed_sync_task(feed_id: int) -> None:
 
 @shared_task(acks_late=True)
 def calendar_feeds_sync_due_task() -> int:
-    """Beat: queue a sync for every active URL feed."""
+    """Beat: queue a sync for every active, confirmed URL feed; forget stale previews."""
+    from events.imports import calendar_feed_previews_expire
     from events.models import CalendarFeed
 
+    calendar_feed_previews_expire()
     feed_ids = list(
-        CalendarFeed.objects.filter(is_active=True).exclude(url="").values_list("pk", flat=True)
+        CalendarFeed.objects.filter(is_active=True, is_preview=False)
+        .exclude(url="")
+        .values_list("pk", flat=True)
     )
     for feed_id in feed_ids:
         calendar_feed_sync_task.delay(feed_id)

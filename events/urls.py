@@ -24,6 +24,8 @@ urlpatterns = [
     path("feeds/private/<str:token>.ics", views.feed_private, name="feed_private"),
     path("my-calendar/", views.my_calendar, name="my_calendar"),
     path("imports/<slug:slug>/", views.feed_list, name="feed_list"),
+    path("imports/feed/<int:pk>/preview/", views.feed_preview, name="feed_preview"),
+    path("imports/feed/<int:pk>/confirm/", views.feed_confirm, name="feed_confirm"),
     path("imports/feed/<int:pk>/sync/", views.feed_sync, name="feed_sync"),
     path("imports/feed/<int:pk>/delete/", views.feed_delete, name="feed_delete"),
 ]

@@ -607,28 +607,58 @@ def my_calendar(request):
 
 @login_required
 def feed_list(request, slug):
+    """The group's calendars, and step one of adding one (a preview comes next)."""
     group = group_get_for_organiser(user=request.user, slug=slug)
-    form = CalendarFeedForm(request.POST or None, request.FILES or None)
+    form = CalendarFeedForm(request.POST or None, request.FILES or None, group=group)
     if request.method == "POST" and form.is_valid():
         try:
-            imports.calendar_feed_create(
+            feed = imports.calendar_feed_create(
                 group=group,
                 author=request.user,
                 name=form.cleaned_data["name"],
                 url=form.cleaned_data["url"],
-                upload=form.cleaned_data["upload"],
+                upload_data=form.cleaned_data["upload"],
+                upload_name=form.upload_name,
                 kind=form.cleaned_data["kind"],
                 visibility=form.cleaned_data["visibility"],
+                default_constituency=form.cleaned_data["default_constituency"],
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, "Calendar added. Its events appear within a minute.")
-            return redirect("events:feed_list", slug=group.slug)
-    feeds = CalendarFeed.objects.filter(group=group)
+            return redirect("events:feed_preview", pk=feed.pk)
+    feeds = CalendarFeed.objects.filter(group=group).select_related("default_constituency")
     return render(
         request, "events/calendarfeed_list.html", {"group": group, "feeds": feeds, "form": form}
     )
+
+
+@login_required
+def feed_preview(request, pk):
+    """Step two: what would be imported. Nothing is published until "Import these events".
+    (For a calendar already added, the same page shows what the next sync would bring.)"""
+    feed = feed_get_for_organiser(user=request.user, pk=pk)
+    if imports.calendar_feed_preview_allowed(group=feed.group):
+        preview = imports.calendar_feed_preview(feed=feed)
+    else:
+        preview = imports.FeedPreview(
+            error="This group has previewed many calendars in the last hour; "
+            "try again later, or import it without a preview."
+        )
+    return render(
+        request,
+        "events/calendarfeed_preview.html",
+        {"feed": feed, "group": feed.group, "preview": preview},
+    )
+
+
+@login_required
+@require_POST
+def feed_confirm(request, pk):
+    feed = feed_get_for_organiser(user=request.user, pk=pk)
+    imports.calendar_feed_confirm(feed=feed)
+    messages.success(request, f"{feed.name} added. Its events appear within a minute.")
+    return redirect("events:feed_list", slug=feed.group.slug)
 
 
 @login_required
@@ -638,6 +668,14 @@ def feed_sync(request, pk):
     from events.tasks import calendar_feed_sync_task
 
     feed = feed_get_for_organiser(user=request.user, pk=pk)
+    if not imports.calendar_feed_sync_now_allowed(feed=feed):
+        messages.error(
+            request,
+            f"{feed.name}: this group's calendars were synced "
+            f"{imports.SYNC_NOW_PER_GROUP_PER_HOUR} times in the last hour; they also sync "
+            "by themselves every hour. Try again later.",
+        )
+        return redirect("events:feed_list", slug=feed.group.slug)
     calendar_feed_sync_task.delay(feed.pk)
     messages.success(
         request, f"{feed.name}: sync started. Reload this page in a minute to see the result."
@@ -649,7 +687,14 @@ def feed_sync(request, pk):
 @require_POST
 def feed_delete(request, pk):
     feed = feed_get_for_organiser(user=request.user, pk=pk)
-    slug = feed.group.slug
-    cancelled = imports.calendar_feed_delete(feed=feed)
-    messages.success(request, f"Calendar removed; {cancelled} upcoming events were cancelled.")
+    slug, was_preview = feed.group.slug, feed.is_preview
+    deleted, cancelled = imports.calendar_feed_delete(feed=feed)
+    if was_preview:
+        messages.success(request, "Calendar not added; nothing was imported.")
+    else:
+        messages.success(
+            request,
+            f"Calendar removed: {deleted} imported event{'s' if deleted != 1 else ''} deleted, "
+            f"{cancelled} cancelled (people had replied to them and have been told).",
+        )
     return redirect("events:feed_list", slug=slug)

@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from groups.models import Group, GroupLink, Membership, Party, PartyStaff
+from groups.models import (
+    Group,
+    GroupLink,
+    Membership,
+    MembershipRequest,
+    OrganiserInvitation,
+    Party,
+    PartyStaff,
+)
 
 
 @admin.register(Party)
@@ -19,8 +27,8 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Group)
 class GroupAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "party", "region", "is_verified", "created_at"]
-    list_filter = ["kind", "party", "region", "is_verified"]
+    list_display = ["name", "kind", "party", "region", "is_verified", "join_policy", "created_at"]
+    list_filter = ["kind", "party", "region", "is_verified", "join_policy"]
     list_select_related = ["party"]
     search_fields = ["name", "slug", "description", "contact_email"]
     prepopulated_fields = {"slug": ["name"]}
@@ -62,3 +70,36 @@ class GroupLinkAdmin(admin.ModelAdmin):
     search_fields = ["from_group__name", "to_group__name", "message"]
     autocomplete_fields = ["from_group", "to_group", "requested_by"]
     date_hierarchy = "created_at"
+
+
+@admin.register(MembershipRequest)
+class MembershipRequestAdmin(admin.ModelAdmin):
+    list_display = ["user", "group", "created_at"]
+    list_select_related = ["user", "group"]
+    search_fields = ["user__email", "user__name", "group__name"]
+    autocomplete_fields = ["user", "group"]
+
+
+@admin.register(OrganiserInvitation)
+class OrganiserInvitationAdmin(admin.ModelAdmin):
+    """Read-only: invitations change only through their link and the organisers' page."""
+
+    list_display = ["email", "group", "status", "created_at", "expires_at", "sent_at"]
+    list_filter = ["status"]
+    list_select_related = ["group"]
+    search_fields = ["email", "group__name"]
+    exclude = ["token"]  # the link is the invitee's; staff never need it
+    readonly_fields = [
+        "group",
+        "email",
+        "status",
+        "invited_by",
+        "accepted_by",
+        "created_at",
+        "expires_at",
+        "sent_at",
+        "decided_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,6 +1,6 @@
 from django import forms
 
-from groups.models import Group, GroupKind
+from groups.models import Group, GroupKind, JoinPolicy
 from seats.models import Constituency
 
 
@@ -20,6 +20,7 @@ class GroupForm(forms.ModelForm):
             "party",
             "region",
             "description",
+            "join_policy",
             "constituencies",
             "contact_email",
             "website",
@@ -29,8 +30,19 @@ class GroupForm(forms.ModelForm):
             "social_bluesky",
             "social_mastodon",
         ]
-        widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 5}),
+            "join_policy": forms.RadioSelect,
+        }
         help_texts = {"party": "Required for party branches."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["join_policy"].required = False
+
+    def clean_join_policy(self):
+        # Left out (an old form, a script): the safe choice, never the open one.
+        return self.cleaned_data.get("join_policy") or JoinPolicy.APPROVAL
 
     def clean(self):
         data = super().clean()
@@ -41,8 +53,12 @@ class GroupForm(forms.ModelForm):
         return data
 
 
-class OrganiserAddForm(forms.Form):
-    email = forms.EmailField(label="Email of the person to make an organiser")
+class OrganiserInviteForm(forms.Form):
+    email = forms.EmailField(
+        label="Email of the person to invite as an organiser",
+        help_text="We email them a link. They become an organiser only if they accept, "
+        "signed in with this address. The link lasts 14 days.",
+    )
 
 
 class ContactForm(forms.Form):

@@ -1,6 +1,10 @@
+import secrets
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
@@ -8,6 +12,8 @@ from groups.querysets import (
     GroupLinkQuerySet,
     GroupQuerySet,
     MembershipQuerySet,
+    MembershipRequestQuerySet,
+    OrganiserInvitationQuerySet,
     PartyQuerySet,
 )
 from seats.regions import Region
@@ -41,6 +47,11 @@ class GroupKind(models.TextChoices):
     OTHER = "other", "Other campaign"
 
 
+class JoinPolicy(models.TextChoices):
+    OPEN = "open", "Open: anyone who joins is a member at once"
+    APPROVAL = "approval", "Approval: organisers approve each request to join"
+
+
 class Group(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=140, unique=True)
@@ -63,7 +74,16 @@ class Group(models.Model):
         help_text="Private: messages from the contact form are relayed here, never shown."
     )
     is_verified = models.BooleanField(
-        default=False, help_text="Verified by site staff; its petitions open without moderation."
+        default=False,
+        help_text="Verified by site staff: its petitions open without moderation, and its "
+        "organisers and members see alliance-wide events.",
+    )
+    join_policy = models.CharField(
+        max_length=10,
+        choices=JoinPolicy.choices,
+        default=JoinPolicy.APPROVAL,
+        help_text="Members see the group's members-only events: with an open group, that is "
+        "anyone who clicks Join.",
     )
     # Blank once the creator's account is deleted; the group lives on with its organisers.
     created_by = models.ForeignKey(
@@ -95,6 +115,10 @@ class Group(models.Model):
     @property
     def is_party_branch(self) -> bool:
         return self.kind == GroupKind.PARTY_BRANCH
+
+    @property
+    def is_open_to_join(self) -> bool:
+        return self.join_policy == JoinPolicy.OPEN
 
 
 class Role(models.TextChoices):
@@ -182,3 +206,94 @@ class GroupLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_group} → {self.to_group} ({self.status})"
+
+
+class MembershipRequest(models.Model):
+    """Someone asked to join a group whose organisers approve members. Until an organiser
+    approves it there is no Membership, so a pending request grants nothing anywhere."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership_requests"
+    )
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="membership_requests")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = MembershipRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "group"], name="membershiprequest_unique_user_group"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} asks to join {self.group}"
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"
+
+
+INVITATION_LIFETIME = timedelta(days=14)
+
+
+def invitation_token() -> str:
+    """256 random bits: the link in the email is the only way to the invitation."""
+    return secrets.token_urlsafe(32)
+
+
+def invitation_expiry():
+    return timezone.now() + INVITATION_LIFETIME
+
+
+class OrganiserInvitation(models.Model):
+    """An organiser asked someone, by email address, to become an organiser too. Nothing
+    changes until the person who owns that (verified) address accepts."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="organiser_invitations")
+    email = models.EmailField()
+    token = models.CharField(max_length=64, unique=True, default=invitation_token, editable=False)
+    status = models.CharField(
+        max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(default=invitation_expiry)
+    # Claimed (set) just before the email goes: a second run of the task finds it set.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OrganiserInvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One live invitation per address and group: inviting again never emails twice.
+            models.UniqueConstraint(
+                Lower("email"),
+                "group",
+                condition=Q(status=InvitationStatus.PENDING),
+                name="organiserinvitation_one_pending_per_email",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation to {self.email} for {self.group} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("groups:invitation", kwargs={"token": self.token})
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == InvitationStatus.PENDING and self.expires_at > timezone.now()

@@ -1,9 +1,10 @@
 """Who may do what to a group. Every organiser view goes through these."""
 
+from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
-from groups.models import Group, Membership, Role
+from groups.models import Group, Membership, OrganiserInvitation, Role
 
 
 def user_is_organiser(*, user, group: Group) -> bool:
@@ -31,3 +32,20 @@ def user_staff_party_ids(user) -> set[int]:
     if not user.is_authenticated:
         return set()
     return set(user.party_staff_roles.values_list("party_id", flat=True))
+
+
+def user_may_accept_invitation(*, user, invitation: OrganiserInvitation) -> bool:
+    """Only the owner of the invited address: signed in, with that address verified."""
+    if not user.is_authenticated:
+        return False
+    return EmailAddress.objects.filter(
+        user=user, email__iexact=invitation.email, verified=True
+    ).exists()
+
+
+def invitation_get_open(*, token: str) -> OrganiserInvitation:
+    """The invitation behind a link, if it can still be accepted; 404 otherwise (an unknown,
+    used, revoked or expired link all look the same)."""
+    return get_object_or_404(
+        OrganiserInvitation.objects.open().select_related("group", "invited_by"), token=token
+    )

@@ -1,8 +1,38 @@
 """What the groups app holds about a person (see accounts/services.py for the registry)."""
 
-from django.db.models import Exists, OuterRef
+from allauth.account.models import EmailAddress
+from django.db.models import Exists, OuterRef, Q
 
-from groups.models import Group, GroupLink, Membership, PartyStaff
+from groups.models import (
+    Group,
+    GroupLink,
+    Membership,
+    MembershipRequest,
+    OrganiserInvitation,
+    PartyStaff,
+)
+
+
+def _addressed_to(user) -> Q:
+    """Invitations sent to any address of the user's (verified or not)."""
+    addresses = {
+        user.email,
+        *EmailAddress.objects.filter(user=user).values_list("email", flat=True),
+    }
+    condition = Q(pk__in=[])
+    for address in filter(None, addresses):
+        condition |= Q(email__iexact=address)
+    return condition
+
+
+def _invitation(invitation) -> dict:
+    return {
+        "group": invitation.group.name,
+        "email": invitation.email,
+        "status": invitation.status,
+        "created_at": invitation.created_at.isoformat(),
+        "expires_at": invitation.expires_at.isoformat(),
+    }
 
 
 def export(user) -> dict:
@@ -46,12 +76,34 @@ def export(user) -> dict:
                 "from_group", "to_group"
             )
         ],
+        "requests_to_join": [
+            {"group": request.group.name, "created_at": request.created_at.isoformat()}
+            for request in MembershipRequest.objects.filter(user=user).select_related("group")
+        ],
+        "organiser_invitations_received": [
+            _invitation(invitation)
+            for invitation in OrganiserInvitation.objects.filter(_addressed_to(user))
+            .select_related("group")
+            .order_by("created_at")
+        ],
+        "organiser_invitations_sent": [
+            _invitation(invitation)
+            for invitation in OrganiserInvitation.objects.filter(invited_by=user)
+            .select_related("group")
+            .order_by("created_at")
+        ],
     }
 
 
 def erase(user) -> None:
-    """Memberships and staff roles go; groups they created stay (they belong to the group) but
-    no longer point at them, and neither do link requests they made."""
+    """Memberships, requests to join, staff roles and invitations sent to their addresses go;
+    groups they created stay (they belong to the group) but no longer point at them, and
+    neither do link requests or invitations they made (the invitee's address is the invitee's,
+    and the group still needs to see who it invited)."""
+    OrganiserInvitation.objects.filter(_addressed_to(user)).delete()
+    OrganiserInvitation.objects.filter(invited_by=user).update(invited_by=None)
+    OrganiserInvitation.objects.filter(accepted_by=user).update(accepted_by=None)
+    MembershipRequest.objects.filter(user=user).delete()
     Membership.objects.filter(user=user).delete()
     PartyStaff.objects.filter(user=user).delete()
     Group.objects.filter(created_by=user).update(created_by=None)

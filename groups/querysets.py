@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Count, Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 
 class PartyQuerySet(models.QuerySet):
@@ -54,3 +55,23 @@ class GroupLinkQuerySet(models.QuerySet):
     def pending_for(self, group):
         """Requests to link that `group`'s organisers have still to accept or decline."""
         return self.filter(to_group=group, status="requested").select_related("from_group")
+
+
+class MembershipRequestQuerySet(models.QuerySet):
+    def for_group(self, group):
+        """Requests to join that `group`'s organisers have still to approve or decline."""
+        return self.filter(group=group).select_related("user").order_by("created_at", "pk")
+
+
+class OrganiserInvitationQuerySet(models.QuerySet):
+    def open(self):
+        """Pending and not yet expired: the ones a link can still accept."""
+        from groups.models import InvitationStatus
+
+        return self.filter(status=InvitationStatus.PENDING, expires_at__gt=timezone.now())
+
+    def for_group(self, group):
+        return self.filter(group=group).select_related("invited_by").order_by("-created_at")
+
+    def addressed_to(self, email: str):
+        return self.filter(email__iexact=email)

@@ -1,21 +1,40 @@
 """Workflows for groups: every write to groups, memberships and links goes through here."""
 
+from datetime import timedelta
+from smtplib import SMTPException
+
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
 from alliance.mail import header_safe
-from groups.models import Group, GroupLink, LinkStatus, Membership, Role
+from groups.models import (
+    Group,
+    GroupLink,
+    InvitationStatus,
+    JoinPolicy,
+    LinkStatus,
+    Membership,
+    MembershipRequest,
+    OrganiserInvitation,
+    Role,
+)
+from groups.permissions import user_may_accept_invitation
+from groups.tasks import organiser_invitation_send_task
+
+# Words that are paths under /groups/: a group with one as its slug could not be reached.
+RESERVED_SLUGS = {"new", "mine", "invitations"}
 
 
 def _unique_slug(name: str) -> str:
     base = slugify(name)[:120] or "group"
     slug, n = base, 2
-    while Group.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or Group.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
 
@@ -43,7 +62,8 @@ def group_update(*, group: Group, constituencies=None, **fields) -> Group:
 
 
 def group_member_add(*, group: Group, user, role: str = Role.MEMBER) -> Membership:
-    """Join a group (idempotent). Never demotes an organiser."""
+    """Record an approved member (idempotent). Never demotes an organiser. Views reach it only
+    through group_join, membership_request_decide and organiser_invitation_accept."""
     membership, created = Membership.objects.get_or_create(
         user=user, group=group, defaults={"role": role}
     )
@@ -54,12 +74,43 @@ def group_member_add(*, group: Group, user, role: str = Role.MEMBER) -> Membersh
 
 
 @transaction.atomic
+def group_join(*, group: Group, user) -> Membership | MembershipRequest:
+    """Join an open group at once; ask to join a group whose organisers approve members.
+    Idempotent: a member stays a member, a request stays one request."""
+    membership = Membership.objects.filter(group=group, user=user).first()
+    if membership is not None:
+        return membership
+    if group.join_policy == JoinPolicy.OPEN:
+        return group_member_add(group=group, user=user)
+    request, _ = MembershipRequest.objects.get_or_create(group=group, user=user)
+    return request
+
+
+@transaction.atomic
+def membership_request_decide(*, request: MembershipRequest, approve: bool) -> Membership | None:
+    """An organiser approves (the person becomes a member) or declines (the request goes)."""
+    request = (
+        MembershipRequest.objects.select_for_update()
+        .select_related("group", "user")
+        .filter(pk=request.pk)
+        .first()
+    )
+    if request is None:  # decided already, in another tab
+        return None
+    request.delete()
+    if not approve:
+        return None
+    return group_member_add(group=request.group, user=request.user)
+
+
+@transaction.atomic
 def group_member_remove(*, group: Group, user) -> bool:
-    """Leave a group (False if `user` was not in it). The last organiser cannot leave: a group
-    always has someone in charge."""
+    """Leave a group, or withdraw a request to join (False if `user` had neither). The last
+    organiser cannot leave: a group always has someone in charge."""
+    withdrawn, _ = MembershipRequest.objects.filter(group=group, user=user).delete()
     membership = Membership.objects.select_for_update().filter(group=group, user=user).first()
     if membership is None:
-        return False
+        return bool(withdrawn)
     if membership.role == Role.ORGANISER:
         organisers = Membership.objects.select_for_update().filter(group=group, role=Role.ORGANISER)
         if organisers.count() <= 1:
@@ -68,16 +119,119 @@ def group_member_remove(*, group: Group, user) -> bool:
     return True
 
 
-def group_organiser_add(*, group: Group, email: str) -> Membership:
-    """Make a registered user an organiser, by their email address."""
-    from accounts.models import User
+# --- Organiser invitations ------------------------------------------------------------------
 
-    user = User.objects.filter(email__iexact=email.strip()).first()
-    if user is None:
-        raise ValidationError(
-            "Nobody has an Alliance account with that email. Ask them to sign up first."
-        )
-    return group_member_add(group=group, user=user, role=Role.ORGANISER)
+
+@transaction.atomic
+def organiser_invitation_create(*, group: Group, email: str, invited_by) -> OrganiserInvitation:
+    """Invite `email` to organise `group`. Never looks up whether the address has an account:
+    what the organiser sees, and the work done, are the same either way. Inviting the same
+    address again while an invitation is open returns that invitation (no second email)."""
+    email = email.strip()
+    live = OrganiserInvitation.objects.select_for_update().filter(
+        group=group, email__iexact=email, status=InvitationStatus.PENDING
+    )
+    for invitation in live:
+        if invitation.is_open:
+            return invitation
+        invitation.status = InvitationStatus.EXPIRED
+        invitation.save(update_fields=["status"])
+    invitation = OrganiserInvitation(group=group, email=email, invited_by=invited_by)
+    invitation.full_clean()
+    invitation.save()
+    transaction.on_commit(lambda: organiser_invitation_send_task.delay(invitation.pk), robust=True)
+    return invitation
+
+
+def organiser_invitation_send(*, invitation_id: int) -> bool:
+    """Email the invitation once: the sent_at claim makes a second run (or a redelivered task)
+    send nothing. If the mail server fails, the claim is released so a retry can send it."""
+    now = timezone.now()
+    claimed = OrganiserInvitation.objects.filter(
+        pk=invitation_id, sent_at__isnull=True, status=InvitationStatus.PENDING
+    ).update(sent_at=now)
+    if not claimed:
+        return False
+    invitation = OrganiserInvitation.objects.select_related("group", "invited_by").get(
+        pk=invitation_id
+    )
+    inviter = invitation.invited_by
+    context = {
+        "invitation": invitation,
+        "group": invitation.group,
+        "inviter": inviter.display_name if inviter else "An organiser",
+        "url": settings.SITE_URL + invitation.get_absolute_url(),
+        "site_url": settings.SITE_URL,
+    }
+    message = EmailMultiAlternatives(
+        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
+        + header_safe(f"Invitation to organise {invitation.group.name}"),
+        body=render_to_string("groups/email/organiser_invitation.txt", context),
+        to=[header_safe(invitation.email, limit=254)],
+    )
+    message.attach_alternative(
+        render_to_string("groups/email/organiser_invitation.html", context), "text/html"
+    )
+    try:
+        message.send()
+    except (SMTPException, OSError):
+        OrganiserInvitation.objects.filter(pk=invitation_id, sent_at=now).update(sent_at=None)
+        raise
+    return True
+
+
+# Closed and expired invitations (an email address of someone who may never have signed up)
+# are deleted this long after they closed; the privacy notice promises it.
+INVITATION_RETENTION = timedelta(days=30)
+# A send task not done by then was lost (broker outage at commit): the beat sends it.
+INVITATION_SEND_GRACE = timedelta(minutes=5)
+
+
+def organiser_invitations_housekeep(*, now=None) -> tuple[int, int]:
+    """Beat: send open invitations whose task was lost (the same once-only send), and delete
+    invitations closed or expired more than INVITATION_RETENTION ago. (sent, deleted)"""
+    now = now or timezone.now()
+    unsent = OrganiserInvitation.objects.open().filter(
+        sent_at__isnull=True, created_at__lt=now - INVITATION_SEND_GRACE
+    )
+    sent = sum(
+        organiser_invitation_send(invitation_id=pk)
+        for pk in list(unsent.values_list("pk", flat=True))
+    )
+    cutoff = now - INVITATION_RETENTION
+    deleted, _ = OrganiserInvitation.objects.filter(
+        Q(expires_at__lt=cutoff) | Q(decided_at__lt=cutoff)
+    ).delete()
+    return sent, deleted
+
+
+@transaction.atomic
+def organiser_invitation_accept(*, invitation: OrganiserInvitation, user) -> Membership:
+    """The invitee, signed in with the invited address verified, becomes an organiser."""
+    invitation = OrganiserInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_open:
+        raise ValidationError("This invitation is no longer valid.")
+    if not user_may_accept_invitation(user=user, invitation=invitation):
+        raise PermissionDenied("This invitation is for someone else.")
+    MembershipRequest.objects.filter(group=invitation.group, user=user).delete()
+    membership = group_member_add(group=invitation.group, user=user, role=Role.ORGANISER)
+    invitation.status = InvitationStatus.ACCEPTED
+    invitation.accepted_by = user
+    invitation.decided_at = timezone.now()
+    invitation.save(update_fields=["status", "accepted_by", "decided_at"])
+    return membership
+
+
+def organiser_invitation_close(*, invitation: OrganiserInvitation, status: str) -> bool:
+    """Decline (the invitee) or revoke (an organiser) an open invitation; False if it was
+    already closed."""
+    if status not in {InvitationStatus.DECLINED, InvitationStatus.REVOKED}:
+        raise ValueError(f"Cannot close an invitation as {status!r}.")
+    return bool(
+        OrganiserInvitation.objects.filter(
+            pk=invitation.pk, status=InvitationStatus.PENDING
+        ).update(status=status, decided_at=timezone.now())
+    )
 
 
 def group_contact_send(*, group: Group, sender_name: str, sender_email: str, message: str) -> None:

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -9,9 +9,25 @@ from alliance.ratelimit import client_ip, rate_limit_exceeded
 from events.models import Event
 from groups import services
 from groups.filters import GroupFilter
-from groups.forms import ContactForm, GroupForm, LinkRequestForm, OrganiserAddForm
-from groups.models import Group, GroupLink, LinkStatus, Membership, Role
-from groups.permissions import group_get_for_organiser, user_is_member, user_is_organiser
+from groups.forms import ContactForm, GroupForm, LinkRequestForm, OrganiserInviteForm
+from groups.models import (
+    INVITATION_LIFETIME,
+    Group,
+    GroupLink,
+    InvitationStatus,
+    LinkStatus,
+    Membership,
+    MembershipRequest,
+    OrganiserInvitation,
+    Role,
+)
+from groups.permissions import (
+    group_get_for_organiser,
+    invitation_get_open,
+    user_is_member,
+    user_is_organiser,
+    user_may_accept_invitation,
+)
 from petitions.models import Petition
 
 PAGE_SIZE = 24
@@ -26,7 +42,12 @@ def group_list(request):
 @login_required
 def my_groups(request):
     memberships = Membership.objects.of_user(request.user)
-    return render(request, "groups/my_groups.html", {"memberships": memberships})
+    join_requests = MembershipRequest.objects.filter(user=request.user).select_related("group")
+    return render(
+        request,
+        "groups/my_groups.html",
+        {"memberships": memberships, "join_requests": join_requests},
+    )
 
 
 def group_detail(request, slug):
@@ -38,6 +59,8 @@ def group_detail(request, slug):
         "linked_groups": Group.objects.linked_to(group).select_related("party"),
         "constituencies": group.constituencies.all(),
         "is_member": user_is_member(user=request.user, group=group),
+        "has_asked_to_join": request.user.is_authenticated
+        and MembershipRequest.objects.filter(group=group, user=request.user).exists(),
         "is_organiser": is_organiser,
         "pending_links": GroupLink.objects.pending_for(group) if is_organiser else [],
         "upcoming_events": (
@@ -95,8 +118,13 @@ def group_edit(request, slug):
 @require_POST
 def group_join(request, slug):
     group = get_object_or_404(Group, slug=slug)
-    services.group_member_add(group=group, user=request.user)
-    messages.success(request, f"You have joined {group.name}.")
+    joined = services.group_join(group=group, user=request.user)
+    if isinstance(joined, MembershipRequest):
+        messages.success(
+            request, f"You have asked to join {group.name}. Its organisers will decide."
+        )
+    else:
+        messages.success(request, f"You have joined {group.name}.")
     return redirect(group)
 
 
@@ -110,30 +138,115 @@ def group_leave(request, slug):
         messages.error(request, " ".join(error.messages))
     else:
         if left:
-            messages.success(request, f"You have left {group.name}.")
+            messages.success(request, f"You have left {group.name} (or withdrawn your request).")
         else:
             messages.info(request, f"You were not a member of {group.name}.")
     return redirect(group)
 
 
+# Invitations one organiser may send in an hour: enough for a real team, too few to probe.
+INVITES_PER_HOUR = 10
+
+
 @login_required
 def group_organisers(request, slug):
     group = group_get_for_organiser(user=request.user, slug=slug)
-    form = OrganiserAddForm(request.POST or None)
+    form = OrganiserInviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            membership = services.group_organiser_add(group=group, email=form.cleaned_data["email"])
-        except ValidationError as error:
-            form.add_error("email", error)
+        if rate_limit_exceeded(
+            scope="organiser-invite",
+            key=str(request.user.pk),
+            limit=INVITES_PER_HOUR,
+            period_seconds=3600,
+        ):
+            form.add_error(
+                None, "You have sent several invitations recently. Please try again in an hour."
+            )
         else:
-            messages.success(request, f"{membership.user.display_name} is now an organiser.")
+            email = form.cleaned_data["email"]
+            services.organiser_invitation_create(group=group, email=email, invited_by=request.user)
+            # The same answer whether or not the address has an account.
+            messages.success(
+                request,
+                f"If {email} can receive email, we have sent an invitation there. "
+                f"It lasts {INVITATION_LIFETIME.days} days.",
+            )
             return redirect("groups:organisers", slug=group.slug)
     memberships = group.memberships.select_related("user").order_by("-role", "joined_at")
     return render(
         request,
         "groups/group_organisers.html",
-        {"group": group, "form": form, "memberships": memberships, "Role": Role},
+        {
+            "group": group,
+            "form": form,
+            "memberships": memberships,
+            "join_requests": MembershipRequest.objects.for_group(group),
+            "invitations": OrganiserInvitation.objects.for_group(group).open(),
+            "Role": Role,
+        },
     )
+
+
+@login_required
+@require_POST
+def group_invitation_revoke(request, slug, invitation_id):
+    group = group_get_for_organiser(user=request.user, slug=slug)
+    invitation = get_object_or_404(OrganiserInvitation, pk=invitation_id, group=group)
+    if services.organiser_invitation_close(invitation=invitation, status=InvitationStatus.REVOKED):
+        messages.success(request, f"The invitation to {invitation.email} is revoked.")
+    return redirect("groups:organisers", slug=group.slug)
+
+
+@login_required
+@require_POST
+def group_request_decide(request, slug, request_id):
+    group = group_get_for_organiser(user=request.user, slug=slug)
+    join_request = get_object_or_404(
+        MembershipRequest.objects.select_related("user"), pk=request_id, group=group
+    )
+    approve = request.POST.get("decision") == "approve"
+    services.membership_request_decide(request=join_request, approve=approve)
+    name = join_request.user.display_name
+    messages.success(request, f"{name} is now a member." if approve else f"Declined {name}.")
+    return redirect("groups:organisers", slug=group.slug)
+
+
+def invitation_detail(request, token):
+    """The page the emailed link opens. It changes nothing: accepting and declining are POSTs
+    from its buttons. Signed in as someone else, it says so (403) without showing the address."""
+    invitation = invitation_get_open(token=token)
+    may_accept = user_may_accept_invitation(user=request.user, invitation=invitation)
+    status = 403 if request.user.is_authenticated and not may_accept else 200
+    return render(
+        request,
+        "groups/invitation_detail.html",
+        {"invitation": invitation, "group": invitation.group, "may_accept": may_accept},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def invitation_accept(request, token):
+    invitation = invitation_get_open(token=token)
+    if not user_may_accept_invitation(user=request.user, invitation=invitation):
+        raise PermissionDenied("This invitation is for someone else.")
+    try:
+        services.organiser_invitation_accept(invitation=invitation, user=request.user)
+    except ValidationError as error:  # revoked or declined a moment ago, in another tab
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"You are now an organiser of {invitation.group.name}.")
+    return redirect(invitation.group)
+
+
+@require_POST
+def invitation_decline(request, token):
+    """Whoever holds the link may decline it, signed in or not: the link went to the invitee."""
+    invitation = invitation_get_open(token=token)
+    services.organiser_invitation_close(invitation=invitation, status=InvitationStatus.DECLINED)
+    messages.info(request, "Invitation declined. Nothing has changed.")
+    return redirect("groups:list")
 
 
 def group_contact(request, slug):

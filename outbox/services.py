@@ -138,6 +138,41 @@ INSERT_SQL = """
 """
 
 
+def _email_row(
+    *,
+    key: str,
+    to: str,
+    subject: str,
+    template: str,
+    context: dict,
+    unsubscribe_url: str | None = None,
+) -> dict:
+    """A rendered outbox row, checked: what email_enqueue and email_enqueue_many insert."""
+    if not key or len(key) > 200:
+        raise ValueError("An outbox key is 1 to 200 characters.")
+    to = header_safe(to, 254)
+    if not to or "@" not in to:
+        raise ValueError("An outbox email needs a recipient address.")
+    headers: dict[str, str] = {}
+    if unsubscribe_url:
+        unsubscribe_url = email_absolute_url(unsubscribe_url)
+        headers.update(_unsubscribe_headers(unsubscribe_url))
+    text, html = email_render(template=template, context=context, unsubscribe_url=unsubscribe_url)
+    return {
+        "key": key,
+        "to": to,
+        "subject": email_subject(subject),
+        "text": text,
+        "html": html,
+        "headers": headers,
+    }
+
+
+def _require_transaction() -> None:
+    if not connection.in_atomic_block:
+        raise RuntimeError("Emails are enqueued inside the caller's transaction.")
+
+
 def email_enqueue(
     *,
     key: str,
@@ -152,43 +187,68 @@ def email_enqueue(
     Idempotent on `key`: if an email with this key was ever enqueued, nothing happens and None
     is returned (INSERT ... ON CONFLICT DO NOTHING, so two concurrent callers cannot both win).
     """
-    if not connection.in_atomic_block:
-        raise RuntimeError("email_enqueue must run inside the caller's transaction.")
-    if not key or len(key) > 200:
-        raise ValueError("An outbox key is 1 to 200 characters.")
-    to = header_safe(to, 254)
-    if not to or "@" not in to:
-        raise ValueError("An outbox email needs a recipient address.")
-    headers: dict[str, str] = {}
-    if unsubscribe_url:
-        unsubscribe_url = email_absolute_url(unsubscribe_url)
-        headers.update(_unsubscribe_headers(unsubscribe_url))
-    text, html = email_render(template=template, context=context, unsubscribe_url=unsubscribe_url)
-    params = {
-        "key": key,
-        "to": to,
-        "subject": email_subject(subject),
-        "text": text,
-        "html": html,
-        "headers": json.dumps(headers),
-        "status": OutboxStatus.PENDING.value,
-    }
+    _require_transaction()
+    row = _email_row(
+        key=key,
+        to=to,
+        subject=subject,
+        template=template,
+        context=context,
+        unsubscribe_url=unsubscribe_url,
+    )
     with connection.cursor() as cursor:
-        cursor.execute(INSERT_SQL, params)
-        row = cursor.fetchone()
-    if row is None:
+        cursor.execute(INSERT_SQL, {**row, "headers": json.dumps(row["headers"]),
+                                    "status": OutboxStatus.PENDING.value})  # fmt: skip
+        inserted = cursor.fetchone()
+    if inserted is None:
         return None
     outbox_deliver_queue()
     return OutboxEmail(
-        pk=row[0],
+        pk=inserted[0],
         key=key,
-        to_email=to,
-        subject=params["subject"],
-        body_text=text,
-        body_html=html,
-        headers=headers,
+        to_email=row["to"],
+        subject=row["subject"],
+        body_text=row["text"],
+        body_html=row["html"],
+        headers=row["headers"],
         status=OutboxStatus.PENDING,
     )
+
+
+INSERT_MANY_SQL = """
+    INSERT INTO outbox_outboxemail
+        (key, to_email, subject, body_text, body_html, headers, status, attempts,
+         created_at, next_attempt_at, last_error)
+    SELECT k, t, s, bt, bh, h::jsonb, %(status)s, 0, now(), now(), ''
+    FROM unnest(%(keys)s::text[], %(tos)s::text[], %(subjects)s::text[], %(texts)s::text[],
+                %(htmls)s::text[], %(headers)s::text[]) AS x(k, t, s, bt, bh, h)
+    ON CONFLICT (key) DO NOTHING
+    RETURNING key
+"""
+
+
+def email_enqueue_many(*, emails: list[dict]) -> list[str]:
+    """`email_enqueue` for many emails in one statement (digests): each dict holds
+    email_enqueue's arguments. Idempotent per key the same way; returns the keys written."""
+    _require_transaction()
+    rows = [_email_row(**email) for email in emails]
+    if not rows:
+        return []
+    params = {
+        "status": OutboxStatus.PENDING.value,
+        "keys": [r["key"] for r in rows],
+        "tos": [r["to"] for r in rows],
+        "subjects": [r["subject"] for r in rows],
+        "texts": [r["text"] for r in rows],
+        "htmls": [r["html"] for r in rows],
+        "headers": [json.dumps(r["headers"]) for r in rows],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(INSERT_MANY_SQL, params)
+        written = [key for (key,) in cursor.fetchall()]
+    if written:
+        outbox_deliver_queue()
+    return written
 
 
 def outbox_deliver_queue() -> None:
@@ -317,6 +377,10 @@ def _send_batch(ids: list[int], token: uuid.UUID, report: DeliveryReport) -> Non
         for email_id in ids:
             email = emails[email_id]
             try:
+                # Opened by us, the connection stays open for the whole batch (a backend that
+                # opens its own connection closes it after every message: a TCP and EHLO each).
+                if getattr(mail, "connection", True) is None:
+                    mail.open()
                 message = outbox_message(email)
                 message.connection = mail
                 message.send()
@@ -360,6 +424,7 @@ __all__ = [
     "DeliveryReport",
     "email_absolute_url",
     "email_enqueue",
+    "email_enqueue_many",
     "email_message_id",
     "email_subject",
     "outbox_deliver",

@@ -136,7 +136,16 @@ def main() -> int:
     celery = [PYTHON, "-m", "celery", "-A", "alliance"]
     commands = {
         "web": [PYTHON, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"],
-        "worker": [*celery, "worker", "--loglevel=WARNING", "--concurrency=2"],
+        "worker": [*celery, "worker", "--queues=celery", "--loglevel=WARNING", "--concurrency=2"],
+        # Calendar imports on their own queue, so they never hold up emails and clash checks.
+        "importer": [
+            *celery,
+            "worker",
+            "--queues=imports",
+            "--loglevel=WARNING",
+            "--concurrency=1",
+            "--hostname=importer@%h",
+        ],
         "beat": [
             *celery,
             "beat",

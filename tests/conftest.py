@@ -54,14 +54,6 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
-def django_db_serialized_rollback() -> bool:
-    """Transactional tests (real workers, browsers) flush the database; this restores the rows the
-    data migrations made (the default clash rule, ...) afterwards, so tests that read them pass
-    in any order, as pytest-xdist runs modules in any order."""
-    return True
-
-
-@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
@@ -84,6 +76,19 @@ def organiser(db):
 @pytest.fixture
 def group(organiser):
     return GroupFactory(organiser=organiser)
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the tests that flush the database (real workers, browsers, `transaction=True`).
+
+    `make test` runs them after the others: a flush removes the rows data migrations made (the
+    default clash rule, the site), which the other tests read. Django orders them last in one
+    process; across pytest-xdist processes only a separate run keeps that order."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        flushes = {"transactional_db", "live_server"} & set(item.fixturenames)
+        if flushes or (marker and marker.kwargs.get("transaction")):
+            item.add_marker(pytest.mark.transactional)
 
 
 def subprocess_env() -> dict[str, str]:
@@ -204,7 +209,7 @@ def smtp_sink():
 class CeleryWorkerProcess:
     """`celery -A alliance worker` in its own process, on the test database and Redis."""
 
-    def __init__(self, extra_env: dict[str, str]):
+    def __init__(self, extra_env: dict[str, str], queues: str = ""):
         db = settings.DATABASES["default"]
         host = db.get("HOST") or "127.0.0.1"
         env = {
@@ -237,6 +242,12 @@ class CeleryWorkerProcess:
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
+                # Without --queues it consumes every queue (CELERY_TASK_QUEUES).
+                *(
+                    [f"--queues={queues}", f"--hostname={queues}-{time.time_ns()}@%h"]
+                    if queues
+                    else []
+                ),
             ],
             cwd=ROOT,
             env=env,
@@ -284,8 +295,8 @@ def celery_worker_factory(transactional_db):
     app.control.purge()
     workers: list[CeleryWorkerProcess] = []
 
-    def start(extra_env: dict[str, str] | None = None) -> CeleryWorkerProcess:
-        worker = CeleryWorkerProcess(extra_env or {})
+    def start(extra_env: dict[str, str] | None = None, *, queues: str = "") -> CeleryWorkerProcess:
+        worker = CeleryWorkerProcess(extra_env or {}, queues=queues)
         workers.append(worker)
         return worker
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -61,6 +62,8 @@ INSTALLED_APPS = [
     "clashes",
     "petitions",
     "outbox",
+    "conversations",
+    "priorities",
 ]
 
 MIDDLEWARE = [
@@ -237,6 +240,15 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A task whose worker died is handed to another worker after this many seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 60)}
+# Calendar imports have their own queue and workers (Procfile "importer"), so a slow calendar
+# never delays a clash alert or a petition email on the default queue. A worker started
+# without -Q consumes both queues.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("imports"))
+CELERY_TASK_ROUTES = {
+    "events.tasks.calendar_feed_sync_task": {"queue": "imports"},
+    "events.tasks.calendar_feeds_sync_due_task": {"queue": "imports"},
+}
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "beat-heartbeat": {
         "task": "alliance.tasks.beat_heartbeat_task",
@@ -258,6 +270,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "clash-digest-send": {
         "task": "events.clash_tasks.clash_digest_send_task",
         "schedule": crontab(hour=7, minute=0),
+    },
+    "organiser-invitations-housekeep": {
+        "task": "groups.tasks.organiser_invitations_housekeep_task",
+        "schedule": timedelta(minutes=10),
     },
 }
 
@@ -366,6 +382,27 @@ CELERY_BEAT_SCHEDULE["outbox-deliver"] = {
     "schedule": timedelta(minutes=1),
     "options": {"expires": 60},
 }
+# Conversations: proposals close at their deadline, one reminder a day before, summaries.
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "conversations-proposals-close": {
+            "task": "conversations.tasks.proposals_close_due_task",
+            "schedule": timedelta(minutes=1),
+        },
+        "conversations-proposals-remind": {
+            "task": "conversations.tasks.proposals_remind_task",
+            "schedule": timedelta(minutes=15),
+        },
+        "conversations-daily-summaries": {
+            "task": "conversations.tasks.daily_summaries_send_task",
+            "schedule": crontab(hour=18, minute=0),
+        },
+        "conversations-weekly-digest": {
+            "task": "conversations.tasks.digest_send_weekly_task",
+            "schedule": crontab(hour="8-12", minute=0, day_of_week=1),  # reruns send nothing twice
+        },
+    }
+)
 
 LOGGING = {
     "version": 1,

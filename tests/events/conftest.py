@@ -77,9 +77,10 @@ def local_http(settings):
 
 @pytest.fixture
 def people(db):
-    """One of each role the visibility rules know about, around two groups."""
-    group = GroupFactory()
-    other_group = PartyBranchFactory()
+    """One of each role the visibility rules know about, around two verified groups (members of
+    unverified groups see no alliance-wide events: tests/events/test_visibility_promise.py)."""
+    group = GroupFactory(is_verified=True)
+    other_group = PartyBranchFactory(is_verified=True)
     organiser = UserFactory(name="Olive Organiser")
     MembershipFactory(user=organiser, group=group, role="organiser")
     member = UserFactory(name="Mo Member")

@@ -2,11 +2,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.files.base import ContentFile
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from events import imports, services
-from events.models import CalendarFeed, Event, EventStatus
+from events.models import CalendarFeed, Event, EventStatus, Visibility
 from events.tasks import calendar_feed_sync_task
 from tests.events.factories import RsvpFactory
 
@@ -44,10 +44,9 @@ def _soon(days: int = 3, hour: int = 10) -> datetime:
 
 
 def _upload_feed(group, data: bytes, name="upload.ics") -> CalendarFeed:
-    feed = CalendarFeed(group=group, name="Party calendar")
-    feed.upload.save(name, ContentFile(data), save=False)
-    feed.save()
-    return feed
+    return CalendarFeed.objects.create(
+        group=group, name="Party calendar", upload_data=data, upload_name=name
+    )
 
 
 # --- Every real file -----------------------------------------------------------------------
@@ -256,6 +255,7 @@ def test_timeouts_and_http_errors_are_recorded(group, local_http, settings):
     local_http.status = 404
     imports.calendar_feed_sync(feed=feed)
     assert "HTTP 404" in feed.last_error
+    settings.EVENTS_FEED_TIMEOUT = 5  # one total deadline: leave room for a loaded machine
     unreachable = CalendarFeed.objects.create(group=group, name="Gone", url="http://127.0.0.1:9/")
     settings.EVENTS_FEED_ALLOW_PRIVATE_HOSTS = True
     calendar_feed_sync_task.apply(args=[unreachable.pk]).get(propagate=True)
@@ -276,11 +276,17 @@ def test_the_task_never_raises_even_on_unexpected_errors(group, monkeypatch):
     calendar_feed_sync_task.apply(args=[999_999]).get(propagate=True)  # a deleted feed
 
 
-def test_deleting_a_feed_cancels_its_upcoming_events(group):
-    feed = _upload_feed(group, _ics(_vevent("a@src", _soon())))
+def test_removing_a_feed_deletes_unanswered_events_and_cancels_answered_ones(group):
+    feed = _upload_feed(group, _ics(_vevent("a@src", _soon()), _vevent("b@src", _soon(4))))
     imports.calendar_feed_sync(feed=feed)
-    assert imports.calendar_feed_delete(feed=feed) == 1
-    assert Event.objects.get().status == EventStatus.CANCELLED
+    answered = Event.objects.get(source_uid="b@src")
+    RsvpFactory(event=answered)
+    assert imports.calendar_feed_delete(feed=feed) == (1, 1)
+    assert list(Event.objects.all()) == [answered]
+    answered.refresh_from_db()
+    assert answered.status == EventStatus.CANCELLED
+    assert answered.visibility == Visibility.GROUP  # no longer shown to the public
+    assert not Event.objects.visible_to(AnonymousUser()).exists()
 
 
 def test_private_addresses_and_odd_schemes_are_refused(group, settings, local_http):

@@ -423,6 +423,8 @@ def test_organiser_uploads_an_ics_file(client, people):
     )
     assert response.status_code == 302
     feed = CalendarFeed.objects.get()
+    assert feed.is_preview  # step two: the preview, then "Import these events"
+    client.post(reverse("events:feed_confirm", args=[feed.pk]))
     with mock.patch("events.tasks.calendar_feed_sync_task.delay") as queued:
         response = client.post(reverse("events:feed_sync", args=[feed.pk]), follow=True)
     queued.assert_called_once_with(feed.pk)

@@ -7,7 +7,15 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import reverse
 
-from groups.models import GroupLink, LinkStatus, Membership, Role
+from groups.models import (
+    GroupLink,
+    InvitationStatus,
+    LinkStatus,
+    Membership,
+    MembershipRequest,
+    OrganiserInvitation,
+    Role,
+)
 from groups.permissions import (
     group_get_for_organiser,
     user_is_member,
@@ -37,7 +45,22 @@ def pending_link(group, other_group):
     )
 
 
-def organiser_requests(group, other_group, pending_link):
+@pytest.fixture
+def invitation(group):
+    return OrganiserInvitation.objects.create(group=group, email="invitee@example.org")
+
+
+@pytest.fixture
+def join_request(group):
+    return MembershipRequest.objects.create(group=group, user=UserFactory())
+
+
+@pytest.fixture
+def targets(group, other_group, pending_link, invitation, join_request):
+    return group, other_group, pending_link, invitation, join_request
+
+
+def organiser_requests(group, other_group, pending_link, invitation, join_request):
     """(method, url, data) for every organiser view, with data that would succeed."""
     slug = group.slug
     return [
@@ -50,6 +73,7 @@ def organiser_requests(group, other_group, pending_link):
                 "kind": "pro_eu",
                 "region": "E12000009",
                 "contact_email": "x@example.org",
+                "join_policy": "open",
             },
         ),
         ("get", reverse("groups:organisers", args=[slug]), None),
@@ -60,6 +84,12 @@ def organiser_requests(group, other_group, pending_link):
             "post",
             reverse("groups:link_decide", args=[slug, pending_link.pk]),
             {"decision": "accept"},
+        ),
+        ("post", reverse("groups:invitation_revoke", args=[slug, invitation.pk]), {}),
+        (
+            "post",
+            reverse("groups:request_decide", args=[slug, join_request.pk]),
+            {"decision": "approve"},
         ),
     ]
 
@@ -72,46 +102,56 @@ REQUEST_IDS = [
     "link-request-get",
     "link-request-post",
     "link-decide-post",
+    "invitation-revoke-post",
+    "request-decide-post",
 ]
 
 
-@pytest.mark.parametrize("index", range(len(REQUEST_IDS)), ids=REQUEST_IDS)
-def test_signed_out_user_is_sent_to_login(client, group, other_group, pending_link, index):
-    method, url, data = organiser_requests(group, other_group, pending_link)[index]
-    response = getattr(client, method)(url, data)
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("account_login") + "?next=")
+def assert_nothing_changed(group, pending_link, invitation, join_request, user=None):
     group.refresh_from_db()
     assert group.name != "Renamed by someone"
     pending_link.refresh_from_db()
     assert pending_link.status == LinkStatus.REQUESTED
+    invitation.refresh_from_db()
+    assert invitation.status == InvitationStatus.PENDING
+    assert MembershipRequest.objects.filter(pk=join_request.pk).exists()
+    assert not Membership.objects.filter(group=group, user=join_request.user).exists()
+    assert OrganiserInvitation.objects.count() == 1
+
+
+@pytest.mark.parametrize("index", range(len(REQUEST_IDS)), ids=REQUEST_IDS)
+def test_signed_out_user_is_sent_to_login(client, targets, index):
+    method, url, data = organiser_requests(*targets)[index]
+    response = getattr(client, method)(url, data)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login") + "?next=")
+    group, _, pending_link, invitation, join_request = targets
+    assert_nothing_changed(group, pending_link, invitation, join_request)
 
 
 @pytest.mark.parametrize("role", [None, Role.MEMBER], ids=["outsider", "member"])
 @pytest.mark.parametrize("index", range(len(REQUEST_IDS)), ids=REQUEST_IDS)
-def test_non_organisers_are_refused(client, group, other_group, pending_link, index, role):
+def test_non_organisers_are_refused(client, targets, index, role):
+    group, other_group, pending_link, invitation, join_request = targets
     user = UserFactory()
     if role:
         MembershipFactory(user=user, group=group, role=role)
     # An organiser of *another* group is still nobody here.
     Membership.objects.create(user=user, group=other_group, role=Role.ORGANISER)
     client.force_login(user)
-    method, url, data = organiser_requests(group, other_group, pending_link)[index]
+    method, url, data = organiser_requests(*targets)[index]
     response = getattr(client, method)(url, data)
     assert response.status_code == 403
     assert "You can't do that here" in response.content.decode()
-    group.refresh_from_db()
-    assert group.name != "Renamed by someone"
-    pending_link.refresh_from_db()
-    assert pending_link.status == LinkStatus.REQUESTED
+    assert_nothing_changed(group, pending_link, invitation, join_request)
     assert not Membership.objects.filter(group=group, role=Role.ORGANISER, user=user).exists()
 
 
 @pytest.mark.parametrize("index", range(len(REQUEST_IDS)), ids=REQUEST_IDS)
-def test_organisers_are_let_in(client, organiser, group, other_group, pending_link, index):
+def test_organisers_are_let_in(client, organiser, targets, index):
     UserFactory(email="someone@example.org")
     client.force_login(organiser)
-    method, url, data = organiser_requests(group, other_group, pending_link)[index]
+    method, url, data = organiser_requests(*targets)[index]
     response = getattr(client, method)(url, data)
     assert response.status_code == (200 if method == "get" else 302)
 

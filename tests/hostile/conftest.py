@@ -12,6 +12,7 @@ from django.utils import timezone
 from clashes import services as clash_services
 from clashes.models import Clash, JointEventProposal
 from events.models import CalendarFeed, Event, Rsvp
+from groups.models import Group, GroupLink, Membership, MembershipRequest, OrganiserInvitation
 from petitions.models import Petition, PetitionUpdate, Signature
 from seats import services as seat_services
 from seats.models import (
@@ -31,6 +32,7 @@ from tests.factories import (
 )
 from tests.petitions.conftest import image_bytes
 from tests.petitions.factories import PetitionFactory, SignatureFactory
+from tests.priorities.hostile import priorities_snapshot, priorities_world
 from tests.seats.factories import ElectionFactory
 
 
@@ -61,6 +63,10 @@ class World:
     swapper_a: object
     swapper_b: object
     site_staff: object
+    invitee_b: object
+    invitation_b: object
+    join_request_b: object
+    link_b: object
     # Group C's organiser proposed making their event and event_b one joint event: B answers.
     proposal_b: object = None
 
@@ -126,6 +132,16 @@ def world(db, settings, tmp_path) -> World:
         registration.status = "matched"
         registration.save(update_fields=["status"])
     site_staff = UserFactory(name="Stella Staff", is_staff=True)
+    # Group B's organiser tools have something to act on: an invitation waiting for its
+    # invitee, a request to join, a request from group A to link up.
+    invitee_b = UserFactory(name="Ivo Invitee", email="invitee-b@example.org")
+    invitation_b = OrganiserInvitation.objects.create(
+        group=group_b, email=invitee_b.email, invited_by=organiser_b
+    )
+    join_request_b = MembershipRequest.objects.create(
+        group=group_b, user=UserFactory(name="Jo Joiner")
+    )
+    link_b = GroupLink.objects.create(from_group=group_a, to_group=group_b)
     organiser_c = UserFactory(name="Cas Gamma")
     event_c = EventFactory(
         group=GroupFactory(name="Gamma Group", slug="gamma", organiser=organiser_c),
@@ -140,7 +156,7 @@ def world(db, settings, tmp_path) -> World:
         user=organiser_c,
         keep_event_id=event_c.pk,
     )
-    return World(
+    world = World(
         group_a=group_a,
         group_b=group_b,
         organiser_a=organiser_a,
@@ -161,8 +177,14 @@ def world(db, settings, tmp_path) -> World:
         swapper_a=swapper_a,
         swapper_b=swapper_b,
         site_staff=site_staff,
+        invitee_b=invitee_b,
+        invitation_b=invitation_b,
+        join_request_b=join_request_b,
+        link_b=link_b,
         proposal_b=proposal_b,
     )
+    world.priorities = priorities_world(world)  # group B's rounds and statement
+    return world
 
 
 def db_snapshot() -> dict:
@@ -200,4 +222,16 @@ def db_snapshot() -> dict:
         "registrations": list(
             VoteSwapRegistration.objects.order_by("pk").values_list("pk", "status")
         ),
+        "groups": list(
+            Group.objects.order_by("pk").values_list("pk", "name", "join_policy", "is_verified")
+        ),
+        "memberships": list(
+            Membership.objects.order_by("pk").values_list("pk", "user", "group", "role")
+        ),
+        "join_requests": list(MembershipRequest.objects.order_by("pk").values_list("pk")),
+        "invitations": list(
+            OrganiserInvitation.objects.order_by("pk").values_list("pk", "status", "accepted_by")
+        ),
+        "links": list(GroupLink.objects.order_by("pk").values_list("pk", "status")),
+        **priorities_snapshot(),
     }

@@ -1,4 +1,4 @@
-"""Access: every organiser, staff and export URL of events, petitions and seats refuses
+"""Access: every organiser, staff and export URL of groups, events, petitions and seats refuses
 anonymous visitors (to sign in), members of other groups, organisers of other groups guessing
 group B's ids, and plain members of group B; nothing changes in the database after a refused
 POST. Group B's own organiser (and the right staff) get through: the URLs are real."""
@@ -6,10 +6,12 @@ POST. Group B's own organiser (and the right staff) get through: the URLs are re
 import pytest
 from django.test import Client
 
+from groups.models import InvitationStatus, Role
 from tests.hostile.conftest import db_snapshot
 from tests.hostile.url_table import (
     CLASH_TAKEOVER_EXPECTED,
     CLASH_TAKEOVER_URLS,
+    INVITATION_URLS,
     ORGANISER_URLS,
     STAFF_URLS,
     SWAP_URLS,
@@ -138,13 +140,19 @@ GUESSES = [
     "/seats/swap/999999/confirm/",
     "/events/feeds/private/not-a-token.ics",
     "/events/clashes/unsubscribe/forged-token/",
+    "/groups/invitations/not-a-token/",
+    "/groups/invitations/not-a-token/accept/",
+    "/groups/alpha/invitations/999999/revoke/",
+    "/groups/alpha/requests/999999/decide/",
+    "/groups/alpha/links/999999/decide/",
 ]
 
 
 def test_guessed_ids_that_do_not_exist_are_404(client, world):
     client.force_login(world.organiser_a)
     for url in GUESSES:
-        method = client.post if url.endswith(("/sync/", "/confirm/")) else client.get
+        posts = ("/sync/", "/confirm/", "/accept/", "/revoke/", "/decide/")
+        method = client.post if url.endswith(posts) else client.get
         assert method(url).status_code == 404, url
 
 
@@ -155,6 +163,73 @@ def test_clash_list_shows_only_clashes_the_user_may_see(client, world):
     assert f"/events/clashes/{world.clash_b.pk}/" not in response.content.decode()
     client.force_login(world.organiser_b)
     assert f"/events/clashes/{world.clash_b.pk}/" in client.get("/events/clashes/").content.decode()
+
+
+def test_group_a_organiser_cannot_reach_group_b_things_through_group_a(client, world):
+    """Group B's invitation, join request and link, asked for under group A's own slug."""
+    client.force_login(world.organiser_a)
+    before = db_snapshot()
+    for url, data in [
+        (f"/groups/alpha/invitations/{world.invitation_b.pk}/revoke/", {}),
+        (f"/groups/alpha/requests/{world.join_request_b.pk}/decide/", {"decision": "approve"}),
+    ]:
+        assert client.post(url, data).status_code == 404, url
+    assert db_snapshot() == before
+
+
+# --- Organiser invitation links, as every actor -----------------------------------------------
+
+INVITATION_PAGE, INVITATION_ACCEPT, INVITATION_DECLINE = INVITATION_URLS
+
+
+def _invitation_status(world) -> str:
+    world.invitation_b.refresh_from_db()
+    return world.invitation_b.status
+
+
+def test_invitation_link_signed_out_shows_the_group_but_accepts_nothing(client, world):
+    before = db_snapshot()
+    page = _request(client, world, *INVITATION_PAGE[1:])
+    assert page.status_code == 200
+    assert world.invitee_b.email not in page.content.decode()
+    _assert_no_leak(page, world)
+    accept = _request(client, world, *INVITATION_ACCEPT[1:])
+    _assert_refused(accept, anonymous=True)
+    assert db_snapshot() == before
+
+
+@pytest.mark.parametrize("who", ["outsider", "organiser_a", "member_a", "member_b"])
+def test_invitation_link_refuses_everyone_signed_in_but_the_invitee(client, world, who):
+    """A signed-in stranger, an organiser of another group, members of either group: all the
+    wrong person for this token."""
+    client.force_login(getattr(world, who))
+    before = db_snapshot()
+    page = _request(client, world, *INVITATION_PAGE[1:])
+    assert page.status_code == 403
+    assert world.invitee_b.email not in page.content.decode()
+    assert "Accept and become an organiser" not in page.content.decode()
+    _assert_refused(_request(client, world, *INVITATION_ACCEPT[1:]), anonymous=False)
+    assert db_snapshot() == before
+    assert _invitation_status(world) == InvitationStatus.PENDING
+
+
+def test_invitation_link_works_for_the_invitee(client, world):
+    client.force_login(world.invitee_b)
+    assert _request(client, world, *INVITATION_PAGE[1:]).status_code == 200
+    assert _request(client, world, *INVITATION_ACCEPT[1:]).status_code == 302
+    assert _invitation_status(world) == InvitationStatus.ACCEPTED
+    assert world.group_b.memberships.get(user=world.invitee_b).role == Role.ORGANISER
+    # Spent: the same link does nothing more, for anyone.
+    client.force_login(world.outsider)
+    assert _request(client, world, *INVITATION_ACCEPT[1:]).status_code == 404
+
+
+def test_whoever_holds_the_link_may_decline_it_and_nothing_else(client, world):
+    before = db_snapshot()
+    assert _request(client, world, *INVITATION_DECLINE[1:]).status_code == 302
+    assert _invitation_status(world) == InvitationStatus.DECLINED
+    after = db_snapshot()
+    assert {key for key in before if before[key] != after[key]} == {"invitations"}
 
 
 # --- The "yes": the URLs in the table are real ---------------------------------------------
@@ -195,6 +270,7 @@ def test_group_b_organiser_can_cancel_their_event(client, world):
 # Pages anyone (or any signed-in person, about themselves) may use; checked elsewhere: the
 # clash list only lists what the user may see (above), signed links in test_personal_data.
 FOR_EVERYONE = {
+    "groups": {"list", "mine", "create", "detail", "join", "leave", "contact"},
     "events": {
         "list", "month", "week", "agenda", "create_choose", "detail", "ics", "rsvp", "feed",
         "feed_group", "feed_party", "feed_private", "my_calendar",
@@ -207,6 +283,7 @@ FOR_EVERYONE = {
     "seats": {
         "list", "map", "pacts", "reciprocity", "swap", "swap_cancel", "activists", "detail",
     },
+    "priorities": {"index", "join", "join_code", "statement", "region"},
 }  # fmt: skip
 
 
@@ -215,14 +292,23 @@ def test_every_url_of_events_petitions_and_seats_is_in_the_table_or_for_everyone
 
     import clashes.urls
     import events.urls
+    import groups.urls
     import petitions.urls
+    import priorities.urls
     import seats.urls
 
     in_table = set()
-    for _name, _method, path, data in ALL:
+    for _name, _method, path, data in ALL + INVITATION_URLS:
         match = resolve(fill(world, path, data)[0].split("?")[0])
         in_table.add((match.namespace, match.url_name))
-    for module in (events.urls, clashes.urls, petitions.urls, seats.urls):
+    for module in (
+        groups.urls,
+        events.urls,
+        clashes.urls,
+        petitions.urls,
+        seats.urls,
+        priorities.urls,
+    ):
         app = module.app_name
         names = {pattern.name for pattern in module.urlpatterns}
         missing = names - FOR_EVERYONE[app] - {name for ns, name in in_table if ns == app}

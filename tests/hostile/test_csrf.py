@@ -1,4 +1,4 @@
-"""CSRF on every POST endpoint of events, petitions and seats: no token, another session's
+"""CSRF on every POST endpoint of groups, events, petitions and seats: no token, another session's
 token and a foreign Origin are refused (403) and change nothing; the same POST with the
 session's own token from our own origin gets through (so the 403s really are CSRF)."""
 
@@ -20,6 +20,28 @@ def _event(**extra):
 
 # (name, who posts (attribute of world, None: anonymous), path, data)
 POSTS = [
+    ("group join", "outsider", "/groups/{group_b}/join/", dict),
+    ("group leave", "member_b", "/groups/{group_b}/leave/", dict),
+    (
+        "organiser invite",
+        "organiser_b",
+        "/groups/{group_b}/organisers/",
+        lambda: {"email": "new-organiser@example.org"},
+    ),
+    (
+        "invitation revoke",
+        "organiser_b",
+        "/groups/{group_b}/invitations/{invitation_b}/revoke/",
+        dict,
+    ),
+    (
+        "join request decide",
+        "organiser_b",
+        "/groups/{group_b}/requests/{join_request_b}/decide/",
+        lambda: {"decision": "approve"},
+    ),
+    ("invitation accept", "invitee_b", "/groups/invitations/{invitation_b_token}/accept/", dict),
+    ("invitation decline", None, "/groups/invitations/{invitation_b_token}/decline/", dict),
     ("event create", "organiser_b", "/events/new/{group_b}/", _event()),
     ("event edit", "organiser_b", "/events/{event_b}/edit/", _event()),
     ("event duplicate", "organiser_b", "/events/{event_b}/duplicate/", _event()),
@@ -37,6 +59,7 @@ POSTS = [
             "visibility": "public",
         },
     ),
+    ("feed confirm", "organiser_b", "/events/imports/feed/{feed_b}/confirm/", dict),
     ("feed sync", "organiser_b", "/events/imports/feed/{feed_b}/sync/", dict),
     ("feed delete", "organiser_b", "/events/imports/feed/{feed_b}/delete/", dict),
     ("clash acknowledge", "organiser_b", "/events/clashes/{clash_b}/acknowledge/", dict),
@@ -136,7 +159,95 @@ POSTS = [
     ),
     ("swap register", "outsider", "/seats/swap/", lambda: {"preferred_party": "{p1_pk}"}),
     ("swap confirm", "swapper_a", "/seats/swap/{swap}/confirm/", dict),
+    (
+        "swap cancel",
+        "swapper_a",
+        "/seats/swap/cancel/",
+        dict,
+    ),  # conversations (world: tests/hostile/url_table.py conversation_world)
+    ("conversation open", "organiser_b", "/conversations/new/", lambda: {"title": "T"}),
+    ("conversation reply", "organiser_b", "/conversations/{conversation}/reply/", dict),
+    ("conversation invite", "organiser_b", "/conversations/{conversation}/invite/", dict),
+    ("conversation emails", "organiser_b", "/conversations/{conversation}/emails/", dict),
+    ("conversation leave", "organiser_b", "/conversations/{conversation}/leave/", dict),
+    ("conversation close", "organiser_b", "/conversations/{conversation}/close/", dict),
+    ("proposal create", "organiser_b", "/conversations/{conversation}/proposals/new/", dict),
+    ("proposal answer", "organiser_b", "/conversations/proposals/{proposal}/answer/", dict),
+    ("proposal outcome", "organiser_b", "/conversations/proposals/{proposal}/outcome/", dict),
+    ("digest setting", "organiser_b", "/conversations/digest/", lambda: {"weekly": "on"}),
+    ("conversation unsubscribe link", None, "/conversations/unsubscribe/{conv_token}/", dict),
     ("swap cancel", "swapper_a", "/seats/swap/cancel/", dict),
+    (
+        "priorities round create",
+        "organiser_b",
+        "/priorities/new/{group_b}/",
+        lambda: {"title": "New", "notes_per_participant": "2", "dots_per_participant": "3"},
+    ),
+    ("priorities join", None, "/priorities/join/{round_b_code}/", lambda: {"name": "Ann"}),
+    ("priorities note", "participant_b", "/priorities/{round_b}/notes/", lambda: {"text": "x"}),
+    (
+        "priorities dot",
+        "participant_b",
+        "/priorities/{round_b}/dots/",
+        lambda: {"cluster": "{cluster_b}"},
+    ),
+    (
+        "priorities undot",
+        "participant_b",
+        "/priorities/{round_b}/dots/remove/",
+        lambda: {"cluster": "{cluster_b}"},
+    ),
+    ("priorities erase", "participant_b", "/priorities/{round_b}/leave/", dict),
+    ("priorities cluster", "organiser_b", "/priorities/{round_b}/clusters/", lambda: {"name": "X"}),
+    (
+        "priorities move",
+        "organiser_b",
+        "/priorities/{round_b}/move/",
+        lambda: {"note": "{note_b}", "cluster": "{cluster_b2}"},
+    ),
+    (
+        "priorities merge",
+        "organiser_b",
+        "/priorities/{round_b}/merge/",
+        lambda: {"source": "{cluster_b}", "target": "{cluster_b2}"},
+    ),
+    (
+        "priorities split",
+        "organiser_b",
+        "/priorities/{round_b}/split/",
+        lambda: {"cluster": "{cluster_b}", "notes": "{note_b}", "name": "X"},
+    ),
+    (
+        "priorities rename",
+        "organiser_b",
+        "/priorities/{round_b}/rename/",
+        lambda: {"cluster": "{cluster_b}", "name": "X"},
+    ),
+    (
+        "priorities hide",
+        "organiser_b",
+        "/priorities/{round_b}/hide/",
+        lambda: {"note": "{note_b}", "hidden": "1"},
+    ),
+    ("priorities close", "organiser_b", "/priorities/{round_b}/close/", dict),
+    (
+        "priorities statement",
+        "organiser_b",
+        "/priorities/{round_b}/statement/",
+        lambda: {"title": "X"},
+    ),
+    (
+        "priorities endorse group",
+        "organiser_b",
+        "/priorities/statements/{statement_b}/endorse/group/",
+        lambda: {"group": "{group_b}"},
+    ),
+    (
+        "priorities endorse party",
+        "staff_p1",
+        "/priorities/statements/{statement_b}/endorse/party/",
+        lambda: {"party": "{p1_pk}"},
+    ),
 ]
 
 
@@ -152,6 +263,12 @@ def extra_placeholders(world, monkeypatch):
         "signer_data": signer_data_token(signature),
         "unsubscribe_token": delivery.unsubscribe_token(world.organiser_b.pk),
     }
+    from conversations.services import unsubscribe_token as conversation_unsubscribe_token
+
+    extra.update(urls.conversation_world(world))
+    extra["conv_token"] = conversation_unsubscribe_token(
+        user_id=world.organiser_b.pk, what="digest"
+    )
     original = urls.placeholders
     monkeypatch.setattr(urls, "placeholders", lambda w: {**original(w), **extra})
 

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import icalendar
 import pytest
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, assume, given, note, settings
@@ -138,7 +137,7 @@ def feed_group(group, shared_data):
 
 def _sync(group, data: bytes):
     feed = CalendarFeed(group=group, name="Fuzzed")
-    feed.upload.save("fuzzed.ics", ContentFile(data), save=False)
+    feed.upload_data = data
     feed.save()
     result = imports.calendar_feed_sync(feed=feed)  # must never raise
     events = Event.objects.filter(feed=feed)

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import icalendar
 import pytest
-from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from clashes import delivery
@@ -238,8 +237,8 @@ def test_imported_ics_summary_is_escaped(client, world):
         f"LOCATION:{SINGLE}\r\nDESCRIPTION:{SCRIPT}\r\n"
         "END:VEVENT\r\nEND:VCALENDAR\r\n"
     )
-    feed = CalendarFeed(group=world.group_b, name=f"Feed {SCRIPT}")
-    feed.upload.save("evil.ics", ContentFile(ics.encode()), save=False)
+    feed = CalendarFeed(group=world.group_b, name=f"Feed {SCRIPT}", visibility="public")
+    feed.upload_data = ics.encode()
     feed.save()
     result = imports.calendar_feed_sync(feed=feed)
     assert not result.error and result.created == 1

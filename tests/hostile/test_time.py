@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
-from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
 
@@ -179,7 +178,7 @@ def test_dtend_before_dtstart_is_reported_and_the_rest_imports(group):
         "END:VCALENDAR\r\n"
     )
     feed = CalendarFeed(group=group, name="Mixed")
-    feed.upload.save("mixed.ics", ContentFile(ics.encode()), save=False)
+    feed.upload_data = ics.encode()
     feed.save()
     result = imports.calendar_feed_sync(feed=feed)
     assert result.error == ""

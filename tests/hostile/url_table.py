@@ -1,4 +1,4 @@
-"""The table of every organiser, staff and export URL of events, petitions and seats.
+"""The table of every organiser, staff and export URL of groups, events, petitions and seats.
 
 Each row: (name, method, path, data), with {placeholders} filled from the `world` fixture
 (tests/hostile/conftest.py): group B owns every target. A new URL is one new row.
@@ -28,8 +28,53 @@ def _petition_form() -> dict:
     return {"title": "Hijacked petition", "target": "Someone", "body": "Taken over."}
 
 
+def _group_form() -> dict:
+    return {
+        "name": "Hijacked group",
+        "kind": "pro_eu",
+        "region": "E12000009",
+        "contact_email": "evil@example.net",
+        "join_policy": "open",
+    }
+
+
 # (name, method, path template, data factory)
 ORGANISER_URLS = [
+    # groups: organiser tools
+    ("group edit", "get", "/groups/{group_b}/edit/", None),
+    ("group edit (post)", "post", "/groups/{group_b}/edit/", _group_form),
+    ("members and invite form", "get", "/groups/{group_b}/organisers/", None),
+    (
+        "organiser invite (post)",
+        "post",
+        "/groups/{group_b}/organisers/",
+        lambda: {"email": "accomplice@example.net"},
+    ),
+    (
+        "invitation revoke (post)",
+        "post",
+        "/groups/{group_b}/invitations/{invitation_b}/revoke/",
+        dict,
+    ),
+    (
+        "join request decide (post)",
+        "post",
+        "/groups/{group_b}/requests/{join_request_b}/decide/",
+        lambda: {"decision": "approve"},
+    ),
+    ("link request", "get", "/groups/{group_b}/links/new/", None),
+    (
+        "link request (post)",
+        "post",
+        "/groups/{group_b}/links/new/",
+        lambda: {"to_group": "{group_a_pk}"},
+    ),
+    (
+        "link decide (post)",
+        "post",
+        "/groups/{group_b}/links/{link_b}/decide/",
+        lambda: {"decision": "accept"},
+    ),
     # events: organiser tools
     ("event create for B", "get", "/events/new/{group_b}/", None),
     ("event create for B (post)", "post", "/events/new/{group_b}/", _event_form),
@@ -59,6 +104,8 @@ ORGANISER_URLS = [
             "visibility": "public",
         },
     ),
+    ("feed preview", "get", "/events/imports/feed/{feed_b}/preview/", None),
+    ("feed confirm (post)", "post", "/events/imports/feed/{feed_b}/confirm/", dict),
     ("feed sync (post)", "post", "/events/imports/feed/{feed_b}/sync/", dict),
     ("feed delete (post)", "post", "/events/imports/feed/{feed_b}/delete/", dict),
     # clashes
@@ -98,6 +145,72 @@ ORGANISER_URLS = [
         "post",
         "/petitions/{petition_b}/deliver/",
         lambda: {"delivered_on": timezone.localdate().isoformat(), "note": "x"},
+    ),
+    # priorities: organiser tools, and participant-only pages of group B's open round
+    ("round create for B", "get", "/priorities/new/{group_b}/", None),
+    (
+        "round create for B (post)",
+        "post",
+        "/priorities/new/{group_b}/",
+        lambda: {"title": "Hijack", "notes_per_participant": "2", "dots_per_participant": "3"},
+    ),
+    ("round page", "get", "/priorities/{round_b}/", None),
+    ("round vote panel", "get", "/priorities/{round_b}/vote/", None),
+    ("note add (post)", "post", "/priorities/{round_b}/notes/", lambda: {"text": "Hijack"}),
+    ("dot add (post)", "post", "/priorities/{round_b}/dots/", lambda: {"cluster": "{cluster_b}"}),
+    (
+        "dot remove (post)",
+        "post",
+        "/priorities/{round_b}/dots/remove/",
+        lambda: {"cluster": "{cluster_b}"},
+    ),
+    ("participant erase (post)", "post", "/priorities/{round_b}/leave/", dict),
+    ("board", "get", "/priorities/{round_b}/board/", None),
+    ("board live", "get", "/priorities/{round_b}/board/live/", None),
+    ("cluster create (post)", "post", "/priorities/{round_b}/clusters/", lambda: {"name": "X"}),
+    (
+        "note move (post)",
+        "post",
+        "/priorities/{round_b}/move/",
+        lambda: {"note": "{note_b}", "cluster": "{cluster_b2}"},
+    ),
+    (
+        "cluster merge (post)",
+        "post",
+        "/priorities/{round_b}/merge/",
+        lambda: {"source": "{cluster_b}", "target": "{cluster_b2}"},
+    ),
+    (
+        "cluster split (post)",
+        "post",
+        "/priorities/{round_b}/split/",
+        lambda: {"cluster": "{cluster_b}", "notes": "{note_b}", "name": "X"},
+    ),
+    (
+        "cluster rename (post)",
+        "post",
+        "/priorities/{round_b}/rename/",
+        lambda: {"cluster": "{cluster_b}", "name": "X"},
+    ),
+    (
+        "note hide (post)",
+        "post",
+        "/priorities/{round_b}/hide/",
+        lambda: {"note": "{note_b}", "hidden": "1"},
+    ),
+    ("projector", "get", "/priorities/{round_b}/projector/", None),
+    ("projector live", "get", "/priorities/{round_b}/projector/live/", None),
+    ("join QR code", "get", "/priorities/{round_b}/qr.svg", None),
+    ("round close (post)", "post", "/priorities/{round_b}/close/", dict),
+    ("round results while open", "get", "/priorities/{round_b}/results/", None),
+    ("round results CSV", "get", "/priorities/{round_b}/results.csv", None),
+    ("statement create", "get", "/priorities/{round_b}/statement/", None),
+    ("statement create (post)", "post", "/priorities/{round_b}/statement/", lambda: {"title": "X"}),
+    (
+        "endorse for group B (post)",
+        "post",
+        "/priorities/statements/{statement_b}/endorse/group/",
+        lambda: {"group": "{group_b}"},
     ),
 ]
 
@@ -151,6 +264,26 @@ STAFF_URLS = [
         "/seats/agreements/{agreement}/terms/",
         lambda: {"terms": "Changed", "red_lines": "none"},
     ),
+    # priorities: party staff endorse for their own party only
+    (
+        "endorse for a party (post)",
+        "post",
+        "/priorities/statements/{statement_b}/endorse/party/",
+        lambda: {"party": "{p1_pk}"},
+    ),
+]
+
+# An organiser invitation's link: the page is for whoever holds the link (it shows only the
+# group); accepting needs the invitee signed in with the invited address verified.
+INVITATION_URLS = [
+    ("invitation page", "get", "/groups/invitations/{invitation_b_token}/", None),
+    ("invitation accept (post)", "post", "/groups/invitations/{invitation_b_token}/accept/", dict),
+    (
+        "invitation decline (post)",
+        "post",
+        "/groups/invitations/{invitation_b_token}/decline/",
+        dict,
+    ),
 ]
 
 # Someone else's vote swap: confirming it, or seeing the partner's contact details.
@@ -196,6 +329,11 @@ def placeholders(world) -> dict:
     parties = {ap.role: ap.party_id for ap in agreement.parties.all()}
     return {
         "group_b": world.group_b.slug,
+        "group_a_pk": world.group_a.pk,
+        "invitation_b": world.invitation_b.pk,
+        "invitation_b_token": world.invitation_b.token,
+        "join_request_b": world.join_request_b.pk,
+        "link_b": world.link_b.pk,
         "event_b": world.event_b.pk,
         "feed_b": world.feed_b.pk,
         "clash_b": world.clash_b.pk,
@@ -210,6 +348,7 @@ def placeholders(world) -> dict:
         "p1_pk": parties["carries_hopes"],
         "p2_pk": parties["stands_aside"],
         "swap": world.swap.pk,
+        **world.priorities,
     }
 
 
@@ -219,3 +358,76 @@ def fill(world, path: str, data_factory) -> tuple[str, dict | None]:
     if data_factory is not None:
         data = {key: str(value).format(**values) for key, value in data_factory().items()}
     return path.format(**values), data
+
+
+# Conversations: a private conversation group B's organiser opened (see conversation_world).
+CONVERSATION_URLS = [
+    ("conversation page", "get", "/conversations/{conversation}/", None),
+    (
+        "conversation reply (post)",
+        "post",
+        "/conversations/{conversation}/reply/",
+        lambda: {"body": "Hijack"},
+    ),
+    (
+        "conversation invite (post)",
+        "post",
+        "/conversations/{conversation}/invite/",
+        lambda: {"groups": "{group_a_pk}"},
+    ),
+    (
+        "conversation emails (post)",
+        "post",
+        "/conversations/{conversation}/emails/",
+        lambda: {"email_mode": "none"},
+    ),
+    ("conversation leave (post)", "post", "/conversations/{conversation}/leave/", dict),
+    ("conversation close (post)", "post", "/conversations/{conversation}/close/", dict),
+    (
+        "proposal create (post)",
+        "post",
+        "/conversations/{conversation}/proposals/new/",
+        lambda: {"statement": "Hijack", "deadline": "{deadline}"},
+    ),
+    ("proposal page", "get", "/conversations/proposals/{proposal}/", None),
+    (
+        "proposal answer (post)",
+        "post",
+        "/conversations/proposals/{proposal}/answer/",
+        lambda: {"position": "block", "reason": "Hijack"},
+    ),
+    (
+        "proposal outcome (post)",
+        "post",
+        "/conversations/proposals/{proposal}/outcome/",
+        lambda: {"outcome": "Hijack"},
+    ),
+    ("open a conversation about a clash of B", "get", "/conversations/new/?clash={clash_b}", None),
+]
+
+
+def conversation_world(world) -> dict:
+    """Group B's organiser opens a private conversation with a proposal; returns placeholders."""
+    from conversations import services
+
+    conversation = services.conversation_open(
+        author=world.organiser_b,
+        title="Beta's private plans",
+        scope_kind="groups",
+        groups=[world.group_b],
+        body="Only for us",
+    )
+    proposal = services.proposal_create(
+        conversation=conversation,
+        proposer=world.organiser_b,
+        statement="Beta's proposal",
+        details="",
+        deadline=timezone.now() + timedelta(days=2),
+    )
+    deadline = timezone.localtime(timezone.now() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    return {
+        "conversation": conversation.pk,
+        "proposal": proposal.pk,
+        "group_a_pk": world.group_a.pk,
+        "deadline": deadline,
+    }

@@ -92,11 +92,23 @@ def test_procfile_runs_web_worker_and_a_single_beat():
         for line in (ROOT / "Procfile").read_text().splitlines()
         if line and not line.startswith("#")
     )
-    assert set(processes) == {"web", "worker", "beat"}
+    assert set(processes) == {"web", "worker", "importer", "beat"}
     assert "gunicorn alliance.wsgi" in processes["web"]
     assert "celery -A alliance worker" in processes["worker"]
     assert "celery -A alliance beat" in processes["beat"]
-    for unit in ["alliance-web", "alliance-worker", "alliance-beat"]:
+    units = ["alliance-web", "alliance-worker", "alliance-importer", "alliance-beat"]
+    for unit in units:
         text = (ROOT / "deploy" / "systemd" / f"{unit}.service").read_text()
         assert "[Service]" in text and "ExecStart=" in text
         assert "DJANGO_SETTINGS_MODULE=alliance.settings.production" in text
+    # Every Celery queue has a consumer in each way of running Alliance.
+    from django.conf import settings
+
+    run_py = (ROOT / "scripts" / "run.py").read_text()
+    unit_texts = " ".join(
+        (ROOT / "deploy" / "systemd" / f"{unit}.service").read_text() for unit in units
+    )
+    for queue in [queue.name for queue in settings.CELERY_TASK_QUEUES]:
+        assert f"--queues={queue}" in " ".join(processes.values()), queue
+        assert f"--queues={queue}" in unit_texts, queue
+        assert f'"--queues={queue}"' in run_py, queue

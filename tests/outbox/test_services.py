@@ -58,6 +58,33 @@ def test_a_rolled_back_savepoint_still_queues_delivery_for_later_emails(
     assert len(callbacks) == 1
 
 
+def test_enqueue_many_writes_each_key_once(email_template, django_capture_on_commit_callbacks):
+    from outbox.services import email_enqueue_many
+
+    def spec(key, to):
+        return {
+            "key": key,
+            "to": to,
+            "subject": "Digest",
+            "template": email_template,
+            "context": {"name": "<i>x</i>", "note": "n", "link": "/"},
+            "unsubscribe_url": "https://x.test/u/1/",
+        }
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        enqueue(email_template, key="d:1")
+        written = email_enqueue_many(
+            emails=[spec("d:1", "a@example.org"), spec("d:2", "b@example.org")]
+        )
+    assert written == ["d:2"]
+    assert email_enqueue_many(emails=[spec("d:2", "b@example.org")]) == []
+    row = OutboxEmail.objects.get(key="d:2")
+    assert row.subject == "[Alliance] Digest"
+    assert "&lt;i&gt;x&lt;/i&gt;" in row.body_html
+    assert row.headers["List-Unsubscribe"] == "<https://x.test/u/1/>"
+    assert len(callbacks) == 1
+
+
 def test_enqueue_refuses_to_run_outside_a_transaction(email_template, transactional_db):
     with pytest.raises(RuntimeError):
         enqueue(email_template)

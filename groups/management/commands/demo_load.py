@@ -7,7 +7,7 @@ from groups.demo import DEMO_DOMAIN, DEMO_PASSWORD
 from groups.models import Group
 
 # Order matters: later apps build on earlier apps' sample data.
-DEMO_MODULES = ["groups.demo", "seats.demo", "events.demo", "petitions.demo"]
+DEMO_MODULES = ["groups.demo", "seats.demo", "events.demo", "petitions.demo", "priorities.demo"]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,117 @@
+from django import forms
+from django.utils import timezone
+
+from conversations.models import (
+    MAX_POST_CHARS,
+    MAX_REASON_CHARS,
+    EmailMode,
+    Position,
+    ScopeKind,
+    Visibility,
+)
+from groups.models import Group, Party
+from seats.models import Constituency
+from seats.regions import Region
+
+
+class ConversationForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    scope_kind = forms.ChoiceField(label="About", choices=ScopeKind.choices)
+    constituency = forms.ModelChoiceField(
+        queryset=Constituency.objects.all(), required=False, label="Seat"
+    )
+    region = forms.ChoiceField(choices=[("", "—"), *Region.choices], required=False)
+    agreement = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    clash = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    groups = forms.ModelMultipleChoiceField(
+        queryset=Group.objects.alphabetical(),
+        required=False,
+        label="Invite the organisers of these groups",
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    parties = forms.ModelMultipleChoiceField(
+        queryset=Party.objects.all(),
+        required=False,
+        label="Invite the staff of these parties",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    include_members = forms.BooleanField(required=False, label="Also invite those groups' members")
+    visibility = forms.ChoiceField(choices=Visibility.choices, initial=Visibility.PRIVATE)
+    body = forms.CharField(
+        label="First message", max_length=MAX_POST_CHARS, widget=forms.Textarea(attrs={"rows": 5})
+    )
+
+
+class InviteForm(forms.Form):
+    groups = forms.ModelMultipleChoiceField(
+        queryset=Group.objects.alphabetical(),
+        required=False,
+        label="Organisers of these groups",
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    parties = forms.ModelMultipleChoiceField(
+        queryset=Party.objects.all(),
+        required=False,
+        label="Staff of these parties",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    include_members = forms.BooleanField(required=False, label="Also their groups' members")
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("groups") and not data.get("parties"):
+            raise forms.ValidationError("Choose at least one group or party.")
+        return data
+
+
+class PostForm(forms.Form):
+    body = forms.CharField(
+        label="Your reply", max_length=MAX_POST_CHARS, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class EmailModeForm(forms.Form):
+    email_mode = forms.ChoiceField(
+        label="Emails from this conversation", choices=EmailMode.choices, widget=forms.RadioSelect
+    )
+
+
+class ProposalForm(forms.Form):
+    statement = forms.CharField(max_length=500, label="What do you propose?")
+    details = forms.CharField(
+        required=False, max_length=MAX_POST_CHARS, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    deadline = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M"],
+        help_text="Answers can change until then.",
+    )
+
+    def clean_deadline(self):
+        deadline = self.cleaned_data["deadline"]
+        if deadline <= timezone.now():
+            raise forms.ValidationError("The deadline must be in the future.")
+        return deadline
+
+
+class AnswerForm(forms.Form):
+    position = forms.ChoiceField(choices=Position.choices, widget=forms.RadioSelect)
+    reason = forms.CharField(
+        max_length=MAX_REASON_CHARS, widget=forms.Textarea(attrs={"rows": 2}), label="Your reason"
+    )
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.CharField(
+        max_length=MAX_POST_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Every participant is emailed it.",
+    )
+
+
+class DigestForm(forms.Form):
+    weekly = forms.BooleanField(required=False, label="Send me the weekly digest")
+
+
+class NameForm(forms.Form):
+    name = forms.CharField(max_length=150, label="Your name")

@@ -1,0 +1,60 @@
+"""What conversations hold about a person (see accounts/services.py for the registry).
+
+Deleting an account keeps the conversation readable for everyone else: each post stays as
+"a former member" with its text removed, each answer keeps its position (the tally does not
+change) with the reason removed; participations and the digest setting are deleted.
+"""
+
+from conversations.models import Answer, DigestSubscription, Participant, Post, Proposal
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def export(user) -> dict:
+    subscription = DigestSubscription.objects.filter(user=user).first()
+    return {
+        "weekly_digest": bool(subscription and subscription.weekly),
+        "conversations": [
+            {
+                "conversation": p.conversation.title,
+                "role": p.role,
+                "email_mode": p.email_mode,
+                "joined_at": _iso(p.joined_at),
+                "left_at": _iso(p.left_at),
+            }
+            for p in Participant.objects.filter(user=user).select_related("conversation")
+        ],
+        "posts": [
+            {
+                "conversation": post.conversation.title,
+                "body": post.body,
+                "at": _iso(post.created_at),
+            }
+            for post in Post.objects.filter(author=user, is_erased=False)
+            .select_related("conversation")
+            .order_by("created_at", "pk")
+        ],
+        "proposals": [
+            {"statement": p.statement, "details": p.details, "outcome": p.outcome}
+            for p in Proposal.objects.filter(proposer=user).order_by("created_at", "pk")
+        ],
+        "answers": [
+            {
+                "proposal": a.proposal.statement,
+                "position": a.position,
+                "reason": a.reason,
+                "at": _iso(a.updated_at),
+            }
+            for a in Answer.objects.filter(user=user).select_related("proposal")
+        ],
+    }
+
+
+def erase(user) -> None:
+    Post.objects.filter(author=user).update(body="", body_html="", is_erased=True, author=None)
+    Answer.objects.filter(user=user).update(reason="", user=None)
+    Proposal.objects.filter(proposer=user).update(proposer=None)
+    Participant.objects.filter(user=user).delete()
+    DigestSubscription.objects.filter(user=user).delete()

@@ -1,0 +1,594 @@
+"""Writes of conversations and proposals. Every email goes through the outbox with a key that
+names it, so a task delivered twice, a beat run repeated or a double click never sends one
+twice (see outbox/README.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from alliance.mail import header_safe
+from conversations.models import (
+    MAX_POST_CHARS,
+    MAX_REASON_CHARS,
+    Answer,
+    Conversation,
+    ConversationStatus,
+    DigestSubscription,
+    EmailMode,
+    Participant,
+    ParticipantRole,
+    Position,
+    Post,
+    Proposal,
+    ProposalStatus,
+    ScopeKind,
+    Visibility,
+    post_html,
+)
+from conversations.permissions import user_can_open_conversations
+from groups.models import Group, Membership, PartyStaff, Role
+from outbox.services import email_absolute_url, email_enqueue
+
+UNSUBSCRIBE_SALT = "conversations.unsubscribe"
+MAX_PROPOSAL_DAYS = 90
+REMINDER_BEFORE = timedelta(days=1)
+MAX_INVITEES = 500
+
+
+# --- Signed one-click links ----------------------------------------------------------------
+
+
+def unsubscribe_token(*, user_id: int, what: str) -> str:
+    """`what`: "digest", "daily" or "conversation:<id>". Signed: nobody can forge another's link."""
+    return signing.dumps({"u": user_id, "w": what}, salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_token_read(token: str) -> tuple[int, str] | None:
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        return int(data["u"]), str(data["w"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+def unsubscribe_url(*, user_id: int, what: str) -> str:
+    token = unsubscribe_token(user_id=user_id, what=what)
+    return email_absolute_url(reverse("conversations:unsubscribe", kwargs={"token": token}))
+
+
+def unsubscribe_apply(*, token: str) -> str | None:
+    """Turn the emails a signed link names off. Returns what was turned off (or None)."""
+    read = unsubscribe_token_read(token)
+    if read is None:
+        return None
+    user_id, what = read
+    if what == "digest":
+        DigestSubscription.objects.filter(user_id=user_id).update(
+            weekly=False, updated_at=timezone.now()
+        )
+        return "the weekly digest"
+    if what == "daily":
+        Participant.objects.filter(user_id=user_id, email_mode=EmailMode.DAILY).update(
+            email_mode=EmailMode.NONE
+        )
+        return "daily summaries"
+    if what.startswith("conversation:"):
+        conversation_id = int(what.partition(":")[2])
+        Participant.objects.filter(conversation_id=conversation_id, user_id=user_id).update(
+            email_mode=EmailMode.NONE
+        )
+        return "emails from this conversation"
+    return None
+
+
+def _conversation_email(
+    *,
+    key: str,
+    participant_user,
+    conversation: Conversation,
+    subject: str,
+    template: str,
+    context: dict,
+) -> None:
+    email_enqueue(
+        key=key,
+        to=participant_user.email,
+        subject=subject,
+        template=template,
+        context={
+            "recipient": participant_user,
+            "conversation": conversation,
+            "conversation_url": email_absolute_url(conversation.get_absolute_url()),
+            **context,
+        },
+        unsubscribe_url=unsubscribe_url(
+            user_id=participant_user.pk, what=f"conversation:{conversation.pk}"
+        ),
+    )
+
+
+# --- Conversations -------------------------------------------------------------------------
+
+
+def _post_write(*, conversation: Conversation, author, body: str, now: datetime) -> Post:
+    text = _clean_text(body, limit=MAX_POST_CHARS, field="body")
+    return Post.objects.create(
+        conversation=conversation,
+        author=author,
+        body=text,
+        body_html=post_html(text),
+        created_at=now,
+    )
+
+
+def _clean_text(text: str, *, limit: int, field: str) -> str:
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise ValidationError({field: "Write something first."})
+    if len(text) > limit:
+        raise ValidationError({field: f"Keep it under {limit} characters."})
+    return text
+
+
+@transaction.atomic
+def conversation_open(
+    *,
+    author,
+    title: str,
+    scope_kind: str,
+    body: str,
+    visibility: str = Visibility.PRIVATE,
+    constituency=None,
+    region: str = "",
+    agreement=None,
+    clash_id: int | None = None,
+    groups: list[Group] | tuple = (),
+) -> Conversation:
+    if not user_can_open_conversations(author):
+        raise PermissionDenied("Group organisers and party staff open conversations.")
+    if scope_kind not in ScopeKind.values:
+        raise ValidationError({"scope_kind": "Choose what this conversation is about."})
+    required = {
+        ScopeKind.SEAT: constituency,
+        ScopeKind.REGION: region,
+        ScopeKind.AGREEMENT: agreement,
+        ScopeKind.CLASH: clash_id,
+        ScopeKind.GROUPS: list(groups),
+    }[ScopeKind(scope_kind)]
+    if not required:
+        raise ValidationError({"scope_kind": "Say which one it is about."})
+    now = timezone.now()
+    conversation = Conversation(
+        title=header_safe(title, 200),
+        scope_kind=scope_kind,
+        constituency=constituency,
+        region=region,
+        agreement=agreement,
+        clash_id=clash_id,
+        visibility=visibility,
+        created_by=author,
+        created_at=now,
+        last_activity_at=now,
+    )
+    if agreement is not None and constituency is None:
+        conversation.constituency = agreement.constituency
+    conversation.full_clean()
+    conversation.save()
+    if groups:
+        conversation.groups_involved.add(*groups)
+    Participant.objects.create(
+        conversation=conversation, user=author, role=ParticipantRole.ORGANISER, joined_at=now
+    )
+    _post_write(conversation=conversation, author=author, body=body, now=now)
+    return conversation
+
+
+def invitees(*, groups=(), parties=(), include_members: bool = False, region: str = "") -> list:
+    """Organisers (and, if chosen, members) of the groups; staff of the parties (those for the
+    whole UK or for `region`)."""
+    User = get_user_model()
+    roles = [Role.ORGANISER, Role.MEMBER] if include_members else [Role.ORGANISER]
+    group_users = Membership.objects.filter(group__in=list(groups), role__in=roles).values(
+        "user_id"
+    )
+    staff = PartyStaff.objects.filter(party__in=list(parties))
+    if region:
+        staff = staff.filter(Q(region="") | Q(region=region))
+    return list(
+        User.objects.filter(is_active=True)
+        .filter(Q(pk__in=group_users) | Q(pk__in=staff.values("user_id")))
+        .order_by("pk")[: MAX_INVITEES + 1]
+    )
+
+
+@transaction.atomic
+def conversation_invite(
+    *,
+    conversation: Conversation,
+    inviter,
+    groups=(),
+    parties=(),
+    include_members: bool = False,
+) -> list[Participant]:
+    """Add the chosen people as participants and email each new one a link. People already in
+    it are left as they are (someone who left is not pulled back in)."""
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if not conversation.is_open:
+        raise ValidationError("This conversation is closed.")
+    people = invitees(
+        groups=groups, parties=parties, include_members=include_members, region=conversation.region
+    )
+    if len(people) > MAX_INVITEES:
+        raise ValidationError(f"That is more than {MAX_INVITEES} people: choose fewer groups.")
+    if not people:
+        raise ValidationError("Nobody to invite there: those groups have no organisers yet.")
+    existing = set(conversation.participants.values_list("user_id", flat=True))
+    now = timezone.now()
+    added = Participant.objects.bulk_create(
+        [
+            Participant(
+                conversation=conversation,
+                user=person,
+                invited_by=inviter,
+                joined_at=now,
+                summarised_until=now,
+            )
+            for person in people
+            if person.pk not in existing
+        ]
+    )
+    if groups:
+        conversation.groups_involved.add(*groups)
+    for participant in added:
+        _conversation_email(
+            key=f"conversation-invite:{conversation.pk}:{participant.user_id}",
+            participant_user=participant.user,
+            conversation=conversation,
+            subject=f"{inviter.display_name} invites you to talk: {conversation.title}",
+            template="conversations/email/invitation",
+            context={"inviter": inviter},
+        )
+    return added
+
+
+@transaction.atomic
+def post_create(*, conversation: Conversation, author, body: str) -> Post:
+    """A reply. Participants who chose instant emails get it by email (not the author)."""
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if not conversation.is_open:
+        raise ValidationError("This conversation is closed: replies are no longer taken.")
+    now = timezone.now()
+    post = _post_write(conversation=conversation, author=author, body=body, now=now)
+    Conversation.objects.filter(pk=conversation.pk).update(last_activity_at=now)
+    recipients = (
+        Participant.objects.current()
+        .filter(conversation=conversation, email_mode=EmailMode.INSTANT, user__is_active=True)
+        .exclude(user=author)
+        .select_related("user")
+    )
+    for participant in recipients:
+        _conversation_email(
+            key=f"post:{post.pk}:{participant.user_id}",
+            participant_user=participant.user,
+            conversation=conversation,
+            subject=f"{author.display_name} replied: {conversation.title}",
+            template="conversations/email/post",
+            context={"post": post, "author": author},
+        )
+    return post
+
+
+def participant_email_mode_set(*, participant: Participant, email_mode: str) -> Participant:
+    if email_mode not in EmailMode.values:
+        raise ValidationError({"email_mode": "Choose one of the options."})
+    participant.email_mode = email_mode
+    participant.summarised_until = timezone.now()
+    participant.save(update_fields=["email_mode", "summarised_until"])
+    return participant
+
+
+@transaction.atomic
+def participant_leave(*, participant: Participant) -> Participant:
+    """Leave: no more emails, no access to a private conversation. Posts stay."""
+    if participant.role == ParticipantRole.ORGANISER:
+        others = (
+            Participant.objects.current()
+            .filter(conversation_id=participant.conversation_id, role=ParticipantRole.ORGANISER)
+            .exclude(pk=participant.pk)
+        )
+        if not others.exists():
+            raise ValidationError(
+                "You are its only organiser: close the conversation instead of leaving."
+            )
+    participant.left_at = timezone.now()
+    participant.save(update_fields=["left_at"])
+    return participant
+
+
+@transaction.atomic
+def conversation_close(*, conversation: Conversation, user) -> Conversation:
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if not conversation.is_open:
+        return conversation
+    conversation.status = ConversationStatus.CLOSED
+    conversation.closed_at = timezone.now()
+    conversation.closed_by = user
+    conversation.save(update_fields=["status", "closed_at", "closed_by"])
+    return conversation
+
+
+# --- Proposals -----------------------------------------------------------------------------
+
+
+def _current_participants(conversation_id: int):
+    return (
+        Participant.objects.current()
+        .filter(conversation_id=conversation_id, user__is_active=True)
+        .select_related("user")
+    )
+
+
+@transaction.atomic
+def proposal_create(
+    *, conversation: Conversation, proposer, statement: str, details: str, deadline: datetime
+) -> Proposal:
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if not conversation.is_open:
+        raise ValidationError("This conversation is closed.")
+    now = timezone.now()
+    if deadline <= now + timedelta(minutes=5):
+        raise ValidationError({"deadline": "The deadline must be in the future."})
+    if deadline > now + timedelta(days=MAX_PROPOSAL_DAYS):
+        raise ValidationError({"deadline": f"Give people at most {MAX_PROPOSAL_DAYS} days."})
+    proposal = Proposal.objects.create(
+        conversation=conversation,
+        statement=_clean_text(statement, limit=500, field="statement"),
+        details=(details or "").strip()[:MAX_POST_CHARS],
+        proposer=proposer,
+        deadline=deadline,
+        created_at=now,
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(last_activity_at=now)
+    for participant in _current_participants(conversation.pk).exclude(user=proposer):
+        if participant.email_mode == EmailMode.NONE:
+            continue
+        _conversation_email(
+            key=f"proposal-new:{proposal.pk}:{participant.user_id}",
+            participant_user=participant.user,
+            conversation=conversation,
+            subject=f"Proposal: {proposal.statement}",
+            template="conversations/email/proposal_new",
+            context={"proposal": proposal, "proposal_url": _proposal_url(proposal)},
+        )
+    return proposal
+
+
+def _proposal_url(proposal: Proposal) -> str:
+    return email_absolute_url(proposal.get_absolute_url())
+
+
+@transaction.atomic
+def answer_set(*, proposal: Proposal, user, position: str, reason: str) -> Answer:
+    """Answer, or change one's answer, until the deadline."""
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if not proposal.is_open or proposal.deadline <= timezone.now():
+        raise ValidationError("This proposal is closed: answers can no longer change.")
+    if position not in Position.values:
+        raise ValidationError({"position": "Choose agree, abstain, disagree or block."})
+    reason = _clean_text(reason, limit=MAX_REASON_CHARS, field="reason")
+    now = timezone.now()
+    answer, _ = Answer.objects.update_or_create(
+        proposal=proposal,
+        user=user,
+        defaults={"position": position, "reason": reason, "updated_at": now},
+        create_defaults={"position": position, "reason": reason, "created_at": now},
+    )
+    return answer
+
+
+def proposals_remind(*, now: datetime | None = None) -> int:
+    """One reminder, a day before the deadline, to each participant who has not answered.
+    Each proposal is claimed (SKIP LOCKED, reminders_sent_at) and each email is keyed, so
+    two runs at once or a repeated run send nothing twice. Returns emails written."""
+    now = now or timezone.now()
+    written = 0
+    while True:
+        with transaction.atomic():
+            proposal = (
+                Proposal.objects.open()
+                .filter(reminders_sent_at__isnull=True, deadline__gt=now)
+                .filter(deadline__lte=now + REMINDER_BEFORE)
+                .select_for_update(skip_locked=True)
+                .select_related("conversation")
+                .first()
+            )
+            if proposal is None:
+                return written
+            answered = set(proposal.answers.values_list("user_id", flat=True))
+            for participant in _current_participants(proposal.conversation_id):
+                if participant.user_id in answered or participant.email_mode == EmailMode.NONE:
+                    continue
+                sent = email_enqueue(
+                    key=f"proposal-reminder:{proposal.pk}:{participant.user_id}",
+                    to=participant.user.email,
+                    subject=f"A day left to answer: {proposal.statement}",
+                    template="conversations/email/proposal_reminder",
+                    context={
+                        "recipient": participant.user,
+                        "conversation": proposal.conversation,
+                        "proposal": proposal,
+                        "proposal_url": _proposal_url(proposal),
+                    },
+                    unsubscribe_url=unsubscribe_url(
+                        user_id=participant.user_id,
+                        what=f"conversation:{proposal.conversation_id}",
+                    ),
+                )
+                written += sent is not None
+            proposal.reminders_sent_at = now
+            proposal.save(update_fields=["reminders_sent_at"])
+
+
+def proposals_close_due(*, now: datetime | None = None) -> list[int]:
+    """Close proposals whose deadline has passed, and ask each proposer (once) to record the
+    outcome. Safe to run twice or at once: the UPDATE takes each row once."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        closed = list(
+            Proposal.objects.due(now=now)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        Proposal.objects.filter(pk__in=closed).update(status=ProposalStatus.CLOSED, closed_at=now)
+        for proposal in Proposal.objects.filter(pk__in=closed).select_related(
+            "proposer", "conversation"
+        ):
+            if proposal.proposer is None or not proposal.proposer.is_active:
+                continue
+            email_enqueue(
+                key=f"proposal-closed:{proposal.pk}",
+                to=proposal.proposer.email,
+                subject=f"Closed, record the outcome: {proposal.statement}",
+                template="conversations/email/proposal_closed",
+                context={
+                    "recipient": proposal.proposer,
+                    "conversation": proposal.conversation,
+                    "proposal": proposal,
+                    "proposal_url": _proposal_url(proposal),
+                },
+            )
+    return closed
+
+
+@transaction.atomic
+def proposal_outcome_record(*, proposal: Proposal, user, outcome: str) -> Proposal:
+    """The proposer states the outcome once the proposal has closed; every current
+    participant is emailed it exactly once (keyed per proposal and person)."""
+    proposal = (
+        Proposal.objects.select_for_update().select_related("conversation").get(pk=proposal.pk)
+    )
+    if proposal.is_open:
+        raise ValidationError("The outcome is recorded once the proposal has closed.")
+    if proposal.outcome_at is not None:
+        raise ValidationError("The outcome has already been recorded.")
+    proposal.outcome = _clean_text(outcome, limit=MAX_POST_CHARS, field="outcome")
+    proposal.outcome_at = timezone.now()
+    proposal.save(update_fields=["outcome", "outcome_at"])
+    Conversation.objects.filter(pk=proposal.conversation_id).update(
+        last_activity_at=proposal.outcome_at
+    )
+    tally = proposal_tally(proposal)
+    for participant in _current_participants(proposal.conversation_id):
+        email_enqueue(
+            key=f"proposal-outcome:{proposal.pk}:{participant.user_id}",
+            to=participant.user.email,
+            subject=f"Outcome: {proposal.statement}",
+            template="conversations/email/proposal_outcome",
+            context={
+                "recipient": participant.user,
+                "conversation": proposal.conversation,
+                "proposal": proposal,
+                "tally": tally,
+                "proposal_url": _proposal_url(proposal),
+            },
+            unsubscribe_url=unsubscribe_url(
+                user_id=participant.user_id, what=f"conversation:{proposal.conversation_id}"
+            ),
+        )
+    return proposal
+
+
+def proposal_tally(proposal: Proposal) -> list[dict]:
+    """Each position with its count and every answer (reason and who), in one query."""
+    answers = list(proposal.answers.select_related("user").order_by("created_at", "pk"))
+    return [
+        {
+            "position": position,
+            "label": label,
+            "answers": [a for a in answers if a.position == position],
+            "count": sum(1 for a in answers if a.position == position),
+        }
+        for position, label in Position.choices
+    ]
+
+
+# --- Daily summaries -----------------------------------------------------------------------
+
+
+def daily_summaries_send(*, now: datetime | None = None) -> int:
+    """One email a day per participant who chose the daily summary, with the new posts of
+    each of their conversations since the last one. Keyed "daily:<user>:<date>": once a day
+    whatever happens. Returns emails written."""
+    now = now or timezone.now()
+    day = timezone.localdate(now).isoformat()
+    written = 0
+    user_ids = (
+        Participant.objects.current()
+        .filter(email_mode=EmailMode.DAILY, user__is_active=True)
+        .values_list("user_id", flat=True)
+        .distinct()
+        .order_by("user_id")
+    )
+    User = get_user_model()
+    for user_id in list(user_ids):
+        with transaction.atomic():
+            seats = list(
+                Participant.objects.current()
+                .filter(user_id=user_id, email_mode=EmailMode.DAILY)
+                .select_for_update(skip_locked=True)
+                .select_related("conversation")
+            )
+            sections = []
+            for seat in seats:
+                posts = list(
+                    Post.objects.filter(
+                        conversation_id=seat.conversation_id,
+                        created_at__gt=seat.summarised_until,
+                        created_at__lte=now,
+                    )
+                    .exclude(author_id=user_id)
+                    .select_related("author")[:50]
+                )
+                if posts:
+                    sections.append({"conversation": seat.conversation, "posts": posts})
+            if not sections:
+                continue
+            user = User.objects.get(pk=user_id)
+            sent = email_enqueue(
+                key=f"daily:{user_id}:{day}",
+                to=user.email,
+                subject=f"Today in your conversations ({len(sections)})",
+                template="conversations/email/daily_summary",
+                unsubscribe_url=unsubscribe_url(user_id=user_id, what="daily"),
+                context={
+                    "recipient": user,
+                    "sections": [
+                        {
+                            **section,
+                            "url": email_absolute_url(section["conversation"].get_absolute_url()),
+                        }
+                        for section in sections
+                    ],
+                },
+            )
+            Participant.objects.filter(pk__in=[s.pk for s in seats]).update(summarised_until=now)
+            written += sent is not None
+    return written
+
+
+# --- Weekly digest preference ----------------------------------------------------------------
+
+
+def digest_subscription_set(*, user, weekly: bool) -> DigestSubscription:
+    subscription, _ = DigestSubscription.objects.update_or_create(
+        user=user, defaults={"weekly": weekly, "updated_at": timezone.now()}
+    )
+    return subscription

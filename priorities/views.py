@@ -1,0 +1,615 @@
+"""Priority mapping pages. Each view: an access check (permissions.py), a form, one service or
+one read (boards.py), a render."""
+
+import csv
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from alliance.exports import csv_cell
+from alliance.ratelimit import client_ip, rate_limit_exceeded
+from groups.models import Group, Party
+from groups.permissions import group_get_for_organiser, user_is_organiser, user_staff_party_ids
+from priorities import boards, cards, live, regions, services
+from priorities.codes import code_clean, code_display
+from priorities.forms import (
+    ClusterCreateForm,
+    DotForm,
+    EndorseGroupForm,
+    EndorsePartyForm,
+    JoinCodeForm,
+    JoinForm,
+    MergeForm,
+    MoveForm,
+    NoteForm,
+    RenameForm,
+    RoundForm,
+    SplitForm,
+    StatementForm,
+)
+from priorities.models import Dot, Endorsement, Note, Round, Statement
+from priorities.permissions import (
+    group_get_for_endorsing,
+    note_get_for_organiser,
+    participant_for,
+    participant_get_for_round,
+    party_get_for_endorsing,
+    round_get_for_clustering,
+    round_get_for_organiser,
+    round_get_for_participant,
+    round_get_for_results,
+    session_participant_remember,
+    statement_get,
+)
+from seats.regions import Region
+
+# Join attempts per address per 10 minutes: a whole meeting behind one wifi router fits
+# (each phone makes two or three), a code-guesser gets nowhere in 31**8 codes.
+JOIN_ATTEMPTS_PER_10_MINUTES = 200
+NOTES_PER_MINUTE = 10
+DOTS_PER_MINUTE = 30
+
+
+def _is_fetch(request) -> bool:
+    return (
+        request.headers.get("HX-Request") == "true"
+        or request.headers.get("X-Requested-With") == "fetch"
+    )
+
+
+def _too_many(request, *, htmx_text: str = "Too many requests; wait a moment.") -> HttpResponse:
+    if _is_fetch(request):
+        return HttpResponse(htmx_text, status=429, content_type="text/plain")
+    return render(request, "429.html", status=429)
+
+
+def index(request):
+    context = {
+        "statements": Statement.objects.with_endorsement_count()[:20],
+        "rounds": Round.objects.organised_by(request.user).select_related("group")[:20],
+        "groups": Group.objects.organised_by(request.user).order_by("name"),
+        "code_form": JoinCodeForm(),
+        "regions": Region.choices,
+    }
+    return render(request, "priorities/index.html", context)
+
+
+def join(request):
+    form = JoinCodeForm(request.GET or None)
+    if form.is_bound and form.is_valid():
+        return redirect("priorities:join_code", code=form.cleaned_data["code"])
+    return render(request, "priorities/join_code.html", {"form": form})
+
+
+@never_cache
+def join_code(request, code):
+    if rate_limit_exceeded(
+        scope="priorities-join",
+        key=client_ip(request),
+        limit=JOIN_ATTEMPTS_PER_10_MINUTES,
+        period_seconds=600,
+    ):
+        return _too_many(request)
+    round_ = Round.objects.by_code(code_clean(code)).select_related("group").first()
+    if round_ is None:
+        form = JoinCodeForm(initial={"code": code_clean(code)})
+        return render(
+            request, "priorities/join_code.html", {"form": form, "unknown": True}, status=404
+        )
+    if participant_for(request, round_) is not None:
+        return redirect(round_)
+    initial = {"name": request.user.display_name} if request.user.is_authenticated else {}
+    form = JoinForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            participant = services.participant_join(
+                round_=round_, user=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            session_participant_remember(request, participant)
+            return redirect(round_)
+    return render(request, "priorities/join.html", {"form": form, "round": round_})
+
+
+@login_required
+def round_create(request, slug):
+    group = group_get_for_organiser(user=request.user, slug=slug)
+    form = RoundForm(request.POST or None, group=group)
+    if request.method == "POST" and form.is_valid():
+        try:
+            round_ = services.round_open(group=group, opened_by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Round open. Join code: {code_display(round_.code)}")
+            return redirect(round_)
+    return render(request, "priorities/round_form.html", {"form": form, "group": group})
+
+
+def _round_page(request, round_, participant, is_organiser, *, note_form=None, status=200):
+    my_notes = list(participant.notes.all()) if participant else []
+    context = {
+        "round": round_,
+        "participant": participant,
+        "is_organiser": is_organiser,
+        "my_notes": my_notes,
+        "notes_left": max(0, round_.notes_per_participant - len(my_notes)),
+        "note_form": note_form or NoteForm(),
+        "code": code_display(round_.code),
+        **_vote_context(round_, participant),
+    }
+    return render(request, "priorities/round_detail.html", context, status=status)
+
+
+def _vote_context(round_, participant) -> dict:
+    from collections import Counter
+
+    version = live.clusters_version(round_.pk)
+    mine = Counter(
+        Dot.objects.filter(participant=participant).values_list("cluster_id", flat=True)
+        if participant
+        else []
+    )
+    clusters = list(round_.clusters.all())
+    for cluster in clusters:
+        cluster.my_dots = mine.get(cluster.pk, 0)
+    spent = sum(mine.values())
+    return {
+        "clusters_version": version,
+        "vote_clusters": clusters,
+        "dots_left": max(0, round_.dots_per_participant - spent),
+        "dots_spent": spent,
+    }
+
+
+@never_cache
+def round_detail(request, pk):
+    round_, participant, is_organiser = round_get_for_participant(request=request, pk=pk)
+    return _round_page(request, round_, participant, is_organiser)
+
+
+def _unchanged(request, version: str) -> bool:
+    """The poller already shows this version: answer 204 and htmx swaps nothing."""
+    return request.GET.get("v") == version
+
+
+@never_cache
+def vote_panel(request, pk):
+    round_, participant, _ = round_get_for_participant(request=request, pk=pk)
+    if _unchanged(request, live.clusters_version(round_.pk)):
+        return HttpResponse(status=204)
+    return render(
+        request,
+        "priorities/_vote_panel.html",
+        {"round": round_, "participant": participant, **_vote_context(round_, participant)},
+    )
+
+
+@require_POST
+def note_add(request, pk):
+    participant = participant_get_for_round(request=request, pk=pk)
+    round_ = participant.round
+    if rate_limit_exceeded(
+        scope="priorities-note", key=str(participant.pk), limit=NOTES_PER_MINUTE, period_seconds=60
+    ):
+        return _too_many(request)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.note_add(participant=participant, text=form.cleaned_data["text"])
+        except ValidationError as error:
+            form.add_error("text", error)
+        else:
+            messages.success(request, "Note added.")
+            return redirect(round_)
+    is_organiser = round_get_for_participant(request=request, pk=pk)[2]
+    return _round_page(request, round_, participant, is_organiser, note_form=form, status=400)
+
+
+def _dot_view(request, pk, service):
+    participant = participant_get_for_round(request=request, pk=pk)
+    round_ = participant.round
+    if rate_limit_exceeded(
+        scope="priorities-dot", key=str(participant.pk), limit=DOTS_PER_MINUTE, period_seconds=60
+    ):
+        return _too_many(request)
+    form = DotForm(request.POST, round_=round_)
+    error = None
+    if not form.is_valid():
+        error = "Pick a cluster of this round."
+    else:
+        try:
+            service(participant=participant, cluster=form.cleaned_data["cluster"])
+        except ValidationError as problem:
+            error = " ".join(problem.messages)
+    if _is_fetch(request):
+        context = {"round": round_, "participant": participant, "vote_error": error}
+        return render(
+            request,
+            "priorities/_vote_panel.html",
+            {**context, **_vote_context(round_, participant)},
+            status=400 if error else 200,
+        )
+    if error:
+        messages.error(request, error)
+    return redirect(reverse("priorities:round", kwargs={"pk": round_.pk}) + "#vote")
+
+
+@require_POST
+def dot_add(request, pk):
+    return _dot_view(request, pk, services.dot_add)
+
+
+@require_POST
+def dot_remove(request, pk):
+    return _dot_view(request, pk, services.dot_remove)
+
+
+@require_POST
+def participant_leave(request, pk):
+    """Erase my participation: my notes, my dots, my name and party."""
+    participant = participant_get_for_round(request=request, pk=pk)
+    services.participant_erase(participant=participant)
+    messages.success(request, "Your notes, dots, name and party have been erased from this round.")
+    return redirect("priorities:index")
+
+
+# --- The board ---------------------------------------------------------------------------
+
+
+def _board_forms(round_, data=None, *, which=None):
+    forms = {
+        "move_form": MoveForm(round_=round_),
+        "merge_form": MergeForm(round_=round_),
+        "cluster_form": ClusterCreateForm(round_=round_),
+    }
+    if which:
+        forms[which] = data
+    return forms
+
+
+def _board_render(request, round_, is_organiser, *, status=200, template=None, **extra):
+    board = boards.board_context(round_)
+    token = get_token(request)
+    for item in board["board_clusters"]:
+        item.cards = cards.note_cards(
+            item.notes, is_organiser=is_organiser, split_form=f"split-{item.cluster.pk}"
+        )
+    context = {
+        "round": round_,
+        "is_organiser": is_organiser,
+        "code": code_display(round_.code),
+        **board,
+        "unplaced_cards": cards.note_cards(
+            board["unplaced"],
+            is_organiser=is_organiser,
+            move_url=reverse("priorities:move", kwargs={"pk": round_.pk}),
+            create_url=reverse("priorities:cluster_create", kwargs={"pk": round_.pk}),
+            csrf_token=token,
+        ),
+        "note_options": cards.note_options(board["notes"]),
+        **_board_forms(round_),
+        **extra,
+    }
+    template = template or "priorities/board.html"
+    return render(request, template, context, status=status)
+
+
+@never_cache
+def board(request, pk):
+    round_, is_organiser = round_get_for_clustering(request=request, pk=pk)
+    return _board_render(request, round_, is_organiser)
+
+
+@never_cache
+def board_live(request, pk):
+    round_, is_organiser = round_get_for_clustering(request=request, pk=pk)
+    if _unchanged(request, live.round_version(round_.pk)):
+        return HttpResponse(status=204)
+    return _board_render(request, round_, is_organiser, template="priorities/_board.html")
+
+
+def _board_action(request, pk, form_class, action, *, form_key):
+    """Run one clustering action; answer with the fresh board (fetch) or redirect (no JS).
+    Errors re-render the board with the form as typed."""
+    round_, is_organiser = round_get_for_clustering(request=request, pk=pk)
+    form = form_class(request.POST, round_=round_)
+    error = None
+    if form.is_valid():
+        try:
+            action(round_, form.cleaned_data)
+        except ValidationError as problem:
+            error = " ".join(problem.messages)
+            form.add_error(None, problem)
+    else:
+        error = "; ".join(
+            f"{name}: {' '.join(errors)}" if name != "__all__" else " ".join(errors)
+            for name, errors in form.errors.items()
+        )
+    if _is_fetch(request) and not error and form_class is MoveForm:
+        # A dragged note: the page has already moved it; the poller brings the rest.
+        return HttpResponse(status=204)
+    if _is_fetch(request):
+        return _board_render(
+            request,
+            round_,
+            is_organiser,
+            template="priorities/_board.html",
+            status=400 if error else 200,
+            board_error=error,
+        )
+    if error:
+        return _board_render(
+            request, round_, is_organiser, status=400, board_error=error, **{form_key: form}
+        )
+    return redirect("priorities:board", pk=round_.pk)
+
+
+@require_POST
+def cluster_create(request, pk):
+    return _board_action(
+        request,
+        pk,
+        ClusterCreateForm,
+        lambda round_, data: services.cluster_create(
+            round_=round_, name=data["name"], note_ids=[n.pk for n in data["notes"]]
+        ),
+        form_key="cluster_form",
+    )
+
+
+@require_POST
+def note_move(request, pk):
+    return _board_action(
+        request,
+        pk,
+        MoveForm,
+        lambda round_, data: services.note_move(note=data["note"], cluster=data["cluster"]),
+        form_key="move_form",
+    )
+
+
+@require_POST
+def cluster_merge(request, pk):
+    return _board_action(
+        request,
+        pk,
+        MergeForm,
+        lambda round_, data: services.cluster_merge(source=data["source"], target=data["target"]),
+        form_key="merge_form",
+    )
+
+
+@require_POST
+def cluster_split(request, pk):
+    return _board_action(
+        request,
+        pk,
+        SplitForm,
+        lambda round_, data: services.cluster_split(
+            cluster=data["cluster"], note_ids=[n.pk for n in data["notes"]], name=data["name"]
+        ),
+        form_key="split_form",
+    )
+
+
+@require_POST
+def cluster_rename(request, pk):
+    return _board_action(
+        request,
+        pk,
+        RenameForm,
+        lambda round_, data: services.cluster_rename(cluster=data["cluster"], name=data["name"]),
+        form_key="rename_form",
+    )
+
+
+@login_required
+@require_POST
+def note_hide(request, pk):
+    round_ = round_get_for_organiser(user=request.user, pk=pk)
+    note = note_get_for_organiser(user=request.user, round_=round_, pk=request.POST.get("note"))
+    hidden = request.POST.get("hidden") == "1"
+    services.note_set_hidden(note=note, hidden=hidden)
+    if _is_fetch(request):
+        return _board_render(request, round_, True, template="priorities/_board.html")
+    messages.success(request, "Note hidden." if hidden else "Note shown again.")
+    return redirect("priorities:board", pk=round_.pk)
+
+
+# --- Projector, QR, close ------------------------------------------------------------------
+
+
+@login_required
+@never_cache
+def projector(request, pk):
+    round_ = round_get_for_organiser(user=request.user, pk=pk)
+    join_url = request.build_absolute_uri(
+        reverse("priorities:join_code", kwargs={"code": round_.code})
+    )
+    context = {
+        "round": round_,
+        "code": code_display(round_.code),
+        "join_url": join_url,
+        **boards.projector_context(round_),
+    }
+    return render(request, "priorities/projector.html", context)
+
+
+@login_required
+@never_cache
+def projector_live(request, pk):
+    round_ = round_get_for_organiser(user=request.user, pk=pk)
+    if _unchanged(request, live.round_version(round_.pk)):
+        return HttpResponse(status=204)
+    context = {"round": round_, **boards.projector_context(round_)}
+    return render(request, "priorities/_projector_live.html", context)
+
+
+@login_required
+def join_qr(request, pk):
+    round_ = round_get_for_organiser(user=request.user, pk=pk)
+    url = request.build_absolute_uri(reverse("priorities:join_code", kwargs={"code": round_.code}))
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=20, border=2)
+    response = HttpResponse(image.to_string(), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@login_required
+@require_POST
+def round_close(request, pk):
+    round_ = round_get_for_organiser(user=request.user, pk=pk)
+    services.round_close(round_=round_)
+    messages.success(request, "Round closed: the code no longer works. Here are the results.")
+    return redirect("priorities:results", pk=round_.pk)
+
+
+# --- Results -----------------------------------------------------------------------------
+
+
+def results(request, pk):
+    round_ = round_get_for_results(request=request, pk=pk)
+    order = request.GET.get("order", "dots")
+    is_organiser = user_is_organiser(user=request.user, group=round_.group)
+    context = {
+        "round": round_,
+        "is_organiser": is_organiser,
+        "statement": Statement.objects.filter(round=round_).first(),
+        **boards.results_context(round_, order=order),
+    }
+    return render(request, "priorities/results.html", context)
+
+
+@login_required
+def results_csv(request, pk):
+    round_ = round_get_for_organiser(user=request.user, pk=pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="priorities-round-{round_.pk}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        ["rank", "cluster", "notes", "dots", "effective_parties", "across_parties", "by_party"]
+    )
+    for rank, row in enumerate(boards.results_rows(round_), start=1):
+        breakdown = "; ".join(f"{party} {count}" for party, count in row.breakdown)
+        writer.writerow(
+            [rank, csv_cell(row.name), row.notes, row.dots, row.effective_parties,
+             row.across_parties, csv_cell(breakdown)]
+        )  # fmt: skip
+    writer.writerow([])
+    writer.writerow(["cluster", "note", "party", "author (only if they agreed to be named)"])
+    notes = (
+        Note.objects.visible()
+        .filter(round=round_)
+        .select_related("cluster", "participant", "participant__party")
+        .order_by("cluster__name", "pk")
+    )
+    for note in notes:
+        participant = note.participant
+        writer.writerow(
+            [
+                csv_cell(note.cluster.name if note.cluster else "(unplaced)"),
+                csv_cell(note.text),
+                csv_cell(participant.party.short_name if participant.party else ""),
+                csv_cell(participant.name if participant.agreed_to_be_named else ""),
+            ]
+        )
+    return response
+
+
+# --- Statements and endorsements --------------------------------------------------------
+
+
+@login_required
+def statement_create(request, pk):
+    round_ = round_get_for_organiser(user=request.user, pk=pk)
+    existing = Statement.objects.filter(round=round_).first()
+    if existing:
+        return redirect(existing)
+    form = StatementForm(
+        request.POST or None, initial={"title": f"Shared priorities: {round_.title}"}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            statement = services.statement_create(
+                round_=round_, created_by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Published. Groups and parties can now endorse it.")
+            return redirect(statement)
+    return render(request, "priorities/statement_form.html", {"form": form, "round": round_})
+
+
+def statement_detail(request, pk):
+    statement = statement_get(pk=pk)
+    round_ = statement.round
+    endorsements = list(
+        Endorsement.objects.filter(statement=statement).select_related("group", "party")
+    )
+    endorsed_groups = {e.group_id for e in endorsements if e.group_id}
+    endorsed_parties = {e.party_id for e in endorsements if e.party_id}
+    can_endorse_groups = [
+        g for g in Group.objects.organised_by(request.user).order_by("name")
+        if g.pk not in endorsed_groups
+    ]  # fmt: skip
+    can_endorse_parties = [
+        p for p in Party.objects.filter(pk__in=user_staff_party_ids(request.user))
+        if p.pk not in endorsed_parties
+    ]  # fmt: skip
+    context = {
+        "statement": statement,
+        "round": round_,
+        "linked_groups": list(round_.linked_groups.all()),
+        "endorsements": endorsements,
+        "can_endorse_groups": can_endorse_groups,
+        "can_endorse_parties": can_endorse_parties,
+        "seats": list(statement.constituencies.all()),
+        **boards.results_context(round_),
+    }
+    return render(request, "priorities/statement_detail.html", context)
+
+
+@login_required
+@require_POST
+def endorse_group(request, pk):
+    statement = statement_get(pk=pk)
+    form = EndorseGroupForm(request.POST)
+    group = group_get_for_endorsing(
+        user=request.user, slug=form.data.get("group", "") if form.is_valid() else ""
+    )
+    services.statement_endorse(statement=statement, user=request.user, group=group)
+    messages.success(request, f"{group.name} endorses these priorities.")
+    return redirect(statement)
+
+
+@login_required
+@require_POST
+def endorse_party(request, pk):
+    statement = statement_get(pk=pk)
+    form = EndorsePartyForm(request.POST)
+    party = party_get_for_endorsing(
+        user=request.user, party_id=form.cleaned_data["party"] if form.is_valid() else None
+    )
+    services.statement_endorse(statement=statement, user=request.user, party=party)
+    messages.success(request, f"{party.name} endorses these priorities.")
+    return redirect(statement)
+
+
+def region(request, code):
+    if code not in Region.values:
+        raise Http404("No such region.")
+    context = {"region_name": Region(code).label, **regions.region_context(code)}
+    return render(request, "priorities/region.html", context)

@@ -1,0 +1,103 @@
+// Priority mapping board: drag a note onto a cluster (HTML5 drag and drop) and post the move
+// with fetch and the page's CSRF token; the answer is the fresh board. Without JavaScript the
+// forms on the board do the same. Live polling (htmx) pauses while a note is being dragged or
+// a board form is half filled, so the board does not change under the pointer.
+(function () {
+  "use strict";
+  var live = document.getElementById("board-live");
+  var dragging = false;
+  var dirty = false;
+
+  function csrfToken() {
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  // Pause the board's polling while the user is busy with it. (The pollers ask with the
+  // version they show and get an empty 204 while nothing changed, so nothing moves then.)
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    var source = event.detail && event.detail.elt;
+    if (live && source && live.contains(source) && source.classList.contains("poller") &&
+        (dragging || dirty)) {
+      event.preventDefault();
+    }
+  });
+
+  if (!live) {
+    return;
+  }
+
+  live.addEventListener("input", function () { dirty = true; });
+  live.addEventListener("change", function () { dirty = true; });
+  live.addEventListener("submit", function () { dirty = false; });
+
+  function post(url, data, onMoved) {
+    var body = new URLSearchParams(data);
+    return fetch(url, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), "X-Requested-With": "fetch" }
+    }).then(function (response) {
+      live.dataset.lastStatus = String(response.status);
+      if (response.status === 204) {  // moved: show it at once, the poller redraws the rest
+        if (onMoved) { onMoved(); }
+        return null;
+      }
+      return response.text().then(function (html) {
+        live.innerHTML = html;
+        if (window.htmx) { window.htmx.process(live); }
+      });
+    });
+  }
+
+  live.addEventListener("dragstart", function (event) {
+    var note = event.target.closest && event.target.closest("[data-note]");
+    if (!note) { return; }
+    dragging = true;
+    note.classList.add("dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", note.dataset.note);
+  });
+
+  live.addEventListener("dragend", function (event) {
+    dragging = false;
+    var note = event.target.closest && event.target.closest("[data-note]");
+    if (note) { note.classList.remove("dragging"); }
+  });
+
+  live.addEventListener("dragover", function (event) {
+    var zone = event.target.closest && event.target.closest(".drop-zone");
+    if (!zone) { return; }
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+    zone.classList.add("drop-target");
+  });
+
+  live.addEventListener("dragleave", function (event) {
+    var zone = event.target.closest && event.target.closest(".drop-zone");
+    if (zone && !zone.contains(event.relatedTarget)) { zone.classList.remove("drop-target"); }
+  });
+
+  live.addEventListener("drop", function (event) {
+    var zone = event.target.closest && event.target.closest(".drop-zone");
+    if (!zone) { return; }
+    event.preventDefault();
+    dragging = false;
+    zone.classList.remove("drop-target");
+    var noteId = event.dataTransfer.getData("text/plain");
+    if (!noteId) { return; }
+    var cluster = zone.dataset.cluster;
+    if (cluster === "new") {
+      var name = window.prompt("Name the new cluster");
+      if (!name) { return; }
+      post(live.dataset.createUrl, [["name", name], ["notes", noteId]]);
+    } else {
+      post(live.dataset.moveUrl, [["note", noteId], ["cluster", cluster]], function () {
+        var note = live.querySelector('[data-note="' + noteId + '"]');
+        var list = zone.querySelector(".note-list");
+        if (note && list) { list.appendChild(note); }
+      });
+    }
+  });
+})();

@@ -1,0 +1,235 @@
+"""The pages over HTTP: what each person sees, escaping, pre-filled forms, bad input, rate
+limits, and constant query counts at two sizes."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from conversations import services
+from conversations.models import Conversation, Participant, Post, Visibility, post_html
+from outbox.models import OutboxEmail
+from tests.events.factories import EventFactory
+
+
+def test_the_dashboard_replaces_the_marketing_page_after_sign_in(client, cast, conversation):
+    assert "Start winning the same seats" in client.get("/").content.decode()
+    client.force_login(cast.pro_eu_organiser)
+    page = client.get("/").content.decode()
+    assert "Start winning the same seats" not in page
+    assert "Proposals awaiting your answer" in page
+    assert "open clash" in page
+
+
+def test_a_new_user_is_asked_their_name_and_a_postcode(client, db):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(name=""))
+    page = client.get("/").content.decode()
+    assert "What should we call you?" in page
+    assert 'name="postcode"' in page
+    page = client.get("/?postcode=not-a-postcode").content.decode()
+    assert "Enter a UK postcode" in page
+
+
+def test_groups_near_a_postcode(client, cast, postcodes_server):
+    from tests.factories import UserFactory
+
+    cast.seat.boundary_set = "2024"
+    cast.seat.save()
+    postcodes_server.answers["BS11AA"] = cast.seat.ons_code
+    client.force_login(UserFactory(name="New Person"))
+    page = client.get("/?postcode=BS1 1AA").content.decode()
+    assert "Marginalton for Europe" in page
+
+
+def test_staff_dashboard_shows_pending_agreements(client, cast):
+    from seats import services as seat_services
+    from tests.factories import PartyFactory
+    from tests.seats.factories import ElectionFactory
+
+    seat_services.agreement_propose(
+        user=cast.staffer,
+        election=ElectionFactory(slug="ge2029", boundary_set="sample"),
+        constituency=cast.seat,
+        arrangement="stand_aside",
+        carries_hopes=cast.libdems,
+        stands_aside=[PartyFactory(name="Labour", short_name="Lab")],
+        terms="",
+    )
+    client.force_login(cast.staffer)
+    page = client.get("/").content.decode()
+    assert "Pending agreements" in page and "Marginalton" in page
+
+
+def _grow(cast, conversation, n: int) -> None:
+    now = timezone.now()
+    Post.objects.bulk_create(
+        Post(
+            conversation=conversation,
+            author=cast.pro_eu_organiser if i % 2 else cast.staffer,
+            body=f"Post {i} https://example.org/{i}",
+            body_html=post_html(f"Post {i} https://example.org/{i}"),
+            created_at=now + timedelta(seconds=i),
+        )
+        for i in range(n)
+    )
+    for i in range(min(n, 30)):
+        services.proposal_create(
+            conversation=conversation,
+            proposer=cast.staffer,
+            statement=f"Proposal {i}",
+            details="",
+            deadline=now + timedelta(days=2),
+        )
+
+
+def _count(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_conversation_page_query_count_is_constant(client, cast, conversation):
+    client.force_login(cast.pro_eu_organiser)
+    url = conversation.get_absolute_url()
+    _grow(cast, conversation, 5)
+    small = _count(client, url)
+    _grow(cast, conversation, 1000)
+    assert _count(client, url) == small
+    oldest_shown = Post.objects.filter(conversation=conversation).order_by("-pk")[49].pk
+    assert _count(client, f"{url}?before={oldest_shown}") == small
+
+
+def test_dashboard_and_list_query_counts_are_constant(client, cast, conversation):
+    client.force_login(cast.pro_eu_organiser)
+    _grow(cast, conversation, 3)
+    small = _count(client, "/"), _count(client, "/conversations/")
+    for i in range(40):
+        other = services.conversation_open(
+            author=cast.staffer,
+            title=f"Talk {i}",
+            scope_kind="seat",
+            constituency=cast.seat,
+            body="Hello",
+        )
+        Participant.objects.create(conversation=other, user=cast.pro_eu_organiser)
+        EventFactory(group=cast.pro_eu, starts_at=timezone.now() + timedelta(days=1 + i))
+    _grow(cast, conversation, 100)
+    assert (_count(client, "/"), _count(client, "/conversations/")) == small
+
+
+def test_seat_page_lists_what_the_viewer_may_see(client, cast, conversation):
+    public = services.conversation_open(
+        author=cast.other_organiser,
+        title="Public seat talk",
+        scope_kind="seat",
+        constituency=cast.seat,
+        body="Open to all",
+        visibility=Visibility.PUBLIC,
+    )
+    url = f"/seats/{cast.seat.boundary_set}/{cast.seat.ons_code}/"
+    client.force_login(cast.outsider)
+    page = client.get(url).content.decode()
+    assert public.title in page
+    assert conversation.title not in page
+    client.force_login(cast.pro_eu_organiser)
+    page = client.get(url).content.decode()
+    assert public.title in page and conversation.title in page
+
+
+def test_posts_are_escaped_and_links_are_clickable(client, cast, conversation):
+    services.post_create(
+        conversation=conversation,
+        author=cast.pro_eu_organiser,
+        body='<img src=x onerror="alert(1)"> see https://example.org/plan',
+    )
+    client.force_login(cast.staffer)
+    page = client.get(conversation.get_absolute_url()).content.decode()
+    assert "<img src=x" not in page
+    assert "&lt;img src=x" in page
+    assert '<a href="https://example.org/plan" rel="nofollow">' in page
+
+
+def test_reply_over_http_and_bad_input_keeps_the_text(client, cast, conversation):
+    client.force_login(cast.pro_eu_organiser)
+    url = f"/conversations/{conversation.pk}/reply/"
+    response = client.post(url, {"body": "x" * 6000})
+    assert response.status_code == 400
+    assert "x" * 100 in response.content.decode(), "what was typed is not lost"
+    response = client.post(url, {"body": "Saturday works"})
+    assert response.status_code == 302
+    assert Post.objects.filter(body="Saturday works").exists()
+
+
+def test_posting_is_rate_limited(client, cast, conversation, settings):
+    settings.RATE_LIMIT_MULTIPLIER = 1
+    client.force_login(cast.pro_eu_organiser)
+    url = f"/conversations/{conversation.pk}/reply/"
+    statuses = [client.post(url, {"body": f"n{i}"}).status_code for i in range(62)]
+    assert statuses[:60] == [302] * 60
+    assert statuses[-1] == 429
+    assert Post.objects.filter(conversation=conversation).count() == 61
+
+
+def test_opening_a_conversation_from_a_seat_link(client, cast):
+    client.force_login(cast.staffer)
+    page = client.get(f"/conversations/new/?seat={cast.seat.pk}").content.decode()
+    assert "Working together in Marginalton" in page
+    response = client.post(
+        f"/conversations/new/?seat={cast.seat.pk}",
+        {
+            "title": "Working together in Marginalton",
+            "scope_kind": "seat",
+            "constituency": cast.seat.pk,
+            "groups": [cast.pro_eu.pk],
+            "visibility": "private",
+            "body": "Hello neighbours",
+        },
+    )
+    assert response.status_code == 302
+    conversation = Conversation.objects.get()
+    assert response["Location"] == conversation.get_absolute_url()
+    assert OutboxEmail.objects.filter(to_email=cast.pro_eu_organiser.email).count() == 1
+
+
+def test_talk_to_the_other_side_of_a_clash_prefills(client, cast):
+    from django.apps import apps
+
+    start = timezone.now() + timedelta(days=4)
+    a = EventFactory(group=cast.pro_eu, title="EU stall", starts_at=start)
+    b = EventFactory(group=cast.other_group, title="Green canvass", starts_at=start)
+    clash = apps.get_model("events", "Clash").objects.create(
+        event_a=min(a, b, key=lambda e: e.pk), event_b=max(a, b, key=lambda e: e.pk)
+    )
+    client.force_login(cast.pro_eu_organiser)
+    page = client.get(f"/conversations/new/?clash={clash.pk}").content.decode()
+    assert "Clash: " in page and "EU stall" in page and "Green canvass" in page
+    assert f'name="clash" value="{clash.pk}"' in page
+    client.force_login(cast.outsider)
+    assert client.get(f"/conversations/new/?clash={clash.pk}").status_code == 403
+    client.force_login(cast.other_staff)
+    assert client.get(f"/conversations/new/?clash={clash.pk}").status_code == 200
+    client.force_login(cast.staffer)  # staff of an uninvolved party
+    assert client.get(f"/conversations/new/?clash={clash.pk}").status_code == 404
+
+
+def test_forged_unsubscribe_links_are_404_and_get_changes_nothing(client, cast, conversation):
+    assert client.get("/conversations/unsubscribe/forged/").status_code == 404
+    token = services.unsubscribe_token(
+        user_id=cast.pro_eu_organiser.pk, what=f"conversation:{conversation.pk}"
+    )
+    assert client.get(f"/conversations/unsubscribe/{token}/").status_code == 200
+    assert Participant.objects.get(user=cast.pro_eu_organiser).email_mode == "instant"
+    assert client.post(f"/conversations/unsubscribe/{token}/").status_code == 200
+    assert Participant.objects.get(user=cast.pro_eu_organiser).email_mode == "none"
+
+
+@pytest.mark.parametrize("weekly", [True, False])
+def test_digest_setting(client, cast, weekly):
+    client.force_login(cast.pro_eu_member)
+    data = {"weekly": "on"} if weekly else {}
+    assert client.post("/conversations/digest/", data).status_code == 302
+    assert cast.pro_eu_member.digest_subscription.weekly is weekly

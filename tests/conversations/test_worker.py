@@ -1,0 +1,126 @@
+"""With a real Celery worker (Redis broker) and a real SMTP server on loopback: proposals close
+at their deadline and each participant gets exactly one outcome email; the weekly digest
+sends each subscriber exactly one email, however often its task is delivered."""
+
+import time
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from conversations import services
+from conversations.models import Proposal, ProposalStatus
+from conversations.tasks import digest_send_weekly_task, proposals_close_due_task
+from outbox.tasks import outbox_deliver_task
+from tests.factories import GroupFactory, MembershipFactory, UserFactory
+from tests.petitions.factories import PetitionFactory
+
+pytestmark = [pytest.mark.worker, pytest.mark.slow]
+
+
+def wait_until(predicate, timeout=60.0, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+def worker_env(port: int) -> dict[str, str]:
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(port),
+    }
+
+
+def received(sink, subject_start: str) -> Counter:
+    return Counter(
+        m["to"][0] for m in sink.messages if m["message"]["Subject"].startswith(subject_start)
+    )
+
+
+def test_proposal_closes_at_the_deadline_and_each_participant_gets_one_outcome(
+    cast, celery_worker_factory, smtp_sink
+):
+    worker = celery_worker_factory(worker_env(smtp_sink.port))
+    conversation = services.conversation_open(
+        author=cast.staffer,
+        title="Marginalton wards",
+        scope_kind="seat",
+        constituency=cast.seat,
+        body="Shall we split the wards?",
+    )
+    services.conversation_invite(
+        conversation=conversation, inviter=cast.staffer, groups=[cast.pro_eu], include_members=True
+    )
+    proposal = services.proposal_create(
+        conversation=conversation,
+        proposer=cast.staffer,
+        statement="North wards for us, south for you",
+        details="",
+        deadline=timezone.now() + timedelta(days=1),
+    )
+    services.answer_set(
+        proposal=proposal, user=cast.pro_eu_organiser, position="agree", reason="Ok"
+    )
+    Proposal.objects.filter(pk=proposal.pk).update(deadline=timezone.now())  # time passes
+
+    proposals_close_due_task.delay()
+    proposals_close_due_task.delay()  # beat runs twice (or a message is delivered twice)
+    assert wait_until(
+        lambda: Proposal.objects.get(pk=proposal.pk).status == ProposalStatus.CLOSED
+    ), worker.output()[-3000:]
+    assert wait_until(lambda: received(smtp_sink, "[Alliance] Closed, record the outcome"))
+
+    services.proposal_outcome_record(
+        proposal=proposal, user=cast.staffer, outcome="Agreed: we split the wards."
+    )
+    outbox_deliver_task.delay()
+    outbox_deliver_task.delay()
+    people = {cast.staffer.email, cast.pro_eu_organiser.email, cast.pro_eu_member.email}
+    assert wait_until(lambda: set(received(smtp_sink, "[Alliance] Outcome:")) == people), (
+        worker.output()[-3000:]
+    )
+    proposals_close_due_task.delay()
+    outbox_deliver_task.delay()
+    time.sleep(2)
+    assert received(smtp_sink, "[Alliance] Outcome:") == Counter(dict.fromkeys(people, 1))
+    assert received(smtp_sink, "[Alliance] Closed, record the outcome") == Counter(
+        {cast.staffer.email: 1}
+    )
+    outcome = next(
+        m["message"]
+        for m in smtp_sink.messages
+        if m["message"]["Subject"].startswith("[Alliance] Outcome")
+    )
+    assert outcome["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text = outcome.get_payload()[0].get_payload(decode=True).decode()
+    assert "Agreed: we split the wards." in text and "Ok" in text
+
+
+def test_weekly_digest_one_email_per_subscriber(db, celery_worker_factory, smtp_sink):
+    group = GroupFactory(name="Digest Town for Europe")
+    PetitionFactory(group=group, title="Save the library", status="open")
+    subscribers = []
+    for i in range(30):
+        user = UserFactory(email=f"digest{i}@example.org")
+        MembershipFactory(user=user, group=group)
+        services.digest_subscription_set(user=user, weekly=True)
+        subscribers.append(user.email)
+    quiet = UserFactory(email="quiet@example.org")
+    MembershipFactory(user=quiet, group=group)  # not subscribed
+    worker = celery_worker_factory(worker_env(smtp_sink.port))
+
+    digest_send_weekly_task.delay()
+    digest_send_weekly_task.delay()  # delivered twice
+    assert wait_until(lambda: len(smtp_sink.messages) >= 30), worker.output()[-3000:]
+    digest_send_weekly_task.delay()  # and beat's rerun an hour later
+    time.sleep(3)
+    counts = received(smtp_sink, "[Alliance] Your week in the alliance")
+    assert counts == Counter(dict.fromkeys(subscribers, 1))
+    message = smtp_sink.messages[0]["message"]
+    assert "".join(message["List-Unsubscribe"].split()).startswith("<http")  # folded header
+    assert "Save the library" in message.get_payload()[0].get_payload(decode=True).decode()
