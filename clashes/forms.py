@@ -27,3 +27,15 @@ class NotificationPreferenceForm(forms.Form):
     clash_emails = forms.ChoiceField(
         label="Clash emails", choices=NotificationMode.choices, widget=forms.RadioSelect
     )
+
+
+class ClashNoteForm(forms.Form):
+    body = forms.CharField(
+        label="Note to both sides",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Both groups' organisers see it on this page.",
+    )
+    email_organisers = forms.BooleanField(
+        required=False, label="Also email it to the organisers of both events"
+    )

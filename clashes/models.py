@@ -77,12 +77,22 @@ class ClashQuerySet(models.QuerySet):
             Q(group_id__in=organised) | Q(co_organisers__in=organised)
         ).values("pk")
         condition = Q(event_a_id__in=events) | Q(event_b_id__in=events)
+        return self.filter(condition | self._staff_q(user))
+
+    def staff_of(self, user):
+        """Clashes `user` sees as party staff: of their party, in their region (blank: all)."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(self._staff_q(user))
+
+    def _staff_q(self, user) -> Q:
+        condition = Q(pk__in=[])
         for staff in user.party_staff_roles.all():
             party = Q(event_a__group__party_id=staff.party_id) | Q(
                 event_b__group__party_id=staff.party_id
             )
             condition |= party & self.in_region_q(staff.region) if staff.region else party
-        return self.filter(condition)
+        return condition
 
     @staticmethod
     def in_region_q(region: str) -> Q:
@@ -298,3 +308,22 @@ class JointEventProposal(models.Model):
             if self.drop_event_id == self.responding_event_id
             else (self.drop_event_id)
         )
+
+
+class ClashNote(models.Model):
+    """A note party staff leave on a clash: both sides' organisers (and staff) see it on the
+    clash page; with `emailed`, the organisers of both events were also emailed it."""
+
+    clash = models.ForeignKey(Clash, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(max_length=2000)
+    emailed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Note {self.pk} on clash {self.clash_id}"

@@ -172,3 +172,19 @@ def events_show(*, user, event_ids: list[int]) -> list:
     return [
         events[pk] if pk in visible else _hidden(events[pk]) for pk in event_ids if pk in events
     ]
+
+
+def user_is_staff_for_clash(*, user, clash: Clash) -> bool:
+    """Party staff of a party involved in the clash, in the region of either event (blank
+    region: all): the same rule as `Clash.objects.visible_to`'s staff branch."""
+    if not user.is_authenticated:
+        return False
+    return Clash.objects.filter(pk=clash.pk).staff_of(user).exists()
+
+
+def clash_get_for_staff(*, user, pk: int) -> Clash:
+    """Notes and contacting both sides: party staff of a party involved only (404, then 403)."""
+    clash = get_object_or_404(Clash.objects.for_list(), pk=pk)
+    if not user_is_staff_for_clash(user=user, clash=clash):
+        raise PermissionDenied("Only party staff of a party involved can do that.")
+    return clash

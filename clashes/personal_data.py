@@ -2,7 +2,13 @@
 
 from django.db.models import Q
 
-from clashes.models import Clash, ClashNotification, JointEventProposal, NotificationPreference
+from clashes.models import (
+    Clash,
+    ClashNote,
+    ClashNotification,
+    JointEventProposal,
+    NotificationPreference,
+)
 
 
 def _iso(value) -> str | None:
@@ -16,6 +22,10 @@ def export(user) -> dict:
         "clash_emails": [
             {"clash_id": n.clash_id, "status": n.status, "sent_at": _iso(n.sent_at)}
             for n in ClashNotification.objects.filter(recipient=user).order_by("pk")
+        ],
+        "clash_notes": [
+            {"clash_id": n.clash_id, "body": n.body, "created_at": _iso(n.created_at)}
+            for n in ClashNote.objects.filter(author=user).order_by("pk")
         ],
         "joint_event_proposals": [
             {
@@ -39,5 +49,6 @@ def erase(user) -> None:
     NotificationPreference.objects.filter(user=user).delete()
     ClashNotification.objects.filter(recipient=user).delete()
     Clash.objects.filter(decided_by=user).update(decided_by=None)
+    ClashNote.objects.filter(author=user).delete()
     JointEventProposal.objects.filter(proposed_by=user).update(proposed_by=None)
     JointEventProposal.objects.filter(decided_by=user).update(decided_by=None)

@@ -16,6 +16,7 @@ from clashes.delivery import notifications_outbox_write, unsubscribe_token
 from clashes.detection import DetectionResult
 from clashes.models import (
     Clash,
+    ClashNote,
     ClashStatus,
     JointEventProposal,
     NotificationMode,
@@ -23,6 +24,7 @@ from clashes.models import (
     ProposalStatus,
 )
 from clashes.permissions import (
+    user_is_staff_for_clash,
     user_may_answer_joint_proposal,
     user_may_merge_clash,
     user_may_propose_joint_event,
@@ -281,3 +283,41 @@ def joint_event_decline(*, proposal: JointEventProposal, user) -> JointEventProp
         proposal = _proposal_locked(proposal, user=user)
         _proposal_decide(proposal, user=user, status=ProposalStatus.DECLINED)
     return proposal
+
+
+# --- Party staff on a clash ------------------------------------------------------------------
+
+
+def clash_note_add(*, clash: Clash, author, body: str, email_organisers: bool) -> ClashNote:
+    """A note both sides see on the clash page; with `email_organisers`, the organisers of
+    both events (and of groups co-organising them) are also emailed it, once each."""
+    if not user_is_staff_for_clash(user=author, clash=clash):
+        raise PermissionDenied("Only party staff of a party involved can do that.")
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": "Write a note."})
+    with transaction.atomic():
+        note = ClashNote(clash=clash, author=author, body=body, emailed=email_organisers)
+        note.full_clean()
+        note.save()
+        if email_organisers:
+            recipients = {
+                user.pk: user
+                for event in (clash.event_a, clash.event_b)
+                for user in _organisers_of(event)
+            }
+            url = email_absolute_url(clash.get_absolute_url())
+            for recipient in recipients.values():
+                if recipient.pk == author.pk or _clash_emails_off(recipient):
+                    continue
+                email_enqueue(
+                    key=f"clash-note:{note.pk}:{recipient.pk}",
+                    to=recipient.email,
+                    subject="Party staff wrote about a clash of your event",
+                    template="clashes/email/clash_note",
+                    context={"recipient": recipient, "note": note, "url": url},
+                    unsubscribe_url=reverse(
+                        "clashes:unsubscribe", args=[unsubscribe_token(recipient.pk)]
+                    ),
+                )
+    return note

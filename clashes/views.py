@@ -10,10 +10,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from alliance.ratelimit import rate_limit_exceeded
 from clashes import services
 from clashes.delivery import unsubscribe_user_id
 from clashes.filters import ClashFilter
-from clashes.forms import ClashMergeForm, NotificationPreferenceForm
+from clashes.forms import ClashMergeForm, ClashNoteForm, NotificationPreferenceForm
 from clashes.models import (
     Clash,
     JointEventProposal,
@@ -25,10 +26,12 @@ from clashes.permissions import (
     clash_get_for_merging,
     clash_get_for_organiser,
     clash_get_for_proposing,
+    clash_get_for_staff,
     clash_get_for_viewer,
     clash_sides_show,
     joint_proposal_get_for_answering,
     joint_proposal_get_for_viewer,
+    user_is_staff_for_clash,
     user_may_answer_joint_proposal,
     user_may_merge_clash,
     user_may_propose_joint_event,
@@ -52,7 +55,7 @@ def clash_list(request):
 
 
 @login_required
-def clash_detail(request, pk, merge_form=None, propose_form=None):
+def clash_detail(request, pk, merge_form=None, propose_form=None, note_form=None):
     clash = clash_get_for_viewer(user=request.user, pk=pk)
     can_act = user_organises_clash(user=request.user, clash=clash) and clash.is_actionable
     can_merge = can_act and user_may_merge_clash(user=request.user, clash=clash)
@@ -73,9 +76,13 @@ def clash_detail(request, pk, merge_form=None, propose_form=None):
                 else None
             ),
             "pending_proposal": pending,
+            "notes": clash.notes.select_related("author"),
+            "note_form": (note_form or ClashNoteForm())
+            if user_is_staff_for_clash(user=request.user, clash=clash)
+            else None,
         }
     )
-    failed = merge_form is not None or propose_form is not None
+    failed = merge_form is not None or propose_form is not None or note_form is not None
     return render(request, "clashes/clash_detail.html", context, status=400 if failed else 200)
 
 
@@ -186,6 +193,43 @@ def joint_proposal_decline(request, pk):
         return joint_proposal_detail(request, pk, status=400)
     messages.success(request, "Declined: both events stay as they are, and the proposer is told.")
     return redirect(proposal)
+
+
+# Party staff emailing both sides of clashes: at most this many emails-to-both-sides an hour.
+NOTE_EMAILS_PER_HOUR = 5
+
+
+@login_required
+@require_POST
+def clash_note_add(request, pk):
+    """Party staff leave a note both sides see, and may email it to both sides' organisers."""
+    clash = clash_get_for_staff(user=request.user, pk=pk)
+    form = ClashNoteForm(request.POST)
+    if form.is_valid():
+        email = form.cleaned_data["email_organisers"]
+        if email and rate_limit_exceeded(
+            scope="clash-note-email",
+            key=str(request.user.pk),
+            limit=NOTE_EMAILS_PER_HOUR,
+            period_seconds=3600,
+        ):
+            form.add_error(
+                "email_organisers",
+                "You have emailed organisers about clashes a lot this hour: try again later, "
+                "or leave the note without emailing.",
+            )
+        else:
+            services.clash_note_add(
+                clash=clash,
+                author=request.user,
+                body=form.cleaned_data["body"],
+                email_organisers=email,
+            )
+            messages.success(
+                request, "Note added." + (" Both sides' organisers are emailed." if email else "")
+            )
+            return redirect(clash)
+    return clash_detail(request, pk, note_form=form)
 
 
 @login_required

@@ -4,8 +4,8 @@ hold up clash checks and petition counts on the default queue."""
 import time
 
 import pytest
-from events.clash_tasks import clashes_sweep_task
 
+from clashes.tasks import clashes_sweep_task
 from events.models import CalendarFeed, Event
 from events.tasks import calendar_feed_sync_task
 from petitions.tasks import petitions_count_task

@@ -119,6 +119,12 @@ ORGANISER_URLS = [
         "/events/clashes/{clash_cb}/propose/",
         lambda: {"propose-keep": "{event_b}"},
     ),
+    (
+        "clash note by party staff (post)",
+        "post",
+        "/events/clashes/{clash_b}/notes/",
+        lambda: {"body": "x", "email_organisers": "on"},
+    ),
     ("joint event proposal page", "get", "/events/clashes/proposals/{proposal_b}/", None),
     ("joint event accept (post)", "post", "/events/clashes/proposals/{proposal_b}/accept/", dict),
     ("joint event decline (post)", "post", "/events/clashes/proposals/{proposal_b}/decline/", dict),
