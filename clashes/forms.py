@@ -16,13 +16,26 @@ class ClashMergeForm(forms.Form):
 
     def __init__(self, *args, clash: Clash, **kwargs):
         super().__init__(*args, **kwargs)
+        # What the viewer may see of each side (`clash_sides_show`), when the view has asked.
+        shown = (getattr(clash, "shown_a", clash.event_a), getattr(clash, "shown_b", clash.event_b))
         self.fields["keep"].choices = [
-            (event.pk, f"{event.title} ({event.group.name})")
-            for event in (clash.event_a, clash.event_b)
+            (event.pk, f"{event.title} ({event.group.name})") for event in shown
         ]
 
 
 class NotificationPreferenceForm(forms.Form):
     clash_emails = forms.ChoiceField(
         label="Clash emails", choices=NotificationMode.choices, widget=forms.RadioSelect
+    )
+
+
+class ClashNoteForm(forms.Form):
+    body = forms.CharField(
+        label="Note to both sides",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Both groups' organisers see it on this page.",
+    )
+    email_organisers = forms.BooleanField(
+        required=False, label="Also email it to the organisers of both events"
     )

@@ -78,12 +78,22 @@ class ClashQuerySet(models.QuerySet):
             Q(group_id__in=organised) | Q(co_organisers__in=organised)
         ).values("pk")
         condition = Q(event_a_id__in=events) | Q(event_b_id__in=events)
+        return self.filter(condition | self._staff_q(user))
+
+    def staff_of(self, user):
+        """Clashes `user` sees as party staff: of their party, in their region (blank: all)."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(self._staff_q(user))
+
+    def _staff_q(self, user) -> Q:
+        condition = Q(pk__in=[])
         for staff in user.party_staff_roles.all():
             party = Q(event_a__group__party_id=staff.party_id) | Q(
                 event_b__group__party_id=staff.party_id
             )
             condition |= party & self.in_region_q(staff.region) if staff.region else party
-        return self.filter(condition)
+        return condition
 
     @staticmethod
     def in_region_q(region: str) -> Q:
@@ -211,3 +221,105 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.clash_emails}"
+
+
+class ProposalStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the other group"
+    ACCEPTED = "accepted", "Accepted: one joint event"
+    DECLINED = "declined", "Declined"
+    LAPSED = "lapsed", "Lapsed (an event changed or the clash was settled)"
+
+
+class JointEventProposalQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=ProposalStatus.PENDING)
+
+    def for_page(self):
+        return self.select_related(
+            "clash",
+            "keep_event__group__party",
+            "drop_event__group__party",
+            "responding_event__group",
+            "proposed_by",
+        )
+
+
+class JointEventProposal(models.Model):
+    """An organiser of one side asks the other side to make their clash one joint event.
+    Nothing changes until an organiser of `responding_event` accepts; the sequences of both
+    events are kept so an answer given about events that have since changed is refused."""
+
+    clash = models.ForeignKey(Clash, on_delete=models.CASCADE, related_name="joint_proposals")
+    keep_event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    drop_event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    responding_event = models.ForeignKey(
+        Event,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="The event whose organisers must consent (the side that did not propose).",
+    )
+    keep_sequence = models.PositiveIntegerField()
+    drop_sequence = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PENDING
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = JointEventProposalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clash"],
+                condition=Q(status=ProposalStatus.PENDING),
+                name="jointproposal_one_pending_per_clash",
+            ),
+            models.CheckConstraint(
+                condition=~Q(keep_event=F("drop_event")), name="jointproposal_two_events"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Joint event proposal {self.pk} for clash {self.clash_id} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("clashes:proposal", kwargs={"pk": self.pk})
+
+    @property
+    def proposing_event_id(self) -> int:
+        return (
+            self.keep_event_id
+            if self.drop_event_id == self.responding_event_id
+            else (self.drop_event_id)
+        )
+
+
+class ClashNote(models.Model):
+    """A note party staff leave on a clash: both sides' organisers (and staff) see it on the
+    clash page; with `emailed`, the organisers of both events were also emailed it."""
+
+    clash = models.ForeignKey(Clash, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(max_length=2000)
+    emailed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Note {self.pk} on clash {self.clash_id}"

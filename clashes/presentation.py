@@ -3,12 +3,14 @@ it (`clashes.permissions.clash_sides_show`), the overlap, and free slots."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from clashes.drafts import Draft, draft_clashing_event_ids
 from clashes.models import Clash
-from clashes.permissions import clash_sides_show
+from clashes.permissions import clash_sides_show, events_show
 from clashes.rules import EventInfo, overlap_minutes
-from clashes.suggestions import clash_suggestions
+from clashes.suggestions import clash_suggestions, draft_suggestions
 
 
 def clash_context(clash: Clash, *, viewer, now: datetime | None = None) -> dict:
@@ -36,4 +38,26 @@ def _info(event) -> EventInfo:
         group_kind="",
         starts_at=event.starts_at,
         ends_at=event.ends_at,
+    )
+
+
+@dataclass(frozen=True)
+class DraftWarning:
+    """What the event form shows before saving: the events the draft would clash with (as the
+    organiser may see them) and up to three free slots."""
+
+    clashes: list = field(default_factory=list)
+    slots: list = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.clashes)
+
+
+def draft_warning(*, viewer, draft: Draft, now: datetime | None = None) -> DraftWarning:
+    ids = draft_clashing_event_ids(draft)
+    if not ids:
+        return DraftWarning()
+    return DraftWarning(
+        clashes=events_show(user=viewer, event_ids=ids),
+        slots=draft_suggestions(draft, now=now),
     )

@@ -90,7 +90,10 @@ class EventForm(forms.ModelForm):
             "visibility": VISIBILITY_HELP,
         }
 
-    def __init__(self, *args, creating: bool = True, **kwargs):
+    # The fields the live clash check reads (the event form's htmx warning).
+    CLASH_CHECK_FIELDS = ("starts_at", "ends_at", "postcode", "constituency")
+
+    def __init__(self, *args, creating: bool = True, clash_check_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["visibility"].choices = VISIBILITY_CHOICES
         self.location = None
@@ -109,6 +112,34 @@ class EventForm(forms.ModelForm):
         if not creating:
             del self.fields["repeat"]
             del self.fields["repeat_until"]
+        if clash_check_url:
+            include = ",".join(f"#id_{name}" for name in self.CLASH_CHECK_FIELDS)
+            for name in self.CLASH_CHECK_FIELDS:
+                self.fields[name].widget.attrs.update(
+                    {
+                        "hx-get": clash_check_url,
+                        "hx-trigger": "change",
+                        "hx-target": "#clash-warning",
+                        "hx-include": include,
+                        "aria-controls": "clash-warning",
+                    }
+                )
+        if self.data.get("clash_warned"):
+            self.offer_publish_anyway()
+
+    def offer_publish_anyway(self) -> None:
+        """After a clash warning: the organiser may publish anyway (both sides are told)."""
+        self.fields["clash_warned"] = forms.BooleanField(
+            required=False, initial=True, widget=forms.HiddenInput
+        )
+        self.fields["publish_anyway"] = forms.BooleanField(
+            required=False,
+            label="Publish anyway (the organisers of both events are told of the clash)",
+        )
+
+    @property
+    def publishing_anyway(self) -> bool:
+        return bool(self.cleaned_data.get("publish_anyway"))
 
     def clean_postcode(self):
         raw = self.cleaned_data.get("postcode", "")
@@ -159,6 +190,8 @@ class EventForm(forms.ModelForm):
 
     def service_kwargs(self) -> dict:
         data = dict(self.cleaned_data)
+        data.pop("clash_warned", None)
+        data.pop("publish_anyway", None)
         if self.location and self.location.latitude is not None:
             data["latitude"] = self.location.latitude
             data["longitude"] = self.location.longitude
@@ -240,3 +273,37 @@ class CalendarFeedForm(forms.ModelForm):
     def upload_name(self) -> str:
         upload = self.files.get(self.add_prefix("upload"))
         return (getattr(upload, "name", "") or "")[:200]
+
+
+class EventClashCheckForm(forms.Form):
+    """The live clash check's query string: the event form's time and place fields."""
+
+    starts_at = forms.DateTimeField(input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M"])
+    ends_at = forms.DateTimeField(input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M"])
+    postcode = forms.CharField(required=False, max_length=20)
+    constituency = forms.ModelChoiceField(queryset=Constituency.objects.current(), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            raise ValidationError("The event must end after it starts.")
+        return data
+
+    def place(self) -> tuple[int | None, float | None, float | None]:
+        """(constituency id, latitude, longitude): the postcode is looked up when it can be;
+        a lookup that fails only makes the check coarser, never an error."""
+        data = self.cleaned_data
+        seat = data.get("constituency")
+        location = None
+        if data.get("postcode"):
+            try:
+                location = postcode_locate(data["postcode"])
+            except (InvalidPostcode, PostcodeLookupUnavailable):
+                location = None
+        if seat is None and location and location.constituency_code:
+            seat = (
+                Constituency.objects.current().filter(ons_code=location.constituency_code).first()
+            )
+        latitude = location.latitude if location else None
+        longitude = location.longitude if location else None
+        return (seat.pk if seat else None), latitude, longitude

@@ -40,6 +40,10 @@ def event_uid(event) -> str:
     return f"{event.uid}@{UID_DOMAIN}"
 
 
+def event_summary(event) -> str:
+    return f"{event.title} ({event.group.name})"
+
+
 def _local(value: datetime) -> datetime:
     return timezone.localtime(value, LONDON)
 
@@ -51,7 +55,8 @@ def _vevent(event) -> icalendar.Event:
     vevent.add("created", event.created_at.astimezone(ZoneInfo("UTC")))
     vevent.add("last-modified", event.updated_at.astimezone(ZoneInfo("UTC")))
     vevent.add("sequence", event.sequence)
-    vevent.add("summary", event.title)
+    # Which group runs it, in every calendar app: "Canvass (Bath Lib Dems)".
+    vevent.add("summary", event_summary(event))
     if event.all_day:
         start = _local(event.starts_at).date()
         end = _local(event.ends_at).date()

@@ -63,8 +63,9 @@ class EventQuerySet(models.QuerySet):
 
     # --- Calendar reads (added by the events work) ---------------------------------------
 
-    def for_calendar(self):
-        """What every calendar item shows, in the same query: group, party, seat, RSVP count."""
+    def for_calendar(self, viewer=None):
+        """What every calendar item shows, in the same query: group, party, seat, RSVP count,
+        and the open clashes `viewer` may see (none for the public)."""
         from django.db.models import Count, IntegerField, OuterRef, Subquery
         from django.db.models.functions import Coalesce
 
@@ -82,18 +83,19 @@ class EventQuerySet(models.QuerySet):
             .annotate(
                 going_count=Coalesce(Subquery(going, output_field=IntegerField()), 0),
             )
-            .with_open_clash_count()
+            .with_open_clash_count(viewer)
         )
 
-    def with_open_clash_count(self):
-        """Annotates `open_clash_count`: open clashes this event is in, asked of the clashes
-        app through its seam (events/apps.py); 0 when it is not installed."""
+    def with_open_clash_count(self, viewer=None):
+        """Annotates `open_clash_count`: open clashes this event is in that `viewer` may see
+        (organisers of either side, party staff), asked of the clashes app through its seam
+        (events/apps.py); 0 for the public, or when it is not installed."""
         from events.apps import clashes_api
 
         seam = clashes_api()
         if seam is None:
             return self.annotate(open_clash_count=models.Value(0))
-        return seam.events_with_open_clash_count(self)
+        return seam.events_with_open_clash_count(self, viewer=viewer)
 
     def between(self, start, end):
         return self.overlapping(start, end)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("agenda/", views.calendar_agenda, name="agenda"),
     path("new/", views.event_create_choose, name="create_choose"),
     path("new/<slug:slug>/", views.event_create, name="create"),
+    path("new/<slug:slug>/clash-check/", views.event_clash_check, name="clash_check"),
     path("<int:pk>/", views.event_detail, name="detail"),
     path("<int:pk>/event.ics", views.event_ics, name="ics"),
     path("<int:pk>/rsvp/", views.event_rsvp, name="rsvp"),

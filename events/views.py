@@ -5,6 +5,7 @@ through events/permissions.py; every read starts from Event.objects.visible_to(u
 """
 
 from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -23,8 +24,15 @@ from alliance.exports import csv_response
 from alliance.links import absolute_url
 from alliance.tasks import enqueue_after_commit
 from events import ics, imports, services
+from events.apps import clashes_api
 from events.filters import EventFilter, filter_querystring
-from events.forms import CalendarFeedForm, EventForm, RsvpForm
+from events.forms import (
+    DATETIME_FORMAT,
+    CalendarFeedForm,
+    EventClashCheckForm,
+    EventForm,
+    RsvpForm,
+)
 from events.models import CalendarFeed, CalendarToken, Event, RsvpAnswer, Visibility
 from events.permissions import (
     event_get_for_editing,
@@ -66,7 +74,7 @@ def _calendar_filter(request) -> EventFilter:
     )
 
 
-def _days_with_events(queryset, first_day: date, last_day: date, per_day: int):
+def _days_with_events(queryset, first_day: date, last_day: date, per_day: int, *, viewer):
     """{date: ([events], total)} for the days in range, in two queries whatever the volume:
     the first `per_day` events of each day (a window function), and the count per day."""
     start, end = _local_midnight(first_day), _local_midnight(last_day + timedelta(days=1))
@@ -85,7 +93,7 @@ def _days_with_events(queryset, first_day: date, last_day: date, per_day: int):
     # rows by primary key (as a subquery it misjudged the size and paid for JIT compilation).
     shown = (
         Event.objects.filter(pk__in=list(ranked))
-        .for_calendar()
+        .for_calendar(viewer=viewer)
         .annotate(day=day)
         .order_by("starts_at", "pk")
     )
@@ -121,7 +129,9 @@ def calendar_month(request):
     next_month = (first + timedelta(days=32)).replace(day=1)
     last = next_month - timedelta(days=1)
     grid_end = last + timedelta(days=6 - last.weekday())
-    days = _days_with_events(event_filter.qs, grid_start, grid_end, MONTH_DAY_LIMIT)
+    days = _days_with_events(
+        event_filter.qs, grid_start, grid_end, MONTH_DAY_LIMIT, viewer=request.user
+    )
     weeks, day = [], grid_start
     while day <= grid_end:
         week = []
@@ -157,7 +167,9 @@ def calendar_week(request):
     chosen = _parse_date(request.GET.get("week"), "%Y-%m-%d") or today
     monday = chosen - timedelta(days=chosen.weekday())
     sunday = monday + timedelta(days=6)
-    days_map = _days_with_events(event_filter.qs, monday, sunday, WEEK_DAY_LIMIT)
+    days_map = _days_with_events(
+        event_filter.qs, monday, sunday, WEEK_DAY_LIMIT, viewer=request.user
+    )
     days = []
     for offset in range(7):
         day = monday + timedelta(days=offset)
@@ -184,7 +196,7 @@ def calendar_agenda(request):
     chosen = _parse_date(request.GET.get("date"), "%Y-%m-%d") or today
     events = (
         event_filter.qs.filter(ends_at__gte=_local_midnight(chosen))
-        .for_calendar()
+        .for_calendar(viewer=request.user)
         .annotate(day=TruncDate("starts_at", tzinfo=LONDON))
         .order_by("starts_at", "pk")
     )
@@ -213,8 +225,13 @@ def event_detail(request, pk):
         event.rsvps.filter(user=request.user).first() if request.user.is_authenticated else None
     )
     is_organiser = user_organises_event(user=request.user, event=event)
+    api = clashes_api()
     context = {
         "event": event,
+        # Only organisers of either side and party staff who may see a clash get these.
+        "open_clashes": api.event_open_clashes(event_id=event.pk, viewer=request.user)
+        if api
+        else [],
         "counts": counts,
         "is_full": event.capacity is not None and counts["going"] >= event.capacity,
         "my_rsvp": my_rsvp,
@@ -282,60 +299,153 @@ def _tell_if_lookup_unavailable(request, form) -> None:
         )
 
 
+# --- The event form, and its warning before a clash ------------------------------------------
+
+
+def _initial_from_query(request, form_class=EventForm) -> dict:
+    """A suggested slot's link (no JavaScript) reloads the form with the organiser's values and
+    the slot's times in the query string."""
+    names = set(form_class.base_fields)
+    return {key: value for key, value in request.GET.items() if key in names}
+
+
+def _clash_warning(request, form, *, group, event=None) -> dict | None:
+    """Before saving: the clashes this time and place would make, or None. Publishing anyway
+    is allowed: the normal detection then tells both sides."""
+    api = clashes_api()
+    if api is None or form.publishing_anyway:
+        return None
+    data = form.service_kwargs()
+    seat = data.get("constituency")
+    warning = api.event_draft_warning(
+        viewer=request.user,
+        group_id=group.pk,
+        starts_at=data["starts_at"],
+        ends_at=data["ends_at"],
+        constituency_id=seat.pk if seat else None,
+        latitude=data.get("latitude", event.latitude if event else None),
+        longitude=data.get("longitude", event.longitude if event else None),
+        event_id=event.pk if event else None,
+    )
+    if not warning:
+        return None
+    form.offer_publish_anyway()
+    return _clash_warning_context(warning, form_url=request.path, values=request.POST)
+
+
+def _clash_warning_context(warning, *, form_url: str, values) -> dict:
+    keep = {
+        key: value
+        for key, value in values.items()
+        if key not in {"csrfmiddlewaretoken", "clash_warned", "publish_anyway"}
+    }
+    slots = []
+    for slot in warning.slots:
+        starts = timezone.localtime(slot.starts_at, LONDON).strftime(DATETIME_FORMAT)
+        ends = timezone.localtime(slot.ends_at, LONDON).strftime(DATETIME_FORMAT)
+        query = urlencode({**keep, "starts_at": starts, "ends_at": ends})
+        slots.append(
+            {
+                "starts_at": slot.starts_at,
+                "ends_at": slot.ends_at,
+                "starts_value": starts,
+                "ends_value": ends,
+                "url": f"{form_url}?{query}",
+            }
+        )
+    return {"clashes": warning.clashes, "slots": slots}
+
+
+def _event_form(request, *, group, event=None, creating=True, initial=None) -> EventForm:
+    check_url = reverse("events:clash_check", kwargs={"slug": group.slug})
+    if event is not None and not creating:
+        check_url += f"?event={event.pk}"
+    return EventForm(
+        request.POST or None,
+        instance=event if not creating else None,
+        initial=initial if request.method != "POST" else None,
+        creating=creating,
+        clash_check_url=check_url,
+    )
+
+
 @login_required
 def event_create(request, slug):
     group = group_get_for_organiser(user=request.user, slug=slug)
-    form = EventForm(request.POST or None, creating=True)
+    form = _event_form(request, group=group, initial=_initial_from_query(request))
+    warning = None
     if request.method == "POST" and form.is_valid():
-        try:
-            event = services.event_create(group=group, author=request.user, **form.service_kwargs())
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, "Event created.")
-            _tell_if_lookup_unavailable(request, form)
-            return redirect(event)
-    return render(request, "events/event_form.html", {"form": form, "group": group})
+        warning = _clash_warning(request, form, group=group)
+        if warning is None:
+            try:
+                event = services.event_create(
+                    group=group, author=request.user, **form.service_kwargs()
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Event created.")
+                _tell_if_lookup_unavailable(request, form)
+                return redirect(event)
+    return render(
+        request,
+        "events/event_form.html",
+        {"form": form, "group": group, "clash_warning": warning},
+    )
 
 
 @login_required
 def event_edit(request, pk):
     event = event_get_for_editing(user=request.user, pk=pk)
-    form = EventForm(request.POST or None, instance=event, creating=False)
+    form = _event_form(
+        request,
+        group=event.group,
+        event=event,
+        creating=False,
+        initial=_initial_from_query(request),
+    )
+    warning = None
     if request.method == "POST" and form.is_valid():
-        try:
-            services.event_update(event=event, author=request.user, **form.service_kwargs())
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(
-                request, "Changes saved. People going were told of any new time or place."
-            )
-            _tell_if_lookup_unavailable(request, form)
-            return redirect(event)
+        warning = _clash_warning(request, form, group=event.group, event=event)
+        if warning is None:
+            try:
+                services.event_update(event=event, author=request.user, **form.service_kwargs())
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request, "Changes saved. People going were told of any new time or place."
+                )
+                _tell_if_lookup_unavailable(request, form)
+                return redirect(event)
     # The form mutates the instance while validating: show the saved title in the heading.
     saved = Event.objects.select_related("group").get(pk=event.pk)
     return render(
-        request, "events/event_form.html", {"form": form, "group": saved.group, "event": saved}
+        request,
+        "events/event_form.html",
+        {"form": form, "group": saved.group, "event": saved, "clash_warning": warning},
     )
 
 
 @login_required
 def event_duplicate(request, pk):
     event = event_get_for_organiser(user=request.user, pk=pk)
+    warning = None
     if request.method == "POST":
-        form = EventForm(request.POST, creating=True)
+        form = _event_form(request, group=event.group)
         if form.is_valid():
-            try:
-                copy = services.event_create(
-                    group=event.group, author=request.user, **form.service_kwargs()
-                )
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, "Event duplicated.")
-                _tell_if_lookup_unavailable(request, form)
-                return redirect(copy)
+            warning = _clash_warning(request, form, group=event.group)
+            if warning is None:
+                try:
+                    copy = services.event_create(
+                        group=event.group, author=request.user, **form.service_kwargs()
+                    )
+                except ValidationError as error:
+                    form.add_error(None, error)
+                else:
+                    messages.success(request, "Event duplicated.")
+                    _tell_if_lookup_unavailable(request, form)
+                    return redirect(copy)
     else:
         week = timedelta(days=7)
         if event.ends_at.year >= 9999:  # a week later does not exist (admin-made dates)
@@ -346,12 +456,51 @@ def event_duplicate(request, pk):
             ends_at=timezone.localtime(event.ends_at + week, LONDON),
             constituency=event.constituency_id,
         )
-        form = EventForm(initial=initial, creating=True)
+        initial.update(_initial_from_query(request))
+        form = _event_form(request, group=event.group, initial=initial)
     return render(
         request,
         "events/event_form.html",
-        {"form": form, "group": event.group, "duplicating": event},
+        {"form": form, "group": event.group, "duplicating": event, "clash_warning": warning},
     )
+
+
+@login_required
+def event_clash_check(request, slug):
+    """The event form's live warning (htmx, on change of time or place): a partial saying
+    which events this would clash with, as the organiser may see them, and free slots."""
+    group = group_get_for_organiser(user=request.user, slug=slug)
+    form = EventClashCheckForm(request.GET)
+    api = clashes_api()
+    context = {"clash_warning": None}
+    if api is not None and form.is_valid():
+        constituency_id, latitude, longitude = form.place()
+        event_id = request.GET.get("event", "")
+        event = None
+        if event_id.isdigit():
+            event = Event.objects.filter(pk=int(event_id)).first()
+            if event is not None and not user_organises_event(user=request.user, event=event):
+                event = None
+        warning = api.event_draft_warning(
+            viewer=request.user,
+            group_id=group.pk,
+            starts_at=form.cleaned_data["starts_at"],
+            ends_at=form.cleaned_data["ends_at"],
+            constituency_id=constituency_id,
+            latitude=latitude,
+            longitude=longitude,
+            event_id=event.pk if event else None,
+        )
+        if warning:
+            form_url = (
+                reverse("events:edit", kwargs={"pk": event.pk})
+                if event
+                else reverse("events:create", kwargs={"slug": group.slug})
+            )
+            context["clash_warning"] = _clash_warning_context(
+                warning, form_url=form_url, values=request.GET
+            )
+    return render(request, "events/_clash_warning.html", context)
 
 
 @login_required

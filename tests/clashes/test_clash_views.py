@@ -297,12 +297,63 @@ def test_signed_in_settings_page(client, scene):
 
 def test_open_clash_count_and_marker(scene):
     a, b = scene["a"], scene["b"]
-    counted = {e.pk: e.open_clash_count for e in Event.objects.with_open_clash_count()}
+    viewer = scene["branch_org"]
+    counted = {e.pk: e.open_clash_count for e in Event.objects.with_open_clash_count(viewer)}
     assert counted == {a.pk: 1, b.pk: 1}
     assert "1 open clash" in render_to_string(
-        "events/_clash_marker.html", {"event": Event.objects.with_open_clash_count().get(pk=a.pk)}
+        "events/_clash_marker.html",
+        {"event": Event.objects.with_open_clash_count(viewer).get(pk=a.pk)},
     )
     Clash.objects.update(status=ClashStatus.DISMISSED)
-    event = Event.objects.with_open_clash_count().get(pk=a.pk)
+    event = Event.objects.with_open_clash_count(viewer).get(pk=a.pk)
     assert event.open_clash_count == 0
     assert render_to_string("events/_clash_marker.html", {"event": event}).strip() == ""
+
+
+def test_clash_markers_are_for_those_who_may_see_the_clash(scene):
+    from django.contrib.auth.models import AnonymousUser
+
+    a = scene["a"]
+    staff = PartyStaff.objects.create(user=UserFactory(), party=scene["branch"].party).user
+    other_staff = PartyStaff.objects.create(user=UserFactory(), party=PartyFactory()).user
+    for viewer, expected in [
+        (None, 0),
+        (AnonymousUser(), 0),
+        (UserFactory(), 0),
+        (MembershipFactory(group=scene["branch"]).user, 0),
+        (other_staff, 0),
+        (staff, 1),
+        (scene["pro_eu_org"], 1),
+    ]:
+        event = Event.objects.with_open_clash_count(viewer).get(pk=a.pk)
+        assert event.open_clash_count == expected, viewer
+
+
+def test_signed_out_calendars_show_no_clash_marker(client, scene):
+    for url in (
+        "/events/month/?month=2030-06",
+        "/events/week/?week=2030-06-03",
+        "/events/agenda/?date=2030-06-03",
+    ):
+        html = client.get(url).content.decode()
+        assert "Lib Dem street stall" in html, url
+        assert "clash-marker" not in html, url
+    client.force_login(scene["branch_org"])
+    html = client.get("/events/month/?month=2030-06").content.decode()
+    assert "clash-marker" in html
+
+
+def test_the_event_page_shows_open_clashes_to_both_sides_and_staff_only(client, scene):
+    a = scene["a"]
+    clash_link = url("clash_detail", scene["clash"])
+    assert clash_link not in client.get(a.get_absolute_url()).content.decode()
+    staff = PartyStaff.objects.create(user=UserFactory(), party=scene["branch"].party).user
+    for viewer in (scene["branch_org"], scene["pro_eu_org"], staff):
+        client.force_login(viewer)
+        html = client.get(a.get_absolute_url()).content.decode()
+        assert clash_link in html and "EU flag rally" in html, viewer
+    other_staff = PartyStaff.objects.create(user=UserFactory(), party=PartyFactory()).user
+    for viewer in (UserFactory(), MembershipFactory(group=scene["branch"]).user, other_staff):
+        client.force_login(viewer)
+        html = client.get(a.get_absolute_url()).content.decode()
+        assert clash_link not in html and "clash-marker" not in html, viewer

@@ -87,6 +87,8 @@ def test_web_form_to_worker_to_one_email_per_organiser(client, celery_worker_fac
         "repeat_until": "",
     }
     started = time.monotonic()
+    # The form warns before a clash: this organiser publishes anyway (both sides are told).
+    form = {**form, "clash_warned": "True", "publish_anyway": "on"}
     response = client.post(reverse("events:create", kwargs={"slug": branch.slug}), form)
     assert response.status_code == 302, response.content.decode()[:2000]
     stall = Event.objects.get(title="Saturday street stall")

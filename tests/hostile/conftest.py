@@ -9,7 +9,8 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from clashes.models import Clash
+from clashes import services as clash_services
+from clashes.models import Clash, JointEventProposal
 from events.models import CalendarFeed, Event, Rsvp
 from groups.models import Group, GroupLink, Membership, MembershipRequest, OrganiserInvitation
 from groups.parties import parties_seed
@@ -68,6 +69,8 @@ class World:
     invitation_b: object
     join_request_b: object
     link_b: object
+    # Group C's organiser proposed making their event and event_b one joint event: B answers.
+    proposal_b: object = None
 
 
 @pytest.fixture
@@ -143,6 +146,20 @@ def world(db, settings, tmp_path) -> World:
         group=group_b, user=UserFactory(name="Jo Joiner")
     )
     link_b = GroupLink.objects.create(from_group=group_a, to_group=group_b)
+    organiser_c = UserFactory(name="Cas Gamma")
+    event_c = EventFactory(
+        group=GroupFactory(name="Gamma Group", slug="gamma", organiser=organiser_c),
+        title="Gamma stall",
+        starts_at=start,
+    )
+    proposal_b = clash_services.joint_event_propose(
+        clash=Clash.objects.create(
+            event_a=min(event_b, event_c, key=lambda e: e.pk),
+            event_b=max(event_b, event_c, key=lambda e: e.pk),
+        ),
+        user=organiser_c,
+        keep_event_id=event_c.pk,
+    )
     world = World(
         group_a=group_a,
         group_b=group_b,
@@ -168,6 +185,7 @@ def world(db, settings, tmp_path) -> World:
         invitation_b=invitation_b,
         join_request_b=join_request_b,
         link_b=link_b,
+        proposal_b=proposal_b,
     )
     world.priorities = priorities_world(world)  # group B's rounds and statement
     return world
@@ -184,6 +202,9 @@ def db_snapshot() -> dict:
         "rsvps": list(Rsvp.objects.order_by("pk").values_list("pk", "answer")),
         "feeds": list(CalendarFeed.objects.order_by("pk").values_list("pk", "name", "url")),
         "clashes": list(Clash.objects.order_by("pk").values_list("pk", "status", "decided_by")),
+        "joint_proposals": list(
+            JointEventProposal.objects.order_by("pk").values_list("pk", "status", "decided_by")
+        ),
         "petitions": list(
             Petition.objects.order_by("pk").values_list(
                 "pk", "title", "body", "status", "delivered_at", "closed_at"

@@ -134,6 +134,7 @@ GUESSES = [
     "/events/999999/attendees/?format=csv",
     "/events/imports/feed/999999/sync/",
     "/events/clashes/999999/",
+    "/events/clashes/proposals/999999/",
     "/events/imports/no-such-group/",
     "/petitions/no-such-petition/dashboard/",
     "/petitions/no-such-petition/export/signers.csv",

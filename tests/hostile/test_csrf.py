@@ -67,6 +67,15 @@ POSTS = [
     ("clash dismiss", "organiser_b", "/events/clashes/{clash_b}/dismiss/", dict),
     ("clash merge", "organiser_b", "/events/clashes/{clash_b}/merge/", lambda: {"keep": "x"}),
     (
+        "joint event propose",
+        "organiser_b",
+        "/events/clashes/{clash_cb}/propose/",
+        lambda: {"propose-keep": "{event_b}"},
+    ),
+    ("clash note", "staff_p1", "/events/clashes/{clash_b}/notes/", lambda: {"body": "Talk"}),
+    ("joint event accept", "organiser_b", "/events/clashes/proposals/{proposal_b}/accept/", dict),
+    ("joint event decline", "organiser_b", "/events/clashes/proposals/{proposal_b}/decline/", dict),
+    (
         "clash email settings",
         "organiser_b",
         "/events/clashes/notifications/",
@@ -261,8 +270,12 @@ POSTS = [
 @pytest.fixture
 def extra_placeholders(world, monkeypatch):
     from clashes import delivery
+    from groups.models import Group
     from tests.hostile import url_table as urls
 
+    # Staff of party 1 act on group B's clash (notes): group B is a party 1 group here.
+    party_1 = world.staff_p1.party_staff_roles.get().party
+    Group.objects.filter(pk=world.group_b.pk).update(party=party_1)
     signature = SignatureFactory(petition=world.petition_b)
     extra = {
         "event_b2": world.event_b2.pk,

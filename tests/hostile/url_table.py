@@ -78,6 +78,12 @@ ORGANISER_URLS = [
     # events: organiser tools
     ("event create for B", "get", "/events/new/{group_b}/", None),
     ("event create for B (post)", "post", "/events/new/{group_b}/", _event_form),
+    (
+        "event form clash check for B",
+        "get",
+        "/events/new/{group_b}/clash-check/?starts_at=2030-06-03T10:00&ends_at=2030-06-03T12:00",
+        None,
+    ),
     ("event edit", "get", "/events/{event_b}/edit/", None),
     ("event edit (post)", "post", "/events/{event_b}/edit/", _event_form),
     ("event duplicate", "get", "/events/{event_b}/duplicate/", None),
@@ -107,6 +113,21 @@ ORGANISER_URLS = [
     ("clash acknowledge (post)", "post", "/events/clashes/{clash_b}/acknowledge/", dict),
     ("clash dismiss (post)", "post", "/events/clashes/{clash_b}/dismiss/", dict),
     ("clash merge (post)", "post", "/events/clashes/{clash_b}/merge/", lambda: {"keep": "0"}),
+    (
+        "clash propose joint event (post)",
+        "post",
+        "/events/clashes/{clash_cb}/propose/",
+        lambda: {"propose-keep": "{event_b}"},
+    ),
+    (
+        "clash note by party staff (post)",
+        "post",
+        "/events/clashes/{clash_b}/notes/",
+        lambda: {"body": "x", "email_organisers": "on"},
+    ),
+    ("joint event proposal page", "get", "/events/clashes/proposals/{proposal_b}/", None),
+    ("joint event accept (post)", "post", "/events/clashes/proposals/{proposal_b}/accept/", dict),
+    ("joint event decline (post)", "post", "/events/clashes/proposals/{proposal_b}/decline/", dict),
     # petitions: organiser tools
     ("petition create for B", "get", "/petitions/new/{group_b}/", None),
     ("petition create for B (post)", "post", "/petitions/new/{group_b}/", _petition_form),
@@ -331,6 +352,8 @@ def placeholders(world) -> dict:
         "event_b": world.event_b.pk,
         "feed_b": world.feed_b.pk,
         "clash_b": world.clash_b.pk,
+        "clash_cb": world.proposal_b.clash_id,
+        "proposal_b": world.proposal_b.pk,
         "petition_b": world.petition_b.slug,
         "draft_b": world.draft_b.slug,
         "draft_b_pk": world.draft_b.pk,
