@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.permissions import user_has_verified_email
 from alliance.links import absolute_url
+from alliance.tasks import enqueue_after_commit
 from groups.models import Party
 from seats.analysis import reciprocity_ledger, seat_analyse
 from seats.models import (
@@ -30,6 +31,7 @@ from seats.models import (
 from seats.permissions import user_can_act_for_party, user_staff_parties_in
 from seats.postcodes import InvalidPostcode, postcode_lookup, postcode_normalise
 from seats.targets import election_seat_votes
+from seats.tasks import vote_swap_notify_task, vote_swaps_match_task
 
 SWAP_CONFIRM_HOURS = 72
 
@@ -304,9 +306,7 @@ def vote_swap_register(
 
 
 def _match_soon() -> None:
-    from seats.tasks import vote_swaps_match_task
-
-    transaction.on_commit(vote_swaps_match_task.delay)
+    enqueue_after_commit(vote_swaps_match_task)
 
 
 def swap_pair_key(registration: VoteSwapRegistration) -> tuple[int, int] | None:
@@ -363,9 +363,7 @@ def vote_swaps_match(*, now=None) -> list[VoteSwap]:
 
 
 def _notify_soon(swap_id: int) -> None:
-    from seats.tasks import vote_swap_notify_task
-
-    transaction.on_commit(lambda: vote_swap_notify_task.delay(swap_id))
+    enqueue_after_commit(vote_swap_notify_task, swap_id)
 
 
 SWAP_EMAIL = """Hello {name},
