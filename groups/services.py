@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from alliance.mail import header_safe
+from alliance.tasks import enqueue_after_commit
 from groups.models import (
     Group,
     GroupLink,
@@ -139,7 +140,7 @@ def organiser_invitation_create(*, group: Group, email: str, invited_by) -> Orga
     invitation = OrganiserInvitation(group=group, email=email, invited_by=invited_by)
     invitation.full_clean()
     invitation.save()
-    transaction.on_commit(lambda: organiser_invitation_send_task.delay(invitation.pk), robust=True)
+    enqueue_after_commit(organiser_invitation_send_task, invitation.pk)
     return invitation
 
 

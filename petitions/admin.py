@@ -1,7 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
 
-from petitions import services
 from petitions.forms import PetitionForm
 from petitions.models import (
     ConstituencyTally,
@@ -11,6 +10,7 @@ from petitions.models import (
     PetitionUpdate,
     Signature,
 )
+from petitions.services.counting import petition_count
 
 
 class PetitionAdminForm(forms.ModelForm):
@@ -31,7 +31,7 @@ class PetitionAdmin(admin.ModelAdmin):
     @admin.action(description="Recount now (exact)")
     def recount(self, request, queryset):
         for petition in queryset:
-            services.petition_count(petition_id=petition.pk)
+            petition_count(petition_id=petition.pk)
         self.message_user(request, f"Recounted {queryset.count()} petitions.", messages.SUCCESS)
 
 

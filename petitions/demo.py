@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from groups.models import Group
 from petitions.models import Petition, PetitionStatus, Signature, SignatureStatus
-from petitions.services import petition_count, petition_create
+from petitions.services.counting import petition_count
+from petitions.services.petitions import petition_create
 from seats.models import BoundarySet, Constituency
 
 SAMPLE_FIRST_NAMES = [

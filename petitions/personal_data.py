@@ -9,9 +9,9 @@ is unchanged. A signature still waiting for confirmation is not counted, so it i
 from allauth.account.models import EmailAddress
 from django.db.models import Q, QuerySet
 
-from petitions import services
 from petitions.emails import email_normalise
 from petitions.models import Petition, PetitionUpdate, Signature
+from petitions.services.retention import signatures_anonymise
 
 
 def _iso(value) -> str | None:
@@ -80,7 +80,7 @@ def export(user) -> dict:
 def erase(user) -> None:
     """Signatures are anonymised (counts stay); petitions and updates they wrote belong to
     the group and stay, no longer pointing at them."""
-    services.signatures_anonymise(signatures=signatures_of(user))
+    signatures_anonymise(signatures=signatures_of(user))
     Petition.objects.filter(created_by=user).update(created_by=None)
     Petition.objects.filter(moderated_by=user).update(moderated_by=None)
     PetitionUpdate.objects.filter(sent_by=user).update(sent_by=None)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from alliance.links import absolute_url
 from petitions.models import Signature
 from petitions.personal_data import signature_data
-from petitions.services import signatures_anonymise
+from petitions.services.retention import signatures_anonymise
 
 SALT = "petitions.signer-data"
 

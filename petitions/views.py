@@ -18,7 +18,7 @@ from alliance.links import absolute_url
 from alliance.ratelimit import client_ip
 from groups.models import Group, Role
 from groups.permissions import group_get_for_organiser
-from petitions import milestones, services
+from petitions import milestones
 from petitions.charts import cumulative_chart
 from petitions.formatting import body_html
 from petitions.forms import (
@@ -46,6 +46,8 @@ from petitions.permissions import (
     user_can_organise,
 )
 from petitions.ratelimits import signing_refusal
+from petitions.services import abuse, counting, signing, updates
+from petitions.services import petitions as petition_services
 
 PAGE_SIZE = 20
 RECENT_SIGNERS = 10
@@ -60,7 +62,7 @@ def petition_list(request):
     petitions = Petition.objects.public().with_tally().order_by("status", "-created_at", "pk")
     page = Paginator(petitions, PAGE_SIZE).get_page(request.GET.get("page"))
     for petition in page.object_list:
-        petition.progress = _progress(services.petition_shown_count(petition))
+        petition.progress = _progress(counting.petition_shown_count(petition))
     organised = (
         Group.objects.filter(memberships__user=request.user, memberships__role=Role.ORGANISER)
         .order_by("name")
@@ -81,7 +83,7 @@ def petition_list(request):
 
 
 def _detail_context(request, petition: Petition, *, form=None, refusal: str = "") -> dict:
-    count = services.petition_shown_count(petition)
+    count = counting.petition_shown_count(petition)
     verified = user_has_verified_email(user=request.user)
     if form is None:
         form = OneClickSignForm() if verified else SignForm()
@@ -146,7 +148,7 @@ def petition_sign(request, slug):
         response["Retry-After"] = "60"
         return response
     try:
-        outcome = services.signature_create(
+        outcome = signing.signature_create(
             petition=petition,
             name=request.user.display_name if verified else data["name"],
             email=email,
@@ -241,7 +243,7 @@ def petition_image(request, slug, name):
 @require_GET
 def petition_json(request, slug):
     petition = get_object_or_404(Petition.objects.public().with_tally(), slug=slug)
-    count = services.petition_shown_count(petition)
+    count = counting.petition_shown_count(petition)
     tallies = (
         ConstituencyTally.objects.filter(petition=petition)
         .select_related("constituency")
@@ -292,19 +294,19 @@ def petition_json(request, slug):
 
 SIGNATURE_ACTIONS = {
     "confirm": {
-        "service": services.signature_confirm,
+        "service": signing.signature_confirm,
         "title": "Confirm your signature",
         "button": "Confirm my signature",
         "explain": "Press the button to confirm and add your signature to the count.",
     },
     "remove": {
-        "service": services.signature_remove,
+        "service": signing.signature_remove,
         "title": "Remove your signature",
         "button": "Remove my signature",
         "explain": "Press the button to take your name off this petition.",
     },
     "unsubscribe": {
-        "service": services.signature_unsubscribe,
+        "service": signing.signature_unsubscribe,
         "title": "Stop updates about this petition",
         "button": "Unsubscribe",
         "explain": "Press the button and the organisers will send you no more updates.",
@@ -360,7 +362,7 @@ def petition_create(request, group_slug):
     form = PetitionForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            petition = services.petition_create(
+            petition = petition_services.petition_create(
                 group=group, author=request.user, **form.cleaned_data
             )
         except ValidationError as error:
@@ -378,7 +380,7 @@ def petition_edit(request, slug):
     if request.method == "POST" and form.is_valid():
         status_before = petition.status  # not a form field: the form left it alone
         try:
-            petition = services.petition_update(petition=petition, **form.cleaned_data)
+            petition = petition_services.petition_update(petition=petition, **form.cleaned_data)
         except ValidationError as error:
             _form_errors_add(form, error)
         else:
@@ -391,7 +393,7 @@ def petition_edit(request, slug):
                 messages.success(request, "Changes saved.")
             return redirect("petitions:dashboard", slug=petition.slug)
     change_needs_moderation = petition.status == PetitionStatus.OPEN and (
-        services.petition_needs_moderation(petition)
+        petition_services.petition_needs_moderation(petition)
     )
     return render(
         request,
@@ -410,7 +412,7 @@ def petition_edit(request, slug):
 def petition_submit(request, slug):
     petition = petition_get_for_organiser(user=request.user, slug=slug)
     try:
-        petition = services.petition_submit(petition=petition)
+        petition = petition_services.petition_submit(petition=petition)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -426,7 +428,7 @@ def petition_submit(request, slug):
 @login_required
 def petition_dashboard(request, slug):
     petition = petition_get_for_organiser(user=request.user, slug=slug)
-    count = services.petition_shown_count(petition)
+    count = counting.petition_shown_count(petition)
     confirmed = Signature.objects.confirmed().filter(petition=petition)
     daily = list(
         confirmed.annotate(bucket=TruncDate("confirmed_at"))
@@ -497,7 +499,7 @@ def petition_export_counts(request, slug):
         writer.writerow(
             [tally.constituency.ons_code, tally.constituency.name, tally.confirmed_count]
         )
-    unknown = services.petition_shown_count(petition) - total_known
+    unknown = counting.petition_shown_count(petition) - total_known
     writer.writerow(["", "Unknown constituency", max(unknown, 0)])
     return response
 
@@ -508,7 +510,7 @@ def petition_send_update(request, slug):
     petition = petition_get_for_organiser(user=request.user, slug=slug)
     form = UpdateForm(request.POST)
     if form.is_valid():
-        services.petition_update_create(petition=petition, by=request.user, **form.cleaned_data)
+        updates.petition_update_create(petition=petition, by=request.user, **form.cleaned_data)
         messages.success(request, "Your update is being sent to signers who agreed to hear more.")
     else:
         messages.error(request, "The update was not sent: give it a subject and a message.")
@@ -520,7 +522,7 @@ def petition_send_update(request, slug):
 def petition_close(request, slug):
     petition = petition_get_for_organiser(user=request.user, slug=slug)
     try:
-        services.petition_close(petition=petition)
+        petition_services.petition_close(petition=petition)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -535,7 +537,7 @@ def petition_deliver(request, slug):
     form = DeliverForm(request.POST)
     if form.is_valid():
         try:
-            services.petition_deliver(petition=petition, **form.cleaned_data)
+            petition_services.petition_deliver(petition=petition, **form.cleaned_data)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -557,7 +559,7 @@ def staff_moderation(request):
         form = RejectForm(request.POST)
         reason = form.data.get("reason", "")
         try:
-            services.petition_moderate(
+            petition_services.petition_moderate(
                 petition=petition, staff=request.user, approve=approve, reason=reason
             )
         except ValidationError as error:
@@ -579,9 +581,9 @@ def staff_invalidate(request):
     form = InvalidateForm(request.POST or None)
     preview = None
     if request.method == "POST" and form.is_valid():
-        criteria = services.InvalidationCriteria(**form.cleaned_data)
+        criteria = abuse.InvalidationCriteria(**form.cleaned_data)
         if request.POST.get("confirm") == "yes":
-            changed = services.signatures_invalidate(criteria=criteria)
+            changed = abuse.signatures_invalidate(criteria=criteria)
             messages.success(request, f"Invalidated {changed} signatures; counts recomputed.")
             return redirect("petitions:staff_invalidate")
         preview = criteria.queryset().count()

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.permissions import user_has_verified_email
 from alliance.links import absolute_url
+from alliance.tasks import enqueue_after_commit
 from groups.models import Party
 from groups.permissions import user_staff_party_ids
 from outbox.services import email_absolute_url, email_enqueue
@@ -36,7 +37,7 @@ from seats.party_codes import DEFAULT_BLOC
 from seats.permissions import user_can_act_for_party, user_staff_parties_in
 from seats.postcodes import InvalidPostcode, postcode_lookup, postcode_normalise
 from seats.targets import advice_changed
-from seats.tasks import advice_alerts_notify_task
+from seats.tasks import advice_alerts_notify_task, vote_swap_notify_task, vote_swaps_match_task
 
 SWAP_CONFIRM_HOURS = 72
 
@@ -388,9 +389,7 @@ def vote_swap_register(
 
 
 def _match_soon() -> None:
-    from seats.tasks import vote_swaps_match_task
-
-    transaction.on_commit(vote_swaps_match_task.delay)
+    enqueue_after_commit(vote_swaps_match_task)
 
 
 def swap_pair_key(registration: VoteSwapRegistration) -> tuple[int, int] | None:
@@ -447,9 +446,7 @@ def vote_swaps_match(*, now=None) -> list[VoteSwap]:
 
 
 def _notify_soon(swap_id: int) -> None:
-    from seats.tasks import vote_swap_notify_task
-
-    transaction.on_commit(lambda: vote_swap_notify_task.delay(swap_id))
+    enqueue_after_commit(vote_swap_notify_task, swap_id)
 
 
 SWAP_EMAIL = """Hello {name},
@@ -770,4 +767,4 @@ def advice_alerts_queue(constituency_id: int) -> None:
     """After the commit: cached advice is stale, and this seat's alert subscribers are told
     if its advice changed."""
     transaction.on_commit(advice_changed, robust=True)
-    transaction.on_commit(lambda: advice_alerts_notify_task.delay(constituency_id), robust=True)
+    enqueue_after_commit(advice_alerts_notify_task, constituency_id)

@@ -39,7 +39,7 @@ class Seed:
 def seed() -> Seed:
     from accounts.models import User
     from groups.models import Group, GroupKind, Membership, Party, PartyStaff, Role
-    from petitions import services as petition_services
+    from petitions.services.petitions import petition_create, petition_submit
     from seats.regions import Region
 
     party = Party.objects.create(
@@ -72,14 +72,14 @@ def seed() -> Seed:
     staff = User.objects.create_user(email="staff@faults.example.org", name="Party Staff")
     PartyStaff.objects.create(user=staff, party=party, region="", notify_clashes=True)
 
-    petition = petition_services.petition_create(
+    petition = petition_create(
         group=branches[0],
         author=authors[branches[0].pk],
         title="Lib Dems: talk to pro-EU groups (fault run)",
         target="Liberal Democrats",
         body="A petition signed while its servers are restarted.",
     )
-    petition = petition_services.petition_submit(petition=petition)
+    petition = petition_submit(petition=petition)
     return Seed(
         petition_slug=petition.slug,
         petition_id=petition.pk,

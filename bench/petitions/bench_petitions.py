@@ -46,7 +46,7 @@ def seed() -> dict[str, int]:
 
     from groups.models import Group
     from petitions.models import Petition, PetitionStatus, Signature, SignatureStatus
-    from petitions.services import petition_count
+    from petitions.services.counting import petition_count
     from seats.models import BoundarySet, Constituency
 
     group, _ = Group.objects.get_or_create(
@@ -274,7 +274,7 @@ def cpu_used(before, after) -> dict[str, float]:
 
 def lost_check(petition_id: int, tag: str, accepted: int) -> tuple[str, int]:
     from petitions.models import PetitionTally, Signature
-    from petitions.services import petition_count
+    from petitions.services.counting import petition_count
 
     started = time.perf_counter()
     shown = petition_count(petition_id=petition_id)

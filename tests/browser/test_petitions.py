@@ -5,8 +5,8 @@ import re
 import pytest
 from django.core import mail
 
-from petitions import services
 from petitions.models import Signature, SignatureStatus
+from petitions.services.counting import petitions_count_recent
 from tests.factories import GroupFactory
 from tests.petitions.factories import PetitionFactory
 
@@ -45,7 +45,7 @@ def test_supporter_signs_confirms_and_sees_the_count_go_up(page, live_server, ea
     page.get_by_role("button", name="Confirm my signature").click()
     page.get_by_role("heading", name="Your signature is confirmed").wait_for()
 
-    services.petitions_count_recent()  # what the beat task does every few seconds
+    petitions_count_recent()  # what the beat task does every few seconds
     page.goto(petition.get_absolute_url())
     assert page.get_by_text("1 have signed.").is_visible()
     assert page.get_by_text("Grace, Bath").is_visible()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from petitions.models import Signature
-from petitions.services import signature_confirmations_send
+from petitions.services.signing import signature_confirmations_send
 from tests.factories import GroupFactory
 from tests.petitions.factories import PetitionFactory
 

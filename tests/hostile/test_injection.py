@@ -16,7 +16,12 @@ from events import services as event_services
 from events.models import CalendarFeed, Event
 from groups.parties import parties_seed
 from outbox.services import outbox_deliver
-from petitions import services as petition_services
+from petitions.services.counting import petition_count
+from petitions.services.updates import (
+    milestones_notify,
+    petition_update_create,
+    petition_update_send_batch,
+)
 from tests.events.factories import EventFactory, RsvpFactory
 from tests.factories import UserFactory
 from tests.hostile.conftest import db_snapshot
@@ -137,7 +142,7 @@ def hostile(world):
         show_publicly=True,
         consent_to_contact=True,
     )
-    petition_services.petition_count(petition_id=petition.pk)
+    petition_count(petition_id=petition.pk)
     return {"event": event, "petition": petition}
 
 
@@ -295,7 +300,7 @@ def test_signature_confirmation_email_escapes_and_cannot_be_redirected(client, w
     assert not petition.signatures.exists()
     response = client.post(f"/petitions/{petition.slug}/sign/", {**data, "name": SCRIPT})
     assert response.status_code == 302
-    from petitions.services import signature_confirmations_send
+    from petitions.services.signing import signature_confirmations_send
 
     signature_confirmations_send()
     (message,) = mailoutbox
@@ -374,13 +379,13 @@ def test_petition_update_and_milestone_emails_escape_and_keep_headers_clean(worl
         petition=petition, confirmed=True, consent_to_contact=True, email="fan@example.net",
         name=f"Fan {SCRIPT}",
     )  # fmt: skip
-    update = petition_services.petition_update_create(
+    update = petition_update_create(
         petition=petition,
         subject=f"News\r\nBcc: victim@example.net {SCRIPT}",
         body=f"{SCRIPT}\n{BREAKOUT}",
         by=world.organiser_b,
     )
-    petition_services.petition_update_send_batch(update_id=update.pk)
+    petition_update_send_batch(update_id=update.pk)
     (message,) = mailoutbox
     _assert_single_recipient(message, "fan@example.net")
     assert message.extra_headers["List-Unsubscribe"].startswith("<http")
@@ -392,7 +397,7 @@ def test_petition_update_and_milestone_emails_escape_and_keep_headers_clean(worl
     from petitions.models import Milestone
 
     Milestone.objects.create(petition=petition, goal=100)
-    assert petition_services.milestones_notify(petition_id=petition.pk) == 1
+    assert milestones_notify(petition_id=petition.pk) == 1
     (message,) = mailoutbox
     _assert_single_recipient(message, world.organiser_b.email)
     _assert_escaped(_html_part(message))

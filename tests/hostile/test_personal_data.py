@@ -19,8 +19,8 @@ from accounts.services import user_data_export, user_delete
 from clashes.models import Clash, ClashNotification, NotificationPreference
 from events import services as event_services
 from events.models import CalendarFeed, CalendarToken, Rsvp
-from petitions import services as petition_services
 from petitions.models import ConstituencyTally, PetitionTally, Signature
+from petitions.services.signing import signature_confirmations_send
 from petitions.signer_data_views import signer_data_token
 from petitions.tasks import petition_count_task, petitions_count_task
 from seats.models import VoteSwap, VoteSwapRegistration
@@ -230,7 +230,7 @@ def signed(client, world, mailoutbox, settings):
          "town": "Bath", "consent_to_contact": "on"},
     )  # fmt: skip
     assert response.status_code == 302
-    petition_services.signature_confirmations_send()
+    signature_confirmations_send()
     (message,) = mailoutbox
     signature = Signature.objects.get(email="sally@example.net")
     return signature, message

@@ -5,8 +5,9 @@ import threading
 import pytest
 from django.db import connection
 
-from petitions import services
 from petitions.models import PetitionTally, Signature, SignatureStatus
+from petitions.services.counting import petition_count, petitions_count_recent
+from petitions.services.signing import signature_confirm, signature_create
 from tests.factories import GroupFactory
 from tests.petitions.factories import PetitionFactory, SignatureFactory
 
@@ -29,16 +30,16 @@ def test_200_concurrent_confirmations_count_exactly(transactional_db):
             start.wait(timeout=30)
             with gate:
                 try:
-                    services.signature_confirm(token=signature.token)
+                    signature_confirm(token=signature.token)
                     # The same person signs again with a variant of their email: no new row.
-                    outcome = services.signature_create(
+                    outcome = signature_create(
                         petition=petition,
                         name="Again",
                         email=signature.email.upper(),
                         postcode="SW1A 1AA",
                     )
                     assert not outcome.created
-                    services.signature_confirm(token=signature.token)  # twice is harmless
+                    signature_confirm(token=signature.token)  # twice is harmless
                 finally:
                     connection.close()
         except BaseException as error:  # noqa: BLE001 - reported by the main thread
@@ -47,7 +48,7 @@ def test_200_concurrent_confirmations_count_exactly(transactional_db):
     def count_meanwhile():
         try:
             while not stop_counting.is_set():
-                services.petition_count(petition_id=petition.pk)
+                petition_count(petition_id=petition.pk)
         finally:
             connection.close()
 
@@ -62,7 +63,7 @@ def test_200_concurrent_confirmations_count_exactly(transactional_db):
     counter.join(timeout=30)
     assert not errors, errors[:3]
 
-    services.petitions_count_recent()  # the beat task's work, once the storm is over
+    petitions_count_recent()  # the beat task's work, once the storm is over
     confirmed_rows = Signature.objects.filter(
         petition=petition, status=SignatureStatus.CONFIRMED
     ).count()

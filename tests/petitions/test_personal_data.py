@@ -1,8 +1,8 @@
 import pytest
 
 from accounts.services import user_data_export, user_delete
-from petitions import services
 from petitions.models import PetitionTally, Signature
+from petitions.services.counting import petition_count
 from tests.factories import UserFactory
 from tests.petitions.factories import SignatureFactory
 
@@ -21,10 +21,10 @@ def test_export_and_erase_keep_the_count(petition):
     SignatureFactory(petition=petition, confirmed=True, name="Someone Else")
     data = user_data_export(user=person)["petitions"]
     assert [s["name"] for s in data["signatures"]] == ["Jo Bloggs"]
-    services.petition_count(petition_id=petition.pk)
+    petition_count(petition_id=petition.pk)
     user_delete(user=person)
     assert not Signature.objects.filter(name="Jo Bloggs").exists()
     assert not Signature.objects.filter(email__icontains="bloggs").exists()
     assert Signature.objects.filter(name="Someone Else").exists()
-    assert services.petition_count(petition_id=petition.pk) == 2
+    assert petition_count(petition_id=petition.pk) == 2
     assert PetitionTally.objects.get(petition=petition).confirmed_count == 2

@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from petitions import services
 from petitions.models import Petition, PetitionStatus, Signature, SignatureStatus
+from petitions.services.petitions import petition_moderate, petition_submit, petition_update
+from petitions.services.signing import CONFIRMATIONS, signature_confirmations_send, signature_create
 from tests.factories import GroupFactory, UserFactory
 from tests.petitions.conftest import image_bytes, link_from
 from tests.petitions.factories import PetitionFactory, SignatureFactory
@@ -88,22 +89,20 @@ def test_one_click_sign_over_a_forged_pending_row_keeps_none_of_the_forgers_deta
 
 def test_the_sender_does_not_count_an_email_with_an_old_token_as_the_new_ones(petition):
     """A sender mid-batch when a new attempt rotates the token: the new token still goes out."""
-    outcome = services.signature_create(
+    outcome = signature_create(
         petition=petition, name="Jo", email="jo@example.org", postcode="SW1A 1AA"
     )
     old = Signature.objects.select_related("petition", "petition__group").get()
-    again = services.signature_create(
+    again = signature_create(
         petition=petition, name="Jo B", email="jo@example.org", postcode="SW1A 1AA"
     )
     assert again.confirmation_resent and again.signature.token != outcome.signature.token
     # What the in-flight sender does after mailing the old token: mark it sent, if still owed.
-    owed = services.CONFIRMATIONS.still_owed(old)
-    assert not Signature.objects.filter(owed, pk=old.pk).update(
-        **services.CONFIRMATIONS.mark_sent()
-    )
-    assert services.signature_confirmations_send() == 1
+    owed = CONFIRMATIONS.still_owed(old)
+    assert not Signature.objects.filter(owed, pk=old.pk).update(**CONFIRMATIONS.mark_sent())
+    assert signature_confirmations_send() == 1
     assert again.signature.token in mail.outbox[-1].body
-    assert services.signature_confirmations_send() == 0
+    assert signature_confirmations_send() == 0
 
 
 # --- 2. "You have already signed" ------------------------------------------------------------
@@ -140,7 +139,7 @@ def test_already_signed_email_is_sent_once_per_attempt_within_the_rate_limit(
     for _ in range(3):
         send(client, petition)
     assert len(mail.outbox) == 1  # one per PETITIONS_RESEND_SECONDS
-    assert services.signature_confirmations_send() == 0  # a second sweep sends nothing
+    assert signature_confirmations_send() == 0  # a second sweep sends nothing
     signature.refresh_from_db()
     assert signature.token == token  # the signer's links keep working
     assert signature.notice_due_at is None
@@ -322,8 +321,8 @@ def test_changing_an_approved_petitions_image_sends_it_back_to_moderation(
     MembershipFactory(user=organiser, group=group, role="organiser")
     staff = UserFactory(is_staff=True)
     petition = PetitionFactory(group=group, status=PetitionStatus.DRAFT)
-    services.petition_submit(petition=petition)
-    services.petition_moderate(petition=petition, staff=staff, approve=True)
+    petition_submit(petition=petition)
+    petition_moderate(petition=petition, staff=staff, approve=True)
     petition.refresh_from_db()
     assert petition.status == PetitionStatus.OPEN
 
@@ -348,7 +347,7 @@ def test_changing_an_approved_petitions_image_sends_it_back_to_moderation(
     client.force_login(staff)
     queue = client.get(reverse("petitions:staff_moderation")).content.decode()
     assert petition.title in queue and petition.image_url in queue
-    services.petition_moderate(petition=petition, staff=staff, approve=True)
+    petition_moderate(petition=petition, staff=staff, approve=True)
     petition.refresh_from_db()
     assert petition.status == PetitionStatus.OPEN
 
@@ -356,21 +355,17 @@ def test_changing_an_approved_petitions_image_sends_it_back_to_moderation(
 def test_removing_the_image_also_needs_moderation_and_a_closing_date_does_not(tmp_media):
     group = GroupFactory(is_verified=False)
     petition = PetitionFactory(group=group, status=PetitionStatus.OPEN)
-    services.petition_update(petition=petition, closes_at=timezone.now() + timedelta(days=9))
+    petition_update(petition=petition, closes_at=timezone.now() + timedelta(days=9))
     assert Petition.objects.get(pk=petition.pk).status == PetitionStatus.OPEN
-    services.petition_update(
-        petition=petition, image=SimpleUploadedFile("a.png", image_bytes("PNG"))
-    )
+    petition_update(petition=petition, image=SimpleUploadedFile("a.png", image_bytes("PNG")))
     assert Petition.objects.get(pk=petition.pk).status == PetitionStatus.PENDING
     Petition.objects.filter(pk=petition.pk).update(status=PetitionStatus.OPEN)
     petition.refresh_from_db()
-    services.petition_update(petition=petition, image=False)
+    petition_update(petition=petition, image=False)
     assert Petition.objects.get(pk=petition.pk).status == PetitionStatus.PENDING
 
 
 def test_a_verified_groups_change_stays_live(tmp_media):
     petition = PetitionFactory(group=GroupFactory(is_verified=True), status=PetitionStatus.OPEN)
-    services.petition_update(
-        petition=petition, image=SimpleUploadedFile("a.png", image_bytes("PNG"))
-    )
+    petition_update(petition=petition, image=SimpleUploadedFile("a.png", image_bytes("PNG")))
     assert Petition.objects.get(pk=petition.pk).status == PetitionStatus.OPEN

@@ -5,7 +5,6 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from petitions import services
 from petitions.models import (
     ConstituencyTally,
     Milestone,
@@ -15,6 +14,27 @@ from petitions.models import (
     Signature,
     SignatureStatus,
 )
+from petitions.services.abuse import InvalidationCriteria, signatures_invalidate
+from petitions.services.counting import petition_count, petitions_count_recent, petitions_reconcile
+from petitions.services.petitions import (
+    petition_close,
+    petition_create,
+    petition_deliver,
+    petition_moderate,
+    petition_submit,
+    petition_update,
+    petitions_close_due,
+)
+from petitions.services.retention import petitions_retention_apply, signatures_expire
+from petitions.services.signing import (
+    signature_confirm,
+    signature_confirmations_send,
+    signature_create,
+    signature_lookup_retry,
+    signature_remove,
+    signature_unsubscribe,
+)
+from petitions.services.updates import milestones_notify, petition_update_send_batch
 from tests.factories import GroupFactory, UserFactory
 from tests.petitions.conftest import link_from
 from tests.petitions.factories import PetitionFactory, SignatureFactory
@@ -24,11 +44,11 @@ pytestmark = pytest.mark.django_db
 
 def sign(petition, email="jo.bloggs@gmail.com", **kwargs):
     data = {"name": "Jo Bloggs", "email": email, "postcode": "sw1a1aa", **kwargs}
-    return services.signature_create(petition=petition, **data)
+    return signature_create(petition=petition, **data)
 
 
 def shown(petition) -> int:
-    services.petition_count(petition_id=petition.pk)
+    petition_count(petition_id=petition.pk)
     return PetitionTally.objects.get(petition=petition).confirmed_count
 
 
@@ -38,18 +58,18 @@ def test_unconfirmed_signature_does_not_count(petition):
     assert outcome.signature.status == SignatureStatus.PENDING
     assert outcome.signature.postcode == "SW1A 1AA"
     assert shown(petition) == 0
-    services.signature_confirm(token=outcome.signature.token)
+    signature_confirm(token=outcome.signature.token)
     assert shown(petition) == 1
 
 
 def test_case_dot_and_plus_variants_count_once(petition):
     first = sign(petition, "jo.bloggs@gmail.com")
-    services.signature_confirm(token=first.signature.token)
+    signature_confirm(token=first.signature.token)
     for variant in ["JO.BLOGGS@gmail.com", "jobloggs+x@googlemail.com", "j.o.bloggs@Gmail.com"]:
         again = sign(petition, variant)
         assert not again.created
         assert again.signature.pk == first.signature.pk
-        services.signature_confirm(token=again.signature.token)
+        signature_confirm(token=again.signature.token)
     assert Signature.objects.filter(petition=petition).count() == 1
     assert shown(petition) == 1
 
@@ -84,24 +104,24 @@ def test_confirmation_email_has_text_and_html_and_safe_subject(
 
 def test_confirm_twice_is_harmless_and_removal_lowers_count(petition):
     outcome = sign(petition)
-    services.signature_confirm(token=outcome.signature.token)
-    services.signature_confirm(token=outcome.signature.token)
+    signature_confirm(token=outcome.signature.token)
+    signature_confirm(token=outcome.signature.token)
     other = sign(petition, "sam@example.org")
-    services.signature_confirm(token=other.signature.token)
+    signature_confirm(token=other.signature.token)
     assert shown(petition) == 2
-    services.signature_remove(token=outcome.signature.token)
+    signature_remove(token=outcome.signature.token)
     assert shown(petition) == 1
     # Confirming a removed signature does not bring it back; signing again does (once).
-    services.signature_confirm(token=outcome.signature.token)
+    signature_confirm(token=outcome.signature.token)
     assert shown(petition) == 1
     again = sign(petition)
     assert again.created and again.signature.pk == outcome.signature.pk
-    services.signature_confirm(token=again.signature.token)
+    signature_confirm(token=again.signature.token)
     assert shown(petition) == 2
 
 
 def test_signed_in_verified_user_is_confirmed_at_once(petition, user):
-    outcome = services.signature_create(
+    outcome = signature_create(
         petition=petition,
         name=user.name,
         email=user.email,
@@ -146,7 +166,7 @@ def test_constituency_from_lookup_and_failed_lookup_keeps_signature(
     assert len(callbacks) == 2  # confirmation email + lookup retry
     # The service recovers: the retry fills the constituency in.
     postcodes_server.answers["M11AE"] = constituencies[1].ons_code
-    assert services.signature_lookup_retry(signature_id=kept.signature.pk)
+    assert signature_lookup_retry(signature_id=kept.signature.pk)
     kept.signature.refresh_from_db()
     assert kept.signature.constituency == constituencies[1]
 
@@ -168,7 +188,7 @@ def test_count_by_constituency_and_reconcile_repairs_drift(petition, constituenc
     )
     assert counts == {constituencies[0].pk: 2, constituencies[1].pk: 1}
     PetitionTally.objects.filter(petition=petition).update(confirmed_count=999)  # drift
-    assert services.petitions_reconcile()[petition.pk] == 4
+    assert petitions_reconcile()[petition.pk] == 4
     assert PetitionTally.objects.get(petition=petition).confirmed_count == 4
 
 
@@ -176,7 +196,7 @@ def test_count_recent_only_recounts_recently_changed(petition, group):
     stale = PetitionFactory(group=group)
     SignatureFactory(petition=stale, confirmed=True, changed_at=timezone.now() - timedelta(hours=1))
     SignatureFactory(petition=petition, confirmed=True)
-    assert services.petitions_count_recent() == {petition.pk: 1}
+    assert petitions_count_recent() == {petition.pk: 1}
 
 
 def test_milestone_recorded_once_and_organisers_told_once(
@@ -184,14 +204,14 @@ def test_milestone_recorded_once_and_organisers_told_once(
 ):
     SignatureFactory.create_batch(100, petition=petition, confirmed=True)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.petition_count(petition_id=petition.pk) == 100
+        assert petition_count(petition_id=petition.pk) == 100
     with django_capture_on_commit_callbacks(execute=True):
-        services.petition_count(petition_id=petition.pk)
+        petition_count(petition_id=petition.pk)
     assert list(Milestone.objects.filter(petition=petition).values_list("goal", flat=True)) == [100]
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [organiser.email]
     assert "100 have signed" in mail.outbox[0].subject
-    assert services.milestones_notify(petition_id=petition.pk) == 0
+    assert milestones_notify(petition_id=petition.pk) == 0
 
 
 def test_expiry_deletes_only_old_unconfirmed(petition, settings):
@@ -200,7 +220,7 @@ def test_expiry_deletes_only_old_unconfirmed(petition, settings):
     SignatureFactory(petition=petition, created_at=old)
     kept_confirmed = SignatureFactory(petition=petition, created_at=old, confirmed=True)
     kept_new = SignatureFactory(petition=petition)
-    assert services.signatures_expire() == 1
+    assert signatures_expire() == 1
     assert set(Signature.objects.values_list("pk", flat=True)) == {kept_confirmed.pk, kept_new.pk}
 
 
@@ -215,18 +235,18 @@ def test_bulk_invalidation_by_domain_ip_and_time_corrects_counts(petition):
     SignatureFactory(petition=petition, confirmed=True, ip="198.51.100.1")
     SignatureFactory(petition=petition, confirmed=True, ip="2001:db8::5")
     assert shown(petition) == 5
-    domain = services.InvalidationCriteria(domain="spam.test")
-    assert services.signatures_invalidate(criteria=domain) == 2
+    domain = InvalidationCriteria(domain="spam.test")
+    assert signatures_invalidate(criteria=domain) == 2
     assert PetitionTally.objects.get(petition=petition).confirmed_count == 3
-    network = services.InvalidationCriteria(ip_network="203.0.113.0/24")
-    assert services.signatures_invalidate(criteria=network) == 1
-    v6 = services.InvalidationCriteria(ip_network="2001:db8::/32")
-    assert services.signatures_invalidate(criteria=v6) == 1
-    window = services.InvalidationCriteria(start=timezone.now() + timedelta(minutes=1))
-    assert services.signatures_invalidate(criteria=window) == 0
+    network = InvalidationCriteria(ip_network="203.0.113.0/24")
+    assert signatures_invalidate(criteria=network) == 1
+    v6 = InvalidationCriteria(ip_network="2001:db8::/32")
+    assert signatures_invalidate(criteria=v6) == 1
+    window = InvalidationCriteria(start=timezone.now() + timedelta(minutes=1))
+    assert signatures_invalidate(criteria=window) == 0
     assert PetitionTally.objects.get(petition=petition).confirmed_count == 1
     with pytest.raises(ValidationError):
-        services.InvalidationCriteria().queryset()
+        InvalidationCriteria().queryset()
 
 
 def test_retention_wipes_personal_data_and_keeps_counts(petition, constituencies, settings):
@@ -234,15 +254,15 @@ def test_retention_wipes_personal_data_and_keeps_counts(petition, constituencies
     SignatureFactory.create_batch(
         3, petition=petition, confirmed=True, constituency=constituencies[0]
     )
-    services.petition_close(petition=petition, now=timezone.now() - timedelta(days=200))
+    petition_close(petition=petition, now=timezone.now() - timedelta(days=200))
     assert shown(petition) == 3
-    assert services.petitions_retention_apply() == 1
+    assert petitions_retention_apply() == 1
     assert not Signature.objects.exclude(name="").exists()
     assert not Signature.objects.exclude(email="").exists()
     assert not Signature.objects.filter(ip__isnull=False).exists()
     assert shown(petition) == 3
     assert ConstituencyTally.objects.get(petition=petition).confirmed_count == 3
-    assert services.petitions_retention_apply() == 0
+    assert petitions_retention_apply() == 0
 
 
 def test_update_email_batches_only_consenting_with_unsubscribe(
@@ -253,11 +273,11 @@ def test_update_email_batches_only_consenting_with_unsubscribe(
     )
     SignatureFactory(petition=petition, confirmed=True, consent_to_contact=False)
     SignatureFactory(petition=petition, consent_to_contact=True)  # unconfirmed
-    services.signature_unsubscribe(token=consenting[0].token)
+    signature_unsubscribe(token=consenting[0].token)
     update = PetitionUpdate.objects.create(petition=petition, subject="News", body="Hello")
-    assert services.petition_update_send_batch(update_id=update.pk, batch_size=3) is True
-    assert services.petition_update_send_batch(update_id=update.pk, batch_size=3) is False
-    assert services.petition_update_send_batch(update_id=update.pk, batch_size=3) is False
+    assert petition_update_send_batch(update_id=update.pk, batch_size=3) is True
+    assert petition_update_send_batch(update_id=update.pk, batch_size=3) is False
+    assert petition_update_send_batch(update_id=update.pk, batch_size=3) is False
     update.refresh_from_db()
     assert update.sent_count == 4 and update.finished_at
     assert sorted(m.to[0] for m in mail.outbox) == sorted(s.email for s in consenting[1:])
@@ -270,30 +290,26 @@ def test_submit_opens_for_verified_group_and_waits_otherwise():
     verified = GroupFactory(organiser=organiser, is_verified=True)
     unverified = GroupFactory(organiser=organiser)
     for group, expected in [(verified, PetitionStatus.OPEN), (unverified, PetitionStatus.PENDING)]:
-        petition = services.petition_create(
+        petition = petition_create(
             group=group, author=organiser, title="Save the ferry", target="the council", body="x"
         )
-        assert services.petition_submit(petition=petition).status == expected
+        assert petition_submit(petition=petition).status == expected
     staff = UserFactory(is_staff=True)
     with pytest.raises(ValidationError):
-        services.petition_moderate(petition=petition, staff=staff, approve=False, reason="")
-    rejected = services.petition_moderate(
-        petition=petition, staff=staff, approve=False, reason="Duplicate"
-    )
+        petition_moderate(petition=petition, staff=staff, approve=False, reason="")
+    rejected = petition_moderate(petition=petition, staff=staff, approve=False, reason="Duplicate")
     assert rejected.status == PetitionStatus.REJECTED and rejected.rejection_reason == "Duplicate"
 
 
 def test_close_due_and_deliver(petition):
     petition.closes_at = timezone.now() - timedelta(seconds=1)
     petition.save()
-    assert services.petitions_close_due() == 1
+    assert petitions_close_due() == 1
     petition.refresh_from_db()
     assert petition.status == PetitionStatus.CLOSED
     with pytest.raises(ValidationError):
-        services.petition_deliver(
-            petition=petition, delivered_on=timezone.localdate() + timedelta(1)
-        )
-    services.petition_deliver(petition=petition, delivered_on=timezone.localdate(), note="At HQ")
+        petition_deliver(petition=petition, delivered_on=timezone.localdate() + timedelta(1))
+    petition_deliver(petition=petition, delivered_on=timezone.localdate(), note="At HQ")
     petition.refresh_from_db()
     assert petition.delivered_at == timezone.localdate()
 
@@ -325,20 +341,20 @@ def test_confirmation_queue_sends_once_and_requeues_what_failed(petition, settin
     settings.EMAIL_BACKEND = "tests.petitions.test_services.FlakyBackend"
     FlakyBackend.sent = []
     with pytest.raises(ConnectionResetError):
-        services.signature_confirmations_send()
+        signature_confirmations_send()
     assert Signature.objects.filter(confirmation_sent_at__isnull=False).count() == 1
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert services.signature_confirmations_send() == 2
-    assert services.signature_confirmations_send() == 0
+    assert signature_confirmations_send() == 2
+    assert signature_confirmations_send() == 0
     assert len(mail.outbox) == 2
 
 
 def test_open_petition_wording_is_frozen(petition):
     with pytest.raises(ValidationError):
-        services.petition_update(petition=petition, title="Something else entirely")
-    services.petition_update(petition=petition, title=petition.title, closes_at=None)
+        petition_update(petition=petition, title="Something else entirely")
+    petition_update(petition=petition, title=petition.title, closes_at=None)
     draft = PetitionFactory(group=petition.group, status=PetitionStatus.DRAFT)
-    assert services.petition_update(petition=draft, title="Better title").title == "Better title"
+    assert petition_update(petition=draft, title="Better title").title == "Better title"
 
 
 def test_a_claim_left_by_a_killed_sender_is_taken_again_once_stale(petition, settings):
@@ -350,10 +366,10 @@ def test_a_claim_left_by_a_killed_sender_is_taken_again_once_stale(petition, set
         petition=petition, confirmation_claimed_at=timezone.now() - timedelta(seconds=400)
     )
 
-    assert services.signature_confirmations_send() == 1
+    assert signature_confirmations_send() == 1
     assert [message.to for message in mail.outbox] == [[stale.email]]
     stale.refresh_from_db()
     fresh.refresh_from_db()
     assert stale.confirmation_sent_at is not None
     assert fresh.confirmation_sent_at is None
-    assert services.signature_confirmations_send() == 0
+    assert signature_confirmations_send() == 0

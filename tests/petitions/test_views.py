@@ -5,8 +5,9 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from petitions import services
 from petitions.models import PetitionStatus, PetitionTally, Signature, SignatureStatus
+from petitions.services.counting import petition_count
+from petitions.services.petitions import petition_close
 from tests.factories import GroupFactory, UserFactory
 from tests.petitions.conftest import image_bytes, link_from
 from tests.petitions.factories import PetitionFactory, SignatureFactory
@@ -39,7 +40,7 @@ def test_sign_confirm_flow_get_does_not_confirm(
     assert "is confirmed" in client.post(confirm).content.decode()
     assert "is confirmed" in client.post(confirm).content.decode()
     assert Signature.objects.get().status == SignatureStatus.CONFIRMED
-    services.petition_count(petition_id=petition.pk)
+    petition_count(petition_id=petition.pk)
     page = client.get(petition.get_absolute_url()).content.decode()
     assert "<strong>1</strong> have signed." in page
     assert "Jo, Bath" in page  # agreed to be shown: first name and town only
@@ -52,13 +53,13 @@ def test_removal_link_lowers_count(
     with django_capture_on_commit_callbacks(execute=True):
         post_sign(client, petition)
     client.post(link_from(mail.outbox[0], "confirm"))
-    services.petition_count(petition_id=petition.pk)
+    petition_count(petition_id=petition.pk)
     assert PetitionTally.objects.get(petition=petition).confirmed_count == 1
     remove = link_from(mail.outbox[0], "remove")
     client.get(remove)
     assert Signature.objects.get().status == SignatureStatus.CONFIRMED
     assert "has been removed" in client.post(remove).content.decode()
-    services.petition_count(petition_id=petition.pk)
+    petition_count(petition_id=petition.pk)
     assert PetitionTally.objects.get(petition=petition).confirmed_count == 0
 
 
@@ -111,7 +112,7 @@ def test_html_name_is_stored_as_text_and_escaped_everywhere(
     client.post(link_from(mail.outbox[0], "confirm"))
     for path in [link_from(mail.outbox[0], "confirm"), link_from(mail.outbox[0], "remove")]:
         assert "<script>alert" not in client.get(path).content.decode()
-    services.petition_count(petition_id=petition.pk)
+    petition_count(petition_id=petition.pk)
     assert "<script>alert" not in client.get(petition.get_absolute_url()).content.decode()
     assert "&lt;script&gt;" in client.get(petition.get_absolute_url()).content.decode()
     client.force_login(organiser)
@@ -190,7 +191,7 @@ def test_json_endpoint(client, petition, constituencies):
         2, petition=petition, confirmed=True, constituency=constituencies[0]
     )
     SignatureFactory(petition=petition, confirmed=True)
-    services.petition_count(petition_id=petition.pk)
+    petition_count(petition_id=petition.pk)
     data = client.get(reverse("petitions:json", args=[petition.slug])).json()
     attributes = data["data"]["attributes"]
     assert attributes["signature_count"] == 3
@@ -215,7 +216,7 @@ def test_list_page_query_count_does_not_grow(client, django_assert_num_queries, 
     group = GroupFactory()
     petitions = PetitionFactory.create_batch(rows if rows < 30 else 30, group=group)
     SignatureFactory.create_batch(rows, petition=petitions[0], confirmed=True)
-    services.petition_count(petition_id=petitions[0].pk)
+    petition_count(petition_id=petitions[0].pk)
     with django_assert_num_queries(2):  # count + page (group and tally joined)
         assert client.get(reverse("petitions:list")).status_code == 200
 
@@ -231,7 +232,7 @@ def test_detail_page_query_count_does_not_grow(
         show_publicly=True,
         constituency=constituencies[rows % 3],
     )
-    services.petition_count(petition_id=petition.pk)
+    petition_count(petition_id=petition.pk)
     with django_assert_num_queries(4):  # petition+tally, constituency tallies, signers, milestones
         assert client.get(petition.get_absolute_url()).status_code == 200
 
@@ -302,7 +303,7 @@ def test_organiser_exports_only_consenting_signers(client, petition, organiser, 
     assert [row[1] for row in rows[1:]] == ["yes@example.org"]
     assert rows[1][0] == "'=HYPERLINK()"  # no formula injection
     assert rows[1][3] == "Seat 0"
-    services.petition_count(petition_id=petition.pk)
+    petition_count(petition_id=petition.pk)
     counts = client.get(reverse("petitions:export_counts", args=[petition.slug])).content.decode()
     assert "Seat 0,1" in counts and "Unknown constituency,1" in counts
     assert "example.org" not in counts
@@ -396,7 +397,7 @@ def test_staff_moderates_and_invalidates(client, group):
         3, petition=open_petition, confirmed=True, email_domain="bots.test"
     )
     SignatureFactory(petition=open_petition, confirmed=True)
-    services.petition_count(petition_id=open_petition.pk)
+    petition_count(petition_id=open_petition.pk)
     client.force_login(staff)
     assert pending.title in client.get(reverse("petitions:staff_moderation")).content.decode()
     client.post(
@@ -421,7 +422,7 @@ def test_staff_moderates_and_invalidates(client, group):
 
 def test_closed_petition_takes_no_more_confirmations(client, petition):
     signature = SignatureFactory(petition=petition)
-    services.petition_close(petition=petition)
+    petition_close(petition=petition)
     url = reverse("petitions:confirm", args=[signature.token])
     assert "This petition has closed" in client.get(url).content.decode()
     client.post(url)
