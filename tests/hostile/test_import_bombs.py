@@ -198,7 +198,9 @@ def _queued_imports() -> int:
         return connection.default_channel.client.llen("imports")
 
 
-def test_sync_now_is_rationed_per_group(client, organiser, group):
+def test_sync_now_is_rationed_per_group(
+    client, organiser, group, django_capture_on_commit_callbacks
+):
     from alliance.celery import app
 
     app.control.purge()
@@ -208,7 +210,8 @@ def test_sync_now_is_rationed_per_group(client, organiser, group):
     ]
     client.force_login(organiser)
     for n in range(imports.SYNC_NOW_PER_GROUP_PER_HOUR + 3):
-        response = client.post(f"/events/imports/feed/{feeds[n % 2].pk}/sync/", follow=True)
+        with django_capture_on_commit_callbacks(execute=True):  # syncs are queued on commit
+            response = client.post(f"/events/imports/feed/{feeds[n % 2].pk}/sync/", follow=True)
         assert response.status_code == 200
     assert _queued_imports() == imports.SYNC_NOW_PER_GROUP_PER_HOUR
     assert "Try again later" in response.content.decode()
