@@ -11,6 +11,25 @@ def bloc_parties():
     return Party.objects.filter(short_name__in=DEFAULT_BLOC).order_by("name")
 
 
+class PostcodeField(forms.CharField):
+    """An optional UK postcode, normalised ("sw1a1aa" becomes "SW1A 1AA"); a clear error if it
+    is not one."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 10)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        raw = super().clean(value).strip()
+        if not raw:
+            return ""
+        try:
+            return postcode_normalise(raw)
+        except InvalidPostcode as error:
+            raise forms.ValidationError(str(error))
+
+
 class SearchableSeatSelect(forms.Select):
     """A plain <select> that static/js/seats.js turns into a type-to-search box."""
 
@@ -109,23 +128,12 @@ class SwapRegistrationForm(forms.Form):
         queryset=Party.objects.filter(is_progressive=True),
         label="The party you would most like to vote for",
     )
-    postcode = forms.CharField(
-        max_length=10, required=False, help_text="Used only to find your constituency."
-    )
+    postcode = PostcodeField(help_text="Used only to find your constituency.")
     constituency = forms.ModelChoiceField(
         queryset=Constituency.objects.current(),
         required=False,
         help_text="If we cannot find it from your postcode, choose it here.",
     )
-
-    def clean_postcode(self):
-        raw = self.cleaned_data["postcode"].strip()
-        if not raw:
-            return ""
-        try:
-            return postcode_normalise(raw)
-        except InvalidPostcode as error:
-            raise forms.ValidationError(str(error))
 
     def clean(self):
         data = super().clean()
@@ -146,22 +154,13 @@ class ActivistForm(forms.Form):
         label="Where you are",
         help_text="Or give a postcode.",
     )
-    postcode = forms.CharField(max_length=10, required=False)
-
-    def clean_postcode(self):
-        raw = self.cleaned_data["postcode"].strip()
-        if not raw:
-            return ""
-        try:
-            return postcode_normalise(raw)
-        except InvalidPostcode as error:
-            raise forms.ValidationError(str(error))
+    postcode = PostcodeField()
 
 
 class AdviceLookupForm(forms.Form):
     """ "How should I vote here?": a postcode, or (when it cannot be placed) the seat itself."""
 
-    postcode = forms.CharField(max_length=10, required=False, label="Your postcode")
+    postcode = PostcodeField(label="Your postcode")
     seat = forms.ModelChoiceField(
         queryset=Constituency.objects.filter(boundary_set="2024").order_by("name"),
         to_field_name="ons_code",
@@ -170,15 +169,6 @@ class AdviceLookupForm(forms.Form):
         widget=SearchableSeatSelect,
         label="Or your constituency",
     )
-
-    def clean_postcode(self):
-        raw = self.cleaned_data["postcode"].strip()
-        if not raw:
-            return ""
-        try:
-            return postcode_normalise(raw)
-        except InvalidPostcode as error:
-            raise forms.ValidationError(str(error))
 
     def clean(self):
         data = super().clean()
