@@ -311,6 +311,9 @@ def test_signature_confirmation_email_escapes_and_cannot_be_redirected(client, w
 
 
 def test_rsvp_emails_escape_and_keep_headers_clean(world, mailoutbox):
+    from outbox.models import OutboxEmail
+
+    OutboxEmail.objects.all().delete()  # the world's own emails (a joint-event proposal, ...)
     event = EventFactory(group=world.group_b, title=f"{CRLF} {SCRIPT}", capacity=1)
     first = UserFactory(email="first@example.net", name=f"{CRLF}")
     waiting = UserFactory(email="waiting@example.net", name=f"Wendy {SCRIPT}")
