@@ -3,6 +3,7 @@ email alerts when the advice changes (no account needed)."""
 
 from urllib.parse import quote, urlencode
 
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -106,6 +107,7 @@ def advice_detail(request, ons_code):
 
 @require_GET
 @xframe_options_exempt  # the card is meant to be framed on other sites; it is read-only
+@csp_replace({"frame-ancestors": ["*"]})  # the one page any site may frame
 def advice_embed(request, ons_code):
     seat = _seat_or_404(ons_code)
     return render(request, "seats/advice_embed.html", _advice_context(request, seat))

@@ -150,7 +150,8 @@ def test_two_parties_run_an_open_primary(page, live_server, two_parties, time_ma
         voter.get_by_label("Your postcode").fill(postcode)
         voter.get_by_role("button", name="Register").click()
         voter.get_by_role("heading", name="Check your email").wait_for()
-        [message] = mail.outbox
+        # Only this voter's email: the pact's own emails to party staff go out too.
+        [message] = [m for m in mail.outbox if m.to == [email]]
         voter.goto(_link("/primaries/confirm/", message.body))
         voter.get_by_role("button", name="Confirm my registration").click()
         voter.get_by_text("You are registered").wait_for()
@@ -160,7 +161,8 @@ def test_two_parties_run_an_open_primary(page, live_server, two_parties, time_ma
     mail.outbox.clear()
     services.ballots_send_due()
     for message in mail.outbox:
-        ballots[message.to[0]] = _link("/primaries/vote/", message.body)
+        if "/primaries/vote/" in message.body:  # not the pact's own emails to party staff
+            ballots[message.to[0]] = _link("/primaries/vote/", message.body)
     assert set(ballots) == {"vera@example.org", "victor@example.org"}
     receipts = {}
     for email, first, second in (
