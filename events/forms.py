@@ -119,6 +119,9 @@ class EventForm(forms.ModelForm):
                     {
                         "hx-get": clash_check_url,
                         "hx-trigger": "change",
+                        # One check at a time for the whole form, the latest wins: an older
+                        # answer (before the seat was chosen) must not overwrite a newer one.
+                        "hx-sync": "closest form:replace",
                         "hx-target": "#clash-warning",
                         "hx-include": include,
                         "aria-controls": "clash-warning",
