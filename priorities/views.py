@@ -1,8 +1,6 @@
 """Priority mapping pages. Each view: an access check (permissions.py), a form, one service or
 one read (boards.py), a render."""
 
-import csv
-
 import qrcode
 import qrcode.image.svg
 from django.contrib import messages
@@ -15,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from alliance.exports import csv_cell
+from alliance.exports import csv_response
 from alliance.ratelimit import client_ip, rate_limit_exceeded
 from groups.models import Group, Party
 from groups.permissions import group_get_for_organiser, user_is_organiser, user_staff_party_ids
@@ -495,18 +493,23 @@ def results(request, pk):
 @login_required
 def results_csv(request, pk):
     round_ = round_get_for_organiser(user=request.user, pk=pk)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="priorities-round-{round_.pk}.csv"'
-    writer = csv.writer(response)
+    response, writer = csv_response(f"priorities-round-{round_.pk}.csv")  # every cell defused
     writer.writerow(
         ["rank", "cluster", "notes", "dots", "effective_parties", "across_parties", "by_party"]
     )
     for rank, row in enumerate(boards.results_rows(round_), start=1):
         breakdown = "; ".join(f"{party} {count}" for party, count in row.breakdown)
         writer.writerow(
-            [rank, csv_cell(row.name), row.notes, row.dots, row.effective_parties,
-             row.across_parties, csv_cell(breakdown)]
-        )  # fmt: skip
+            [
+                rank,
+                row.name,
+                row.notes,
+                row.dots,
+                row.effective_parties,
+                row.across_parties,
+                breakdown,
+            ]
+        )
     writer.writerow([])
     writer.writerow(["cluster", "note", "party", "author (only if they agreed to be named)"])
     notes = (
@@ -519,10 +522,10 @@ def results_csv(request, pk):
         participant = note.participant
         writer.writerow(
             [
-                csv_cell(note.cluster.name if note.cluster else "(unplaced)"),
-                csv_cell(note.text),
-                csv_cell(participant.party.short_name if participant.party else ""),
-                csv_cell(participant.name if participant.agreed_to_be_named else ""),
+                note.cluster.name if note.cluster else "(unplaced)",
+                note.text,
+                participant.party.short_name if participant.party else "",
+                participant.name if participant.agreed_to_be_named else "",
             ]
         )
     return response
