@@ -33,14 +33,7 @@ def eager_tasks():
 
 
 @pytest.fixture
-def two_parties(transactional_db, postcodes_server, settings):
-    # Sign-in needs the Site row. After some transactional tests it is missing (the serialized
-    # rollback did not bring it back in this order: see the report); make sure it is there.
-    from django.contrib.sites.models import Site
-
-    Site.objects.get_or_create(
-        pk=settings.SITE_ID, defaults={"domain": "127.0.0.1", "name": "Alliance"}
-    )
+def two_parties(transactional_db, postcodes_server):
     postcodes_server.answers[INSIDE.replace(" ", "")] = SEAT_CODE
     postcodes_server.answers[INSIDE_TOO.replace(" ", "")] = SEAT_CODE
     postcodes_server.answers[OUTSIDE.replace(" ", "")] = "E14000001"
