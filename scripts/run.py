@@ -110,6 +110,9 @@ def main() -> int:
     # Links in the printed emails open this server, whatever HOST and PORT it was given
     # (unless SITE_URL is set on purpose, e.g. for a tunnel).
     os.environ.setdefault("SITE_URL", site_url_for(HOST, PORT))
+    # beat keeps its schedule here; with DATABASE_URL/REDIS_URL set nothing else creates it, and
+    # on a fresh checkout beat died at once and took the other processes down with it.
+    VAR.mkdir(parents=True, exist_ok=True)
     children: list[subprocess.Popen] = []
     pg_server = None
     try:
