@@ -5,6 +5,7 @@ from django.conf import settings
 
 from alliance.links import on_site, site_domain
 from alliance.ratelimit import client_ip
+from outbox.emails import email_subject
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,10 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_client_ip(self, request) -> str:
         # allauth's login/sign-up limits count the same address as every other limit.
         return client_ip(request) or super().get_client_ip(request)
+
+    def format_email_subject(self, subject: str) -> str:
+        # The one subject policy of every email (outbox.emails.email_subject).
+        return email_subject(str(subject))
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         # Every allauth email passes here: its site name and every link it carries (activate_url,

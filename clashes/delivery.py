@@ -14,14 +14,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email.utils import parseaddr
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -31,6 +29,7 @@ from alliance.tasks import enqueue_after_commit
 from clashes.models import Clash, ClashNotification, NotificationMode, NotificationStatus
 from clashes.presentation import clash_context
 from clashes.tasks import clash_notifications_deliver_task
+from outbox.emails import email_message_build, mail_domain
 
 logger = logging.getLogger(__name__)
 
@@ -90,14 +89,9 @@ def notifications_outbox_write(*, clash_ids: list[int]) -> int:
 # --- Building the emails ------------------------------------------------------------------
 
 
-def _mail_domain() -> str:
-    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
-    return address.rpartition("@")[2] or "alliance.localhost"
-
-
 def notification_message_id(notification_id: int) -> str:
     """Stable per outbox row: a re-send after a crash carries the same Message-ID."""
-    return f"<clash-notification-{notification_id}@{_mail_domain()}>"
+    return f"<clash-notification-{notification_id}@{mail_domain()}>"
 
 
 def unsubscribe_token(user_id: int) -> str:
@@ -110,6 +104,12 @@ def unsubscribe_user_id(token: str) -> int | None:
         return int(signing.loads(token, salt=UNSUBSCRIBE_SALT)["u"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
+
+
+def unsubscribe_url(user_id: int) -> str:
+    return absolute_url(
+        reverse("clashes:unsubscribe", kwargs={"token": unsubscribe_token(user_id)})
+    )
 
 
 def _clash_queryset():
@@ -128,30 +128,21 @@ def clash_email_build(notification: ClashNotification) -> EmailMultiAlternatives
         **clash_context(clash, viewer=recipient),
         "recipient": recipient,
         "clash_url": absolute_url(clash.get_absolute_url()),
-        "unsubscribe_url": absolute_url(
-            reverse("clashes:unsubscribe", kwargs={"token": unsubscribe_token(recipient.pk)})
-        ),
     }
-    subject = header_safe(
-        f"Clash: {context['event_a'].title} and {context['event_b'].title} on "
-        f"{timezone.localtime(clash.event_b.starts_at):%a %-d %b}",
-        150,
-    )
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("clashes/email/clash_notification.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[recipient.email],
+    return email_message_build(
+        to=recipient.email,
+        subject=(
+            f"Clash: {context['event_a'].title} and {context['event_b'].title} on "
+            f"{timezone.localtime(clash.event_b.starts_at):%a %-d %b}"
+        ),
+        template="clashes/email/clash_notification",
+        context=context,
+        unsubscribe_url=unsubscribe_url(recipient.pk),
         headers={
             "Message-ID": notification_message_id(notification.pk),
-            "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
             "X-Alliance-Clash": str(clash.pk),
         },
     )
-    message.attach_alternative(
-        render_to_string("clashes/email/clash_notification.html", context), "text/html"
-    )
-    return message
 
 
 def clash_digest_build(recipient, notifications: list[ClashNotification]) -> EmailMultiAlternatives:
@@ -169,24 +160,15 @@ def clash_digest_build(recipient, notifications: list[ClashNotification]) -> Ema
             }
             for c in items
         ],
-        "unsubscribe_url": absolute_url(
-            reverse("clashes:unsubscribe", kwargs={"token": unsubscribe_token(recipient.pk)})
-        ),
     }
-    message = EmailMultiAlternatives(
-        subject=f"Alliance: {len(items)} new event clash{'es' if len(items) > 1 else ''}",
-        body=render_to_string("clashes/email/clash_digest.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[recipient.email],
-        headers={
-            "Message-ID": f"<clash-digest-{ids[0]}-{ids[-1]}@{_mail_domain()}>",
-            "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
-        },
+    return email_message_build(
+        to=recipient.email,
+        subject=f"{len(items)} new event clash{'es' if len(items) > 1 else ''}",
+        template="clashes/email/clash_digest",
+        context=context,
+        unsubscribe_url=unsubscribe_url(recipient.pk),
+        headers={"Message-ID": f"<clash-digest-{ids[0]}-{ids[-1]}@{mail_domain()}>"},
     )
-    message.attach_alternative(
-        render_to_string("clashes/email/clash_digest.html", context), "text/html"
-    )
-    return message
 
 
 # --- Claim, send, mark --------------------------------------------------------------------

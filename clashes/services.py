@@ -8,11 +8,10 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from clashes import detection
-from clashes.delivery import notifications_outbox_write, unsubscribe_token
+from clashes.delivery import notifications_outbox_write, unsubscribe_url
 from clashes.detection import DetectionResult
 from clashes.models import (
     Clash,
@@ -206,9 +205,7 @@ def joint_event_propose(*, clash: Clash, user, keep_event_id: int) -> JointEvent
                     "proposer_group": proposer_group,
                     "url": url,
                 },
-                unsubscribe_url=reverse(
-                    "clashes:unsubscribe", args=[unsubscribe_token(recipient.pk)]
-                ),
+                unsubscribe_url=unsubscribe_url(recipient.pk),
             )
     return proposal
 
@@ -316,8 +313,6 @@ def clash_note_add(*, clash: Clash, author, body: str, email_organisers: bool) -
                     subject="Party staff wrote about a clash of your event",
                     template="clashes/email/clash_note",
                     context={"recipient": recipient, "note": note, "url": url},
-                    unsubscribe_url=reverse(
-                        "clashes:unsubscribe", args=[unsubscribe_token(recipient.pk)]
-                    ),
+                    unsubscribe_url=unsubscribe_url(recipient.pk),
                 )
     return note

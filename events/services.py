@@ -13,13 +13,10 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 
-from alliance.mail import header_safe
 from alliance.tasks import enqueue_after_commit
 from events.apps import clashes_api
 from events.models import (
@@ -33,6 +30,7 @@ from events.models import (
     new_feed_token,
 )
 from events.tasks import event_attendees_notify_task, rsvp_promoted_notify_task
+from outbox.emails import email_message_build
 from outbox.services import email_enqueue
 
 logger = logging.getLogger(__name__)
@@ -335,16 +333,9 @@ def calendar_token_revoke(*, user) -> CalendarToken:
 
 
 def email_send(*, to: str, subject: str, template: str, context: dict) -> None:
-    context = {**context, "site_url": settings.SITE_URL}
-    message = EmailMultiAlternatives(
-        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + header_safe(subject),
-        body=render_to_string(f"events/email/{template}.txt", context),
-        to=[to],
-    )
-    message.attach_alternative(
-        render_to_string(f"events/email/{template}.html", context), "text/html"
-    )
-    message.send()
+    email_message_build(
+        to=to, subject=subject, template=f"events/email/{template}", context=context
+    ).send()
 
 
 def event_attendees_notify(*, event_id: int) -> int:

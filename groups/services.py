@@ -3,15 +3,13 @@
 from datetime import timedelta
 from smtplib import SMTPException
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
+from alliance.links import absolute_url
 from alliance.mail import header_safe
 from alliance.tasks import enqueue_after_commit
 from groups.models import (
@@ -27,6 +25,7 @@ from groups.models import (
 )
 from groups.permissions import user_may_accept_invitation
 from groups.tasks import organiser_invitation_send_task
+from outbox.emails import email_message_build
 
 # Words that are paths under /groups/: a group with one as its slug could not be reached.
 RESERVED_SLUGS = {"new", "mine", "invitations"}
@@ -157,21 +156,16 @@ def organiser_invitation_send(*, invitation_id: int) -> bool:
         pk=invitation_id
     )
     inviter = invitation.invited_by
-    context = {
-        "invitation": invitation,
-        "group": invitation.group,
-        "inviter": inviter.display_name if inviter else "An organiser",
-        "url": settings.SITE_URL + invitation.get_absolute_url(),
-        "site_url": settings.SITE_URL,
-    }
-    message = EmailMultiAlternatives(
-        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
-        + header_safe(f"Invitation to organise {invitation.group.name}"),
-        body=render_to_string("groups/email/organiser_invitation.txt", context),
-        to=[header_safe(invitation.email, limit=254)],
-    )
-    message.attach_alternative(
-        render_to_string("groups/email/organiser_invitation.html", context), "text/html"
+    message = email_message_build(
+        to=invitation.email,
+        subject=f"Invitation to organise {invitation.group.name}",
+        template="groups/email/organiser_invitation",
+        context={
+            "invitation": invitation,
+            "group": invitation.group,
+            "inviter": inviter.display_name if inviter else "An organiser",
+            "url": absolute_url(invitation),
+        },
     )
     try:
         message.send()
@@ -239,22 +233,18 @@ def group_contact_send(*, group: Group, sender_name: str, sender_email: str, mes
     """Relay a message to the group without showing the group's address to the sender."""
     sender_name = header_safe(sender_name)[:100]
     sender_email = header_safe(sender_email)
-    body = render_to_string(
-        "groups/email/contact.txt",
-        {
+    email_message_build(
+        to=group.contact_email,
+        subject=f"Message for {group.name} from {sender_name}",
+        template="groups/email/contact",
+        context={
             "group": group,
             "sender_name": sender_name,
             "sender_email": sender_email,
             "message": message,
-            "site_url": settings.SITE_URL,
         },
-    )
-    EmailMessage(
-        subject=f"[Alliance] Message for {header_safe(group.name)} from {sender_name}",
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[group.contact_email],
-        reply_to=[sender_email],
+        reply_to=sender_email,
+        html=False,  # a stranger's words, relayed as they are: no HTML part
     ).send()
 
 

@@ -23,17 +23,21 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.template import Context
-from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 
-from alliance.links import absolute_url
 from alliance.mail import header_safe
+from outbox.emails import (
+    RenderedEmail,
+    email_absolute_url,
+    email_content,
+    email_message,
+    email_subject,
+    mail_domain,
+)
 from outbox.models import OutboxEmail, OutboxStatus
 from outbox.tasks import outbox_deliver_task
 
@@ -48,83 +52,17 @@ RUN_BUDGET_SECONDS = 120
 def _reclaim_seconds() -> int:
     """A claim older than this belongs to a dead sender. Longer than Celery's hard time limit,
     so a slow but live sender is always gone before its rows can be claimed again."""
-    return getattr(settings, "OUTBOX_RECLAIM_SECONDS", 360)
+    return settings.OUTBOX_RECLAIM_SECONDS
 
 
 def _retry_base_seconds() -> int:
-    return getattr(settings, "OUTBOX_RETRY_BASE_SECONDS", 30)
-
-
-def site_name() -> str:
-    return getattr(settings, "SITE_NAME", "Alliance")
-
-
-def email_absolute_url(path: str) -> str:
-    """An absolute link for an email, from settings.SITE_URL ("/x/" → "https://site/x/")."""
-    if path.startswith(("http://", "https://")):
-        return path
-    return absolute_url("/" + path.lstrip("/"))
-
-
-def email_subject(subject: str) -> str:
-    """The one subject policy: one line, capped, prefixed with the site name exactly once."""
-    prefix = f"[{site_name()}]"
-    text = header_safe(subject, 150)
-    if text.startswith(prefix):
-        return text
-    return f"{prefix} {text}"
-
-
-def mail_domain() -> str:
-    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
-    return address.rpartition("@")[2] or "alliance.localhost"
+    return settings.OUTBOX_RETRY_BASE_SECONDS
 
 
 def email_message_id(key: str) -> str:
     """Stable per key: every attempt to send one outbox row carries the same Message-ID."""
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     return f"<outbox-{digest}@{mail_domain()}>"
-
-
-def _unsubscribe_headers(url: str) -> dict[str, str]:
-    clean = header_safe(url, 2000)
-    if clean != url or not url.startswith(("https://", "http://")) or ">" in url:
-        raise ValueError("The unsubscribe link must be one absolute URL.")
-    return {
-        "List-Unsubscribe": f"<{url}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
-
-
-def _with_footer(body: str, footer: str, *, html: bool) -> str:
-    if html and "</body>" in body:
-        head, _, tail = body.rpartition("</body>")
-        return f"{head}{footer}</body>{tail}"
-    return f"{body.rstrip()}\n\n{footer}" if not html else f"{body}{footer}"
-
-
-def _render_text(name: str, context: dict) -> str:
-    """A plain-text body: rendered WITHOUT autoescaping (a text email shows "&", not
-    "&amp;"), so no .txt template needs its own `autoescape off`."""
-    return get_template(name).template.render(Context(context, autoescape=False))
-
-
-def email_render(*, template: str, context: dict, unsubscribe_url: str | None) -> tuple[str, str]:
-    """(text, html) of `templates/<template>.txt` and `.html`; the HTML is autoescaped by the
-    Django template engine. The unsubscribe link is added to both by the footer templates, so
-    no email can forget it."""
-    context = {
-        **context,
-        "site_name": site_name(),
-        "site_url": settings.SITE_URL,
-        "unsubscribe_url": unsubscribe_url,
-    }
-    text = _render_text(f"{template}.txt", context)
-    html = render_to_string(f"{template}.html", context)
-    if unsubscribe_url:
-        text = _with_footer(text, _render_text("outbox/footer.txt", context), html=False)
-        html = _with_footer(html, render_to_string("outbox/footer.html", context), html=True)
-    return text, html
 
 
 INSERT_SQL = """
@@ -150,21 +88,20 @@ def _email_row(
     """A rendered outbox row, checked: what email_enqueue and email_enqueue_many insert."""
     if not key or len(key) > 200:
         raise ValueError("An outbox key is 1 to 200 characters.")
-    to = header_safe(to, 254)
-    if not to or "@" not in to:
-        raise ValueError("An outbox email needs a recipient address.")
-    headers: dict[str, str] = {}
-    if unsubscribe_url:
-        unsubscribe_url = email_absolute_url(unsubscribe_url)
-        headers.update(_unsubscribe_headers(unsubscribe_url))
-    text, html = email_render(template=template, context=context, unsubscribe_url=unsubscribe_url)
+    email = email_content(
+        to=to,
+        subject=subject,
+        template=template,
+        context=context,
+        unsubscribe_url=unsubscribe_url,
+    )
     return {
         "key": key,
-        "to": to,
-        "subject": email_subject(subject),
-        "text": text,
-        "html": html,
-        "headers": headers,
+        "to": email.to,
+        "subject": email.subject,
+        "text": email.text,
+        "html": email.html,
+        "headers": email.headers,
     }
 
 
@@ -356,18 +293,14 @@ def _mark_retry(email: OutboxEmail, token: uuid.UUID, error: Exception) -> float
 
 
 def outbox_message(email: OutboxEmail) -> EmailMultiAlternatives:
-    message = EmailMultiAlternatives(
-        subject=header_safe(email.subject, 255),
-        body=email.body_text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[email.to_email],
-        headers={
-            **{name: header_safe(value, 2000) for name, value in email.headers.items()},
-            "Message-ID": email_message_id(email.key),
-        },
+    rendered = RenderedEmail(
+        to=email.to_email,
+        subject=email.subject,
+        text=email.body_text,
+        html=email.body_html,
+        headers=email.headers,
     )
-    message.attach_alternative(email.body_html, "text/html")
-    return message
+    return email_message(rendered, headers={"Message-ID": email_message_id(email.key)})
 
 
 def _send_batch(ids: list[int], token: uuid.UUID, report: DeliveryReport) -> None:

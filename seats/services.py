@@ -4,7 +4,6 @@ from datetime import timedelta
 
 from django.contrib.auth.base_user import BaseUserManager
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -449,22 +448,10 @@ def _notify_soon(swap_id: int) -> None:
     enqueue_after_commit(vote_swap_notify_task, swap_id)
 
 
-SWAP_EMAIL = """Hello {name},
-
-We have found you a vote swap partner in {partner_seat}.
-
-You would vote {local} in {seat}; your partner would vote {preferred} in {partner_seat}.
-
-Please confirm (or cancel) by {deadline}: {url}
-Your partner's name and email are shown there only once you have both confirmed.
-
-Alliance
-"""
-
-
 @transaction.atomic
 def vote_swap_notify(*, swap_id: int) -> bool:
-    """Email both people that they have a match (no contact details). Once only."""
+    """Email both people that they have a match (no contact details), through the outbox in
+    the same transaction as `notified_at`: once only."""
     swap = (
         VoteSwap.objects.select_for_update(of=("self",))
         .select_related(
@@ -482,23 +469,22 @@ def vote_swap_notify(*, swap_id: int) -> bool:
         return False
     url = absolute_url(reverse("seats:swap"))
     deadline = timezone.localtime(swap.expires_at).strftime("%-d %B %Y, %H:%M")
-    messages = [
-        EmailMessage(
-            subject="Alliance: we found you a vote swap partner",
-            body=SWAP_EMAIL.format(
-                name=me.user.display_name,
-                seat=me.constituency.name,
-                local=me.local_party.name,
-                preferred=partner.local_party.name,
-                partner_seat=partner.constituency.name,
-                deadline=deadline,
-                url=url,
-            ),
-            to=[me.user.email],
+    for me, partner in ((swap.a, swap.b), (swap.b, swap.a)):
+        email_enqueue(
+            key=f"vote-swap-match:{swap.pk}:{me.pk}",
+            to=me.user.email,
+            subject="We found you a vote swap partner",
+            template="seats/email/vote_swap_match",
+            context={
+                "name": me.user.display_name,
+                "seat": me.constituency.name,
+                "local": me.local_party.name,
+                "preferred": partner.local_party.name,
+                "partner_seat": partner.constituency.name,
+                "deadline": deadline,
+                "url": url,
+            },
         )
-        for me, partner in ((swap.a, swap.b), (swap.b, swap.a))
-    ]
-    get_connection().send_messages(messages)
     swap.notified_at = timezone.now()
     swap.save(update_fields=["notified_at"])
     return True

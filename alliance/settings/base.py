@@ -151,7 +151,6 @@ ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False  # mail scanners open links: confirming takes a POST
 ACCOUNT_LOGOUT_ON_GET = False
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Alliance] "
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 # allauth keeps these counters in the cache (Redis): "action": "limit/period/per".
 ACCOUNT_RATE_LIMITS = {
@@ -378,6 +377,10 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 # Outbox: every email of the newer features; beat runs delivery as a safety net.
+# A row left "sending" by a dead sender is claimed again after OUTBOX_RECLAIM_SECONDS (keep it
+# above CELERY_TASK_TIME_LIMIT); a failed send is retried after 30 s, 60 s, ... (capped at 1 h).
+OUTBOX_RECLAIM_SECONDS = env_int("OUTBOX_RECLAIM_SECONDS", 360)
+OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30)
 CELERY_BEAT_SCHEDULE["outbox-deliver"] = {
     "task": "outbox.tasks.outbox_deliver_task",
     "schedule": timedelta(minutes=1),

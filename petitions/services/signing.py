@@ -17,14 +17,13 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from alliance.links import absolute_url
-from alliance.mail import header_safe
 from alliance.ratelimit import rate_limit_exceeded
 from alliance.tasks import enqueue_after_commit
+from outbox.emails import email_message_build
 from petitions.emails import email_domain, email_is_disposable, email_normalise
 from petitions.models import (
     Petition,
@@ -258,42 +257,32 @@ def signature_link(name: str, token: str) -> str:
 
 
 def _confirmation_message(signature: Signature) -> EmailMultiAlternatives:
-    context = {
-        "signature": signature,
-        "petition": signature.petition,
-        "confirm_url": signature_link("confirm", signature.token),
-        "remove_url": signature_link("remove", signature.token),
-        "expiry_hours": getattr(settings, "PETITIONS_UNCONFIRMED_EXPIRY_HOURS", 72),
-        "SITE_URL": settings.SITE_URL,
-    }
-    message = EmailMultiAlternatives(
-        subject=header_safe(f"Please confirm your signature: {signature.petition.title}"),
-        body=render_to_string("petitions/email/confirm.txt", context),
-        to=[signature.email],
+    return email_message_build(
+        to=signature.email,
+        subject=f"Please confirm your signature: {signature.petition.title}",
+        template="petitions/email/confirm",
+        context={
+            "signature": signature,
+            "petition": signature.petition,
+            "confirm_url": signature_link("confirm", signature.token),
+            "remove_url": signature_link("remove", signature.token),
+            "expiry_hours": settings.PETITIONS_UNCONFIRMED_EXPIRY_HOURS,
+        },
     )
-    message.attach_alternative(
-        render_to_string("petitions/email/confirm.html", context), "text/html"
-    )
-    return message
 
 
 def _already_signed_message(signature: Signature) -> EmailMultiAlternatives:
-    context = {
-        "signature": signature,
-        "petition": signature.petition,
-        "petition_url": absolute_url(signature.petition),
-        "remove_url": signature_link("remove", signature.token),
-        "SITE_URL": settings.SITE_URL,
-    }
-    message = EmailMultiAlternatives(
-        subject=header_safe(f"You had already signed: {signature.petition.title}"),
-        body=render_to_string("petitions/email/already_signed.txt", context),
-        to=[signature.email],
+    return email_message_build(
+        to=signature.email,
+        subject=f"You had already signed: {signature.petition.title}",
+        template="petitions/email/already_signed",
+        context={
+            "signature": signature,
+            "petition": signature.petition,
+            "petition_url": absolute_url(signature.petition),
+            "remove_url": signature_link("remove", signature.token),
+        },
     )
-    message.attach_alternative(
-        render_to_string("petitions/email/already_signed.html", context), "text/html"
-    )
-    return message
 
 
 @dataclass(frozen=True)
@@ -346,9 +335,7 @@ def signature_confirmations_send(*, limit: int = 200) -> int:
 
 def _mail_queue_send(queue: _MailQueue, *, limit: int) -> int:
     now = timezone.now()
-    stale = now - timedelta(
-        seconds=getattr(settings, "PETITIONS_CONFIRMATION_RECLAIM_SECONDS", 360)
-    )
+    stale = now - timedelta(seconds=settings.PETITIONS_CONFIRMATION_RECLAIM_SECONDS)
     claimed = queue.claimed_field
     with transaction.atomic():
         ids = list(

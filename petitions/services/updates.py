@@ -1,15 +1,15 @@
 """Emails organisers send to signers (updates, in batches) and milestone emails to organisers."""
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import get_connection
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from alliance.links import absolute_url
 from alliance.mail import header_safe
 from alliance.tasks import enqueue_after_commit
 from groups.models import Membership, Role
+from outbox.emails import email_message_build
 from petitions import milestones
 from petitions.models import (
     Milestone,
@@ -50,25 +50,21 @@ def petition_update_send_batch(*, update_id: int, batch_size: int = 200) -> bool
             update.finished_at = timezone.now()
             update.save(update_fields=["finished_at"])
             return False
-        messages = []
-        for signature in batch:
-            context = {
-                "update": update,
-                "petition": update.petition,
-                "signature": signature,
-                "unsubscribe_url": signature_link("unsubscribe", signature.token),
-                "petition_url": settings.SITE_URL + update.petition.get_absolute_url(),
-            }
-            message = EmailMultiAlternatives(
-                subject=header_safe(f"{update.petition.title}: {update.subject}"),
-                body=render_to_string("petitions/email/update.txt", context),
-                to=[signature.email],
-                headers={"List-Unsubscribe": f"<{context['unsubscribe_url']}>"},
+        messages = [
+            email_message_build(
+                to=signature.email,
+                subject=f"{update.petition.title}: {update.subject}",
+                template="petitions/email/update",
+                context={
+                    "update": update,
+                    "petition": update.petition,
+                    "signature": signature,
+                    "petition_url": absolute_url(update.petition),
+                },
+                unsubscribe_url=signature_link("unsubscribe", signature.token),
             )
-            message.attach_alternative(
-                render_to_string("petitions/email/update.html", context), "text/html"
-            )
-            messages.append(message)
+            for signature in batch
+        ]
         get_connection().send_messages(messages)
         update.last_signature_id = batch[-1].pk
         update.sent_count += len(batch)
@@ -96,19 +92,22 @@ def milestones_notify(*, petition_id: int) -> int:
         context = {
             "petition": petition,
             "goal": goal,
-            "petition_url": settings.SITE_URL + petition.get_absolute_url(),
-            "dashboard_url": settings.SITE_URL
-            + reverse("petitions:dashboard", kwargs={"slug": petition.slug}),
+            "petition_url": absolute_url(petition),
+            "dashboard_url": absolute_url(
+                reverse("petitions:dashboard", kwargs={"slug": petition.slug})
+            ),
             "next_goal": milestones.next_goal(goal),
         }
-        message = EmailMultiAlternatives(
-            subject=header_safe(f"{goal:,} have signed “{petition.title}”"),
-            body=render_to_string("petitions/email/milestone.txt", context),
-            to=recipients,
+        get_connection().send_messages(
+            [
+                email_message_build(
+                    to=recipient,
+                    subject=f"{goal:,} have signed “{petition.title}”",
+                    template="petitions/email/milestone",
+                    context=context,
+                )
+                for recipient in recipients
+            ]
         )
-        message.attach_alternative(
-            render_to_string("petitions/email/milestone.html", context), "text/html"
-        )
-        message.send()
         Milestone.objects.filter(pk__in=[m.pk for m in pending]).update(notified_at=timezone.now())
     return len(pending)

@@ -234,7 +234,7 @@ def test_off_skips_and_digest_waits_for_the_daily_email():
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == [pro_eu_org.email]
-    assert message.subject == "Alliance: 2 new event clashes"
+    assert message.subject == "[Alliance] 2 new event clashes"
     assert message.extra_headers["Message-ID"].startswith("<clash-digest-")
     assert f"/events/clashes/{clash.pk}/" in message.body
     rows = ClashNotification.objects.filter(recipient=pro_eu_org)

@@ -126,7 +126,7 @@ def test_signing_again_looks_like_a_first_signature_and_the_email_says_it(client
     )
     to_jo = [m for m in mail.outbox if m.to == ["jo@example.org"]]  # the address that signed
     assert len(to_jo) == 1
-    assert to_jo[0].subject.startswith("You had already signed")
+    assert to_jo[0].subject.startswith("[Alliance] You had already signed")
     assert "had already signed" in to_jo[0].body and "/confirm/" not in to_jo[0].body
     assert Signature.objects.filter(petition=petition).count() == 2
 

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from outbox.services import outbox_deliver
 from seats import services
 from seats.models import SwapStatus, VoteSwap, VoteSwapRegistration, VoteSwapState
 from tests.factories import UserFactory
@@ -230,10 +231,12 @@ def test_both_are_emailed_once_about_a_match_without_contact_details(
         (swap,) = services.vote_swaps_match()
     assert len(callbacks) == 1  # the notification is queued only after the match commits
     assert services.vote_swap_notify(swap_id=swap.pk) is True
+    outbox_deliver()  # the emails were written to the outbox with notified_at
     assert sorted(m.to[0] for m in mailoutbox) == sorted([a.user.email, b.user.email])
     to_a = next(m for m in mailoutbox if m.to == [a.user.email])
     assert "You would vote Liberal Democrats in LD One" in to_a.body
     to_b = next(m for m in mailoutbox if m.to == [b.user.email])
     assert b.user.email not in to_a.body and a.user.email not in to_b.body
     assert services.vote_swap_notify(swap_id=swap.pk) is False  # idempotent
+    outbox_deliver()
     assert len(mailoutbox) == 2
