@@ -75,7 +75,7 @@ class RequestSizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        limit = getattr(settings, "MAX_REQUEST_BODY_SIZE", 5 * 1024 * 1024)
+        limit = settings.MAX_REQUEST_BODY_SIZE
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -9,7 +9,7 @@ from django.core.cache import cache
 
 def rate_limit_exceeded(*, scope: str, key: str, limit: int, period_seconds: int) -> bool:
     """Count one hit for (scope, key); True once more than `limit` hits fall in the window."""
-    limit *= getattr(settings, "RATE_LIMIT_MULTIPLIER", 1)  # raised only by the bench settings
+    limit *= settings.RATE_LIMIT_MULTIPLIER  # raised only by the bench settings
     cache_key = f"ratelimit:{scope}:{key}"
     cache.add(cache_key, 0, timeout=period_seconds)
     try:
@@ -36,7 +36,7 @@ def client_ip(request) -> str:
     further left were written by the client and are never believed.
     """
     remote = request.META.get("REMOTE_ADDR", "")
-    trusted = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    trusted = settings.TRUSTED_PROXY_COUNT
     if trusted <= 0:
         return remote
     hops = [hop for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]

@@ -32,8 +32,8 @@ def privacy(request):
     context = {
         "contact_email": settings.PRIVACY_CONTACT_EMAIL,
         "session_days": settings.SESSION_COOKIE_AGE // 86400,
-        "unconfirmed_hours": getattr(settings, "PETITIONS_UNCONFIRMED_EXPIRY_HOURS", 72),
-        "retention_months": getattr(settings, "PETITIONS_RETENTION_MONTHS", 12),
+        "unconfirmed_hours": settings.PETITIONS_UNCONFIRMED_EXPIRY_HOURS,
+        "retention_months": settings.PETITIONS_RETENTION_MONTHS,
     }
     return render(request, "privacy.html", context)
 

@@ -63,7 +63,7 @@ REPEAT_RULES = {
 
 
 def horizon_days() -> int:
-    return int(getattr(settings, "EVENTS_HORIZON_DAYS", 120))
+    return settings.EVENTS_HORIZON_DAYS
 
 
 def clash_check_queue(*event_ids: int) -> None:

@@ -13,12 +13,12 @@ REFUSAL = (
 
 def signing_refusal(*, ip: str, email: str) -> str | None:
     """None when this attempt may go ahead; otherwise the message to show (with a 429)."""
-    period = getattr(settings, "PETITIONS_SIGN_LIMIT_PERIOD_SECONDS", 600)
+    period = settings.PETITIONS_SIGN_LIMIT_PERIOD_SECONDS
     minutes = max(1, period // 60)
     if rate_limit_exceeded(
         scope="petition-sign-ip",
         key=ip or "unknown",
-        limit=getattr(settings, "PETITIONS_SIGN_LIMIT_PER_IP", 20),
+        limit=settings.PETITIONS_SIGN_LIMIT_PER_IP,
         period_seconds=period,
     ):
         return REFUSAL.format(what="network", minutes=minutes)
@@ -26,7 +26,7 @@ def signing_refusal(*, ip: str, email: str) -> str | None:
     if domain not in SHARED_PROVIDERS and rate_limit_exceeded(
         scope="petition-sign-domain",
         key=domain,
-        limit=getattr(settings, "PETITIONS_SIGN_LIMIT_PER_DOMAIN", 100),
+        limit=settings.PETITIONS_SIGN_LIMIT_PER_DOMAIN,
         period_seconds=period,
     ):
         return REFUSAL.format(what="email domain", minutes=minutes)

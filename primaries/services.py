@@ -47,10 +47,6 @@ logger = logging.getLogger(__name__)
 RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or retyped
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -319,7 +315,7 @@ def _confirmation_allowed(voter: Voter) -> bool:
         scope="primary-confirmation",
         key=str(voter.pk),
         limit=1,
-        period_seconds=_setting("PRIMARIES_RESEND_SECONDS", 600),
+        period_seconds=settings.PRIMARIES_RESEND_SECONDS,
     )
 
 
@@ -642,7 +638,7 @@ def rolls_delete_due(*, now=None) -> int:
     """Delete the voter roll a set time after the result (PRIMARIES_ROLL_RETENTION_DAYS).
     The counts stay on the primary; the ballots never named anyone."""
     now = now or timezone.now()
-    before = now - timedelta(days=_setting("PRIMARIES_ROLL_RETENTION_DAYS", 30))
+    before = now - timedelta(days=settings.PRIMARIES_ROLL_RETENTION_DAYS)
     done = 0
     for primary in Primary.objects.select_for_update().roll_due_for_deletion(before):
         deleted, _ = primary.roll.all().delete()

@@ -35,11 +35,6 @@ from primaries.permissions import (
     result_check_visible,
 )
 
-
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 # --- Set-up by the parties' staff ------------------------------------------------------------
 
 
@@ -222,8 +217,8 @@ def _limited(request, scope: str) -> bool:
     return rate_limit_exceeded(
         scope=scope,
         key=client_ip(request),
-        limit=_setting("PRIMARIES_REGISTER_LIMIT_PER_IP", 20),
-        period_seconds=_setting("PRIMARIES_REGISTER_LIMIT_PERIOD_SECONDS", 600),
+        limit=settings.PRIMARIES_REGISTER_LIMIT_PER_IP,
+        period_seconds=settings.PRIMARIES_REGISTER_LIMIT_PERIOD_SECONDS,
     )
 
 

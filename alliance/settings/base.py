@@ -1,4 +1,9 @@
-"""Settings shared by every environment. Everything that differs comes from the environment."""
+"""Settings shared by every environment. Everything that differs comes from the environment.
+
+Django and the services it talks to first (data stores, email, Celery), then one section per
+app (apps with no settings have none), then the one beat schedule, grouped by app. Code reads
+`settings.X` and never repeats a default: the default is written here once.
+"""
 
 import os
 from datetime import timedelta
@@ -103,7 +108,7 @@ TEMPLATES = [
     },
 ]
 
-# --- Data stores -----------------------------------------------------------------------
+# --- Data stores ----------------------------------------------------------------------
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/alliance"),
@@ -128,7 +133,114 @@ CACHES = {
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
-# --- Auth ------------------------------------------------------------------------------
+# --- Internationalisation -------------------------------------------------------------
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media -----------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Content-Security-Policy (django-csp) ---------------------------------------------
+# Only our own files run: no inline <script>, no on*= attributes, no eval (templates/base.html
+# tells htmx not to try). Style *attributes* may be inline (style-src-attr): they carry colours
+# from data (party badges, the map legend), and CSS in an attribute cannot run code. <style>
+# elements may not, except the self-contained 500/503 pages (no static files needed while
+# something is broken), allowed by the hash of their one rule set. allauth's TOTP QR code is a
+# data: image.
+ERROR_PAGE_STYLE_HASH = "'sha256-auiRrpxl6TWD4ZUV06SzbiTDI6DhHPLpb0DjZqgITLM='"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, ERROR_PAGE_STYLE_HASH],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
+# Hostile clients get a clean 400 instead of tying up a worker.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# --- Email ----------------------------------------------------------------------------
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Alliance <no-reply@alliance.localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Celery ---------------------------------------------------------------------------
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task whose worker died is handed to another worker after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 60)}
+# Calendar imports have their own queue and workers (Procfile "importer"), so a slow calendar
+# never delays a clash alert or a petition email on the default queue. A worker started
+# without -Q consumes both queues.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("imports"))
+CELERY_TASK_ROUTES = {
+    "events.tasks.calendar_feed_sync_task": {"queue": "imports"},
+    "events.tasks.calendar_feeds_sync_due_task": {"queue": "imports"},
+}
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+
+# === Apps: one section each ===========================================================
+
+# --- alliance (the project: requests, proxies, rate limits, privacy) ------------------
+# The whole body, uploads included (Django does not cap uploads): bigger gets a 413.
+MAX_REQUEST_BODY_SIZE = env_int("MAX_REQUEST_BODY_SIZE", 6 * 1024 * 1024)
+# How many proxies we control append to X-Forwarded-For in front of the app (deploy/nginx.conf:
+# one). 0: no proxy is trusted, every limit counts REMOTE_ADDR and the header is ignored.
+# TRUST_X_FORWARDED_FOR=true is the older spelling of 1. Read by alliance.ratelimit.client_ip.
+TRUSTED_PROXY_COUNT = env_int(
+    "TRUSTED_PROXY_COUNT", 1 if env_bool("TRUST_X_FORWARDED_FOR", False) else 0
+)
+# Every limit of alliance.ratelimit is multiplied by this (only the bench settings raise it).
+RATE_LIMIT_MULTIPLIER = 1
+# Shown on the privacy notice: who answers questions about personal data.
+PRIVACY_CONTACT_EMAIL = env("PRIVACY_CONTACT_EMAIL", "")
+
+# --- accounts (users, sign-in and two-factor through allauth) -------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -164,92 +276,67 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Alliance"
+# allauth's own IP detection agrees (our adapter also routes it through client_ip).
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
-# --- Internationalisation ----------------------------------------------------------------
-LANGUAGE_CODE = "en-gb"
-TIME_ZONE = "Europe/London"
-USE_I18N = True
-USE_TZ = True
+# --- seats (constituencies, postcodes) ------------------------------------------------
+# A postcodes.io-compatible API, on by default (tests blank it and start their own). Empty:
+# people pick constituencies from a list. If it fails, nothing being saved is lost.
+POSTCODES_API_URL = env("POSTCODES_API_URL", "https://api.postcodes.io")
+POSTCODES_API_TIMEOUT = float(env("POSTCODES_API_TIMEOUT", "3"))
 
-# --- Static and media ------------------------------------------------------------------
-STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_URL = "/media/"
-MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-}
+# --- events (the calendar) ------------------------------------------------------------
+# Recurring series are expanded this far ahead; imported calendars are capped.
+EVENTS_HORIZON_DAYS = env_int("EVENTS_HORIZON_DAYS", 120)
+EVENTS_FEED_TIMEOUT = float(env("EVENTS_FEED_TIMEOUT", "10"))
+EVENTS_FEED_MAX_BYTES = env_int("EVENTS_FEED_MAX_BYTES", 5 * 1024 * 1024)
+EVENTS_FEED_MAX_EVENTS = env_int("EVENTS_FEED_MAX_EVENTS", 5000)
+# Only for tests and local runs: let imported calendar URLs point at private addresses.
+EVENTS_FEED_ALLOW_PRIVATE_HOSTS = env_bool("EVENTS_FEED_ALLOW_PRIVATE_HOSTS", False)
 
-# --- Content-Security-Policy (django-csp) ------------------------------------------------
-# Only our own files run: no inline <script>, no on*= attributes, no eval (templates/base.html
-# tells htmx not to try). Style *attributes* may be inline (style-src-attr): they carry colours
-# from data (party badges, the map legend), and CSS in an attribute cannot run code. <style>
-# elements may not, except the self-contained 500/503 pages (no static files needed while
-# something is broken), allowed by the hash of their one rule set. allauth's TOTP QR code is a
-# data: image.
-ERROR_PAGE_STYLE_HASH = "'sha256-auiRrpxl6TWD4ZUV06SzbiTDI6DhHPLpb0DjZqgITLM='"
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF],
-        "style-src": [SELF, ERROR_PAGE_STYLE_HASH],
-        "style-src-attr": ["'unsafe-inline'"],
-        "img-src": [SELF, "data:"],
-        "object-src": [NONE],
-        "base-uri": [SELF],
-        "frame-ancestors": [NONE],
-        "form-action": [SELF],
-    }
-}
+# --- clashes --------------------------------------------------------------------------
+CLASH_TRAVEL_MARGIN = timedelta(minutes=env_int("CLASH_TRAVEL_MARGIN_MINUTES", 30))
+CLASH_RADIUS_KM = float(env("CLASH_RADIUS_KM", "5"))
+# The beat sweep re-checks this many weeks ahead; outbox rows left "sending" by a dead worker
+# are retried after CLASH_OUTBOX_RECLAIM_SECONDS (keep it above CELERY_TASK_TIME_LIMIT).
+CLASH_SWEEP_WEEKS = env_int("CLASH_SWEEP_WEEKS", 8)
+CLASH_OUTBOX_RECLAIM_SECONDS = env_int("CLASH_OUTBOX_RECLAIM_SECONDS", 360)
+CLASH_OUTBOX_RETRY_BASE_SECONDS = env_int("CLASH_OUTBOX_RETRY_BASE_SECONDS", 30)
 
-# Hostile clients get a clean 400 instead of tying up a worker.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# --- petitions ------------------------------------------------------------------------
+PETITIONS_UNCONFIRMED_EXPIRY_HOURS = env_int("PETITIONS_UNCONFIRMED_EXPIRY_HOURS", 72)
+PETITIONS_RETENTION_MONTHS = env_int("PETITIONS_RETENTION_MONTHS", 12)
+PETITIONS_SIGN_LIMIT_PER_IP = env_int("PETITIONS_SIGN_LIMIT_PER_IP", 20)
+PETITIONS_SIGN_LIMIT_PER_DOMAIN = env_int("PETITIONS_SIGN_LIMIT_PER_DOMAIN", 100)
+PETITIONS_SIGN_LIMIT_PERIOD_SECONDS = env_int("PETITIONS_SIGN_LIMIT_PERIOD_SECONDS", 600)
+# Someone who keeps signing the same petition gets at most one email per this many seconds.
+PETITIONS_RESEND_SECONDS = env_int("PETITIONS_RESEND_SECONDS", 600)
+PETITIONS_COUNT_INTERVAL_SECONDS = env_int("PETITIONS_COUNT_INTERVAL_SECONDS", 5)
+PETITIONS_COUNT_LOOKBACK_SECONDS = env_int("PETITIONS_COUNT_LOOKBACK_SECONDS", 120)
+# Confirmation emails go out at most this many seconds after signing (0: a task per signature).
+PETITIONS_CONFIRMATION_KICK_SECONDS = env_int("PETITIONS_CONFIRMATION_KICK_SECONDS", 1)
+# A confirmation claimed by a sender that died is claimed again after this (keep it above
+# CELERY_TASK_TIME_LIMIT, like CLASH_OUTBOX_RECLAIM_SECONDS).
+PETITIONS_CONFIRMATION_RECLAIM_SECONDS = env_int("PETITIONS_CONFIRMATION_RECLAIM_SECONDS", 360)
 
-# The whole body, uploads included (Django does not cap uploads): bigger gets a 413.
-MAX_REQUEST_BODY_SIZE = env_int("MAX_REQUEST_BODY_SIZE", 6 * 1024 * 1024)
-# Shown on the privacy notice: who answers questions about personal data.
-PRIVACY_CONTACT_EMAIL = env("PRIVACY_CONTACT_EMAIL", "")
+# --- outbox (every email of the newer features) ---------------------------------------
+# A row left "sending" by a dead sender is claimed again after OUTBOX_RECLAIM_SECONDS (keep it
+# above CELERY_TASK_TIME_LIMIT); a failed send is retried after 30 s, 60 s, ... (capped at 1 h).
+OUTBOX_RECLAIM_SECONDS = env_int("OUTBOX_RECLAIM_SECONDS", 360)
+OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30)
 
-# --- Email -----------------------------------------------------------------------------
-EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
-EMAIL_HOST = env("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
-EMAIL_HOST_USER = env("EMAIL_HOST_USER")
-EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Alliance <no-reply@alliance.localhost>")
-SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# --- primaries (open primaries) -------------------------------------------------------
+# The voter roll is deleted this many days after the result (counts stay).
+PRIMARIES_ROLL_RETENTION_DAYS = env_int("PRIMARIES_ROLL_RETENTION_DAYS", 30)
+PRIMARIES_REGISTER_LIMIT_PER_IP = env_int("PRIMARIES_REGISTER_LIMIT_PER_IP", 20)
+PRIMARIES_REGISTER_LIMIT_PERIOD_SECONDS = env_int("PRIMARIES_REGISTER_LIMIT_PERIOD_SECONDS", 600)
+# A voter asking for their confirmation link again gets at most one email per this many seconds.
+PRIMARIES_RESEND_SECONDS = env_int("PRIMARIES_RESEND_SECONDS", 600)
 
-# --- Celery ----------------------------------------------------------------------------
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
-CELERY_RESULT_BACKEND = None
-CELERY_TASK_IGNORE_RESULT = True
-CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_SERIALIZER = "json"
-CELERY_TIMEZONE = TIME_ZONE
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 300
-CELERY_TASK_SOFT_TIME_LIMIT = 240
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A task whose worker died is handed to another worker after this many seconds.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 60)}
-# Calendar imports have their own queue and workers (Procfile "importer"), so a slow calendar
-# never delays a clash alert or a petition email on the default queue. A worker started
-# without -Q consumes both queues.
-CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = (Queue("celery"), Queue("imports"))
-CELERY_TASK_ROUTES = {
-    "events.tasks.calendar_feed_sync_task": {"queue": "imports"},
-    "events.tasks.calendar_feeds_sync_due_task": {"queue": "imports"},
-}
+
+# === The beat schedule: one dict, grouped by app ======================================
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # alliance
     "beat-heartbeat": {
         "task": "alliance.tasks.beat_heartbeat_task",
         "schedule": timedelta(minutes=1),
@@ -258,7 +345,34 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "alliance.tasks.sessions_clear_task",
         "schedule": timedelta(hours=24),
     },
-    # The clash tasks live in clashes/tasks.py and keep these names (messages already queued).
+    # groups
+    "organiser-invitations-housekeep": {
+        "task": "groups.tasks.organiser_invitations_housekeep_task",
+        "schedule": timedelta(minutes=10),
+    },
+    # seats: vote swaps not confirmed in time expire; the matcher also runs after each change.
+    "seats-vote-swaps-expire": {
+        "task": "seats.tasks.vote_swaps_expire_task",
+        "schedule": timedelta(minutes=15),
+    },
+    "seats-vote-swaps-match": {
+        "task": "seats.tasks.vote_swaps_match_task",
+        "schedule": timedelta(minutes=15),
+    },
+    # events
+    "events-reminders": {
+        "task": "events.tasks.event_reminders_send_task",
+        "schedule": timedelta(hours=1),
+    },
+    "events-series-extend": {
+        "task": "events.tasks.event_series_extend_task",
+        "schedule": timedelta(hours=6),
+    },
+    "events-feeds-sync": {
+        "task": "events.tasks.calendar_feeds_sync_due_task",
+        "schedule": timedelta(hours=1),
+    },
+    # clashes: the tasks live in clashes/tasks.py and keep these names (messages already queued).
     "clashes-sweep": {
         "task": "events.clash_tasks.clashes_sweep_task",
         "schedule": timedelta(minutes=30),
@@ -271,172 +385,68 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "events.clash_tasks.clash_digest_send_task",
         "schedule": crontab(hour=7, minute=0),
     },
-    "organiser-invitations-housekeep": {
-        "task": "groups.tasks.organiser_invitations_housekeep_task",
-        "schedule": timedelta(minutes=10),
+    # petitions
+    "petitions-count": {
+        "task": "petitions.tasks.petitions_count_task",
+        "schedule": timedelta(seconds=PETITIONS_COUNT_INTERVAL_SECONDS),
+        "options": {"expires": PETITIONS_COUNT_INTERVAL_SECONDS * 2},
     },
-}
-
-# --- Alliance --------------------------------------------------------------------------
-# A postcodes.io-compatible API, on by default (tests blank it and start their own). Empty:
-# people pick constituencies from a list. If it fails, nothing being saved is lost.
-POSTCODES_API_URL = env("POSTCODES_API_URL", "https://api.postcodes.io")
-POSTCODES_API_TIMEOUT = float(env("POSTCODES_API_TIMEOUT", "3"))
-# How many proxies we control append to X-Forwarded-For in front of the app (deploy/nginx.conf:
-# one). 0: no proxy is trusted, every limit counts REMOTE_ADDR and the header is ignored.
-# TRUST_X_FORWARDED_FOR=true is the older spelling of 1. Read by alliance.ratelimit.client_ip.
-TRUSTED_PROXY_COUNT = env_int(
-    "TRUSTED_PROXY_COUNT", 1 if env_bool("TRUST_X_FORWARDED_FOR", False) else 0
-)
-# allauth's own IP detection agrees (our adapter also routes it through client_ip).
-ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
-CLASH_TRAVEL_MARGIN = timedelta(minutes=env_int("CLASH_TRAVEL_MARGIN_MINUTES", 30))
-CLASH_RADIUS_KM = float(env("CLASH_RADIUS_KM", "5"))
-# The beat sweep re-checks this many weeks ahead; outbox rows left "sending" by a dead worker
-# are retried after CLASH_OUTBOX_RECLAIM_SECONDS (keep it above CELERY_TASK_TIME_LIMIT).
-CLASH_SWEEP_WEEKS = env_int("CLASH_SWEEP_WEEKS", 8)
-CLASH_OUTBOX_RECLAIM_SECONDS = env_int("CLASH_OUTBOX_RECLAIM_SECONDS", 360)
-CLASH_OUTBOX_RETRY_BASE_SECONDS = env_int("CLASH_OUTBOX_RETRY_BASE_SECONDS", 30)
-# Petitions
-PETITIONS_UNCONFIRMED_EXPIRY_HOURS = env_int("PETITIONS_UNCONFIRMED_EXPIRY_HOURS", 72)
-PETITIONS_RETENTION_MONTHS = env_int("PETITIONS_RETENTION_MONTHS", 12)
-PETITIONS_SIGN_LIMIT_PER_IP = env_int("PETITIONS_SIGN_LIMIT_PER_IP", 20)
-PETITIONS_SIGN_LIMIT_PER_DOMAIN = env_int("PETITIONS_SIGN_LIMIT_PER_DOMAIN", 100)
-PETITIONS_SIGN_LIMIT_PERIOD_SECONDS = env_int("PETITIONS_SIGN_LIMIT_PERIOD_SECONDS", 600)
-PETITIONS_COUNT_INTERVAL_SECONDS = env_int("PETITIONS_COUNT_INTERVAL_SECONDS", 5)
-PETITIONS_COUNT_LOOKBACK_SECONDS = env_int("PETITIONS_COUNT_LOOKBACK_SECONDS", 120)
-# Confirmation emails go out at most this many seconds after signing (0: a task per signature).
-PETITIONS_CONFIRMATION_KICK_SECONDS = env_int("PETITIONS_CONFIRMATION_KICK_SECONDS", 1)
-# A confirmation claimed by a sender that died is claimed again after this (keep it above
-# CELERY_TASK_TIME_LIMIT, like CLASH_OUTBOX_RECLAIM_SECONDS).
-PETITIONS_CONFIRMATION_RECLAIM_SECONDS = env_int("PETITIONS_CONFIRMATION_RECLAIM_SECONDS", 360)
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "petitions-count": {
-            "task": "petitions.tasks.petitions_count_task",
-            "schedule": timedelta(seconds=PETITIONS_COUNT_INTERVAL_SECONDS),
-            "options": {"expires": PETITIONS_COUNT_INTERVAL_SECONDS * 2},
-        },
-        "petitions-send-confirmations": {
-            "task": "petitions.tasks.signature_confirmations_send_task",
-            "schedule": timedelta(seconds=30),
-            "options": {"expires": 30},
-        },
-        "petitions-reconcile": {
-            "task": "petitions.tasks.petitions_reconcile_task",
-            "schedule": timedelta(hours=1),
-        },
-        "petitions-expire-unconfirmed": {
-            "task": "petitions.tasks.signatures_expire_task",
-            "schedule": timedelta(minutes=30),
-        },
-        "petitions-close-due": {
-            "task": "petitions.tasks.petitions_close_due_task",
-            "schedule": timedelta(minutes=1),
-        },
-        "petitions-retention": {
-            "task": "petitions.tasks.petitions_retention_task",
-            "schedule": timedelta(hours=24),
-        },
-    }
-)
-# Events: recurring series are expanded this far ahead; imported calendars are capped.
-EVENTS_HORIZON_DAYS = env_int("EVENTS_HORIZON_DAYS", 120)
-EVENTS_FEED_TIMEOUT = float(env("EVENTS_FEED_TIMEOUT", "10"))
-EVENTS_FEED_MAX_BYTES = env_int("EVENTS_FEED_MAX_BYTES", 5 * 1024 * 1024)
-EVENTS_FEED_MAX_EVENTS = env_int("EVENTS_FEED_MAX_EVENTS", 5000)
-# Only for tests and local runs: let imported calendar URLs point at private addresses.
-EVENTS_FEED_ALLOW_PRIVATE_HOSTS = env_bool("EVENTS_FEED_ALLOW_PRIVATE_HOSTS", False)
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "events-reminders": {
-            "task": "events.tasks.event_reminders_send_task",
-            "schedule": timedelta(hours=1),
-        },
-        "events-series-extend": {
-            "task": "events.tasks.event_series_extend_task",
-            "schedule": timedelta(hours=6),
-        },
-        "events-feeds-sync": {
-            "task": "events.tasks.calendar_feeds_sync_due_task",
-            "schedule": timedelta(hours=1),
-        },
-    }
-)
-# Seats: vote swaps not confirmed in time expire; the matcher also runs after each change.
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "seats-vote-swaps-expire": {
-            "task": "seats.tasks.vote_swaps_expire_task",
-            "schedule": timedelta(minutes=15),
-        },
-        "seats-vote-swaps-match": {
-            "task": "seats.tasks.vote_swaps_match_task",
-            "schedule": timedelta(minutes=15),
-        },
-    }
-)
-# Outbox: every email of the newer features; beat runs delivery as a safety net.
-# A row left "sending" by a dead sender is claimed again after OUTBOX_RECLAIM_SECONDS (keep it
-# above CELERY_TASK_TIME_LIMIT); a failed send is retried after 30 s, 60 s, ... (capped at 1 h).
-OUTBOX_RECLAIM_SECONDS = env_int("OUTBOX_RECLAIM_SECONDS", 360)
-OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30)
-CELERY_BEAT_SCHEDULE["outbox-deliver"] = {
-    "task": "outbox.tasks.outbox_deliver_task",
-    "schedule": timedelta(minutes=1),
-    "options": {"expires": 60},
-}
-# Conversations: proposals close at their deadline, one reminder a day before, summaries.
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "conversations-proposals-close": {
-            "task": "conversations.tasks.proposals_close_due_task",
-            "schedule": timedelta(minutes=1),
-        },
-        "conversations-proposals-remind": {
-            "task": "conversations.tasks.proposals_remind_task",
-            "schedule": timedelta(minutes=15),
-        },
-        "conversations-daily-summaries": {
-            "task": "conversations.tasks.daily_summaries_send_task",
-            "schedule": crontab(hour=18, minute=0),
-        },
-        "conversations-weekly-digest": {
-            "task": "conversations.tasks.digest_send_weekly_task",
-            "schedule": crontab(hour="8-12", minute=0, day_of_week=1),  # reruns send nothing twice
-        },
-    }
-)
-
-# Open primaries: the voter roll is deleted this many days after the result (counts stay).
-PRIMARIES_ROLL_RETENTION_DAYS = env_int("PRIMARIES_ROLL_RETENTION_DAYS", 30)
-PRIMARIES_REGISTER_LIMIT_PER_IP = env_int("PRIMARIES_REGISTER_LIMIT_PER_IP", 20)
-PRIMARIES_REGISTER_LIMIT_PERIOD_SECONDS = env_int("PRIMARIES_REGISTER_LIMIT_PERIOD_SECONDS", 600)
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "primaries-count-due": {
-            "task": "primaries.tasks.primaries_count_due_task",
-            "schedule": timedelta(minutes=1),
-        },
-        "primaries-ballots-send": {
-            "task": "primaries.tasks.primaries_ballots_send_task",
-            "schedule": timedelta(minutes=1),
-            "options": {"expires": 60},
-        },
-        "primaries-rolls-delete": {
-            "task": "primaries.tasks.primaries_rolls_delete_task",
-            "schedule": timedelta(hours=24),
-        },
-    }
-)
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    "petitions-send-confirmations": {
+        "task": "petitions.tasks.signature_confirmations_send_task",
+        "schedule": timedelta(seconds=30),
+        "options": {"expires": 30},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "petitions-reconcile": {
+        "task": "petitions.tasks.petitions_reconcile_task",
+        "schedule": timedelta(hours=1),
+    },
+    "petitions-expire-unconfirmed": {
+        "task": "petitions.tasks.signatures_expire_task",
+        "schedule": timedelta(minutes=30),
+    },
+    "petitions-close-due": {
+        "task": "petitions.tasks.petitions_close_due_task",
+        "schedule": timedelta(minutes=1),
+    },
+    "petitions-retention": {
+        "task": "petitions.tasks.petitions_retention_task",
+        "schedule": timedelta(hours=24),
+    },
+    # outbox: delivery after every commit, and this run as a safety net.
+    "outbox-deliver": {
+        "task": "outbox.tasks.outbox_deliver_task",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 60},
+    },
+    # conversations: proposals close at their deadline, one reminder a day before, summaries.
+    "conversations-proposals-close": {
+        "task": "conversations.tasks.proposals_close_due_task",
+        "schedule": timedelta(minutes=1),
+    },
+    "conversations-proposals-remind": {
+        "task": "conversations.tasks.proposals_remind_task",
+        "schedule": timedelta(minutes=15),
+    },
+    "conversations-daily-summaries": {
+        "task": "conversations.tasks.daily_summaries_send_task",
+        "schedule": crontab(hour=18, minute=0),
+    },
+    "conversations-weekly-digest": {
+        "task": "conversations.tasks.digest_send_weekly_task",
+        "schedule": crontab(hour="8-12", minute=0, day_of_week=1),  # reruns send nothing twice
+    },
+    # primaries
+    "primaries-count-due": {
+        "task": "primaries.tasks.primaries_count_due_task",
+        "schedule": timedelta(minutes=1),
+    },
+    "primaries-ballots-send": {
+        "task": "primaries.tasks.primaries_ballots_send_task",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 60},
+    },
+    "primaries-rolls-delete": {
+        "task": "primaries.tasks.primaries_rolls_delete_task",
+        "schedule": timedelta(hours=24),
+    },
 }

@@ -84,7 +84,7 @@ def petitions_count_recent(*, now: datetime | None = None) -> dict[int, int]:
     The window (default 2 minutes) is far longer than the beat interval, so a transaction that
     committed late is still seen; anything older is repaired by the reconcile task.
     """
-    lookback = timedelta(seconds=getattr(settings, "PETITIONS_COUNT_LOOKBACK_SECONDS", 120))
+    lookback = timedelta(seconds=settings.PETITIONS_COUNT_LOOKBACK_SECONDS)
     since = (now or timezone.now()) - lookback
     ids = (
         Signature.objects.changed_since(since)

@@ -16,7 +16,7 @@ from petitions.models import (
 
 
 def signatures_expire(*, now: datetime | None = None) -> int:
-    hours = getattr(settings, "PETITIONS_UNCONFIRMED_EXPIRY_HOURS", 72)
+    hours = settings.PETITIONS_UNCONFIRMED_EXPIRY_HOURS
     cutoff = (now or timezone.now()) - timedelta(hours=hours)
     deleted, _ = Signature.objects.expired(cutoff).delete()
     return deleted
@@ -55,7 +55,7 @@ def petition_personal_data_delete(*, petition: Petition) -> int:
 
 
 def petitions_retention_apply(*, now: datetime | None = None) -> int:
-    months = getattr(settings, "PETITIONS_RETENTION_MONTHS", 12)
+    months = settings.PETITIONS_RETENTION_MONTHS
     cutoff = (now or timezone.now()) - timedelta(days=round(months * 30.44))
     done = 0
     for petition in Petition.objects.past_retention(cutoff):

@@ -142,7 +142,7 @@ def confirmations_kick() -> None:
     PETITIONS_CONFIRMATION_KICK_SECONDS schedules one sweep at the end of the window, and the
     ones after it in the window ride along. If Redis is down the signature is still kept and
     the beat sweep sends it."""
-    seconds = getattr(settings, "PETITIONS_CONFIRMATION_KICK_SECONDS", 1)
+    seconds = settings.PETITIONS_CONFIRMATION_KICK_SECONDS
     try:
         if not seconds:
             signature_confirmations_send_task.delay()
@@ -220,7 +220,7 @@ def _resend_allowed(signature: Signature) -> bool:
         scope="petition-resend",
         key=str(signature.pk),
         limit=1,
-        period_seconds=getattr(settings, "PETITIONS_RESEND_SECONDS", 600),
+        period_seconds=settings.PETITIONS_RESEND_SECONDS,
     )
 
 

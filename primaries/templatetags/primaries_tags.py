@@ -7,4 +7,4 @@ register = template.Library()
 @register.simple_tag
 def primaries_roll_days() -> int:
     """How long the voter roll is kept after a result (for the privacy notice)."""
-    return getattr(settings, "PRIMARIES_ROLL_RETENTION_DAYS", 30)
+    return settings.PRIMARIES_ROLL_RETENTION_DAYS
