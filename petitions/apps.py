@@ -5,4 +5,9 @@ class PetitionsConfig(AppConfig):
     name = "petitions"
 
     def ready(self) -> None:
-        from petitions import lookups  # noqa: F401 - registers the inet lookup
+        # `ip__net_contained_or_equal` (bulk invalidation by network, services/abuse.py).
+        from django.db.models import GenericIPAddressField
+
+        from petitions.lookups import NetContainedOrEqual
+
+        GenericIPAddressField.register_lookup(NetContainedOrEqual)

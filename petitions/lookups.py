@@ -1,9 +1,10 @@
-"""`ip__net_contained_or_equal="10.0.0.0/8"`: PostgreSQL's inet `<<=` for bulk invalidation."""
+"""`ip__net_contained_or_equal="10.0.0.0/8"`: PostgreSQL's inet `<<=` for bulk invalidation.
 
-from django.db.models import GenericIPAddressField, Lookup
+Registered on GenericIPAddressField by `PetitionsConfig.ready` (petitions/apps.py)."""
+
+from django.db.models import Lookup
 
 
-@GenericIPAddressField.register_lookup
 class NetContainedOrEqual(Lookup):
     lookup_name = "net_contained_or_equal"
     prepare_rhs = False  # a network, not an address: the field's own validation does not apply
