@@ -69,10 +69,11 @@ class EventQuerySet(models.QuerySet):
         from django.db.models import Count, IntegerField, OuterRef, Subquery
         from django.db.models.functions import Coalesce
 
-        from events.models import Rsvp
+        # The Rsvp model, without importing events.models (which imports this module).
+        rsvps = self.model._meta.get_field("rsvps").related_model.objects
 
         going = (
-            Rsvp.objects.filter(event=OuterRef("pk"), answer=RsvpAnswer.GOING)
+            rsvps.filter(event=OuterRef("pk"), answer=RsvpAnswer.GOING)
             .order_by()
             .values("event")
             .annotate(n=Count("pk"))

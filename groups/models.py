@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from groups.choices import GroupKind, InvitationStatus, JoinPolicy, LinkStatus, Role
 from groups.querysets import (
     GroupLinkQuerySet,
     GroupQuerySet,
@@ -38,18 +39,6 @@ class Party(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class GroupKind(models.TextChoices):
-    PARTY_BRANCH = "party_branch", "Party branch"
-    PRO_EU = "pro_eu", "Pro-EU group"
-    PROGRESSIVE_ALLIANCE = "progressive_alliance", "Progressive Alliance group"
-    OTHER = "other", "Other campaign"
-
-
-class JoinPolicy(models.TextChoices):
-    OPEN = "open", "Open: anyone who joins is a member at once"
-    APPROVAL = "approval", "Approval: organisers approve each request to join"
 
 
 class Group(models.Model):
@@ -121,11 +110,6 @@ class Group(models.Model):
         return self.join_policy == JoinPolicy.OPEN
 
 
-class Role(models.TextChoices):
-    MEMBER = "member", "Member"
-    ORGANISER = "organiser", "Organiser"
-
-
 class Membership(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -168,12 +152,6 @@ class PartyStaff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.party} staff"
-
-
-class LinkStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    ACCEPTED = "accepted", "Accepted"
-    DECLINED = "declined", "Declined"
 
 
 class GroupLink(models.Model):
@@ -230,14 +208,6 @@ class MembershipRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} asks to join {self.group}"
-
-
-class InvitationStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    ACCEPTED = "accepted", "Accepted"
-    DECLINED = "declined", "Declined"
-    REVOKED = "revoked", "Revoked"
-    EXPIRED = "expired", "Expired"
 
 
 INVITATION_LIFETIME = timedelta(days=14)

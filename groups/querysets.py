@@ -3,6 +3,8 @@ from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from groups.choices import InvitationStatus, LinkStatus, Role
+
 
 class PartyQuerySet(models.QuerySet):
     def progressive(self):
@@ -32,19 +34,19 @@ class GroupQuerySet(models.QuerySet):
     def organised_by(self, user):
         if not user.is_authenticated:
             return self.none()
-        return self.filter(memberships__user=user, memberships__role="organiser").distinct()
+        return self.filter(memberships__user=user, memberships__role=Role.ORGANISER).distinct()
 
     def linked_to(self, group):
         """Groups with an accepted link to `group`, whichever side asked."""
         return self.filter(
-            Q(outgoing_links__to_group=group, outgoing_links__status="accepted")
-            | Q(incoming_links__from_group=group, incoming_links__status="accepted")
+            Q(outgoing_links__to_group=group, outgoing_links__status=LinkStatus.ACCEPTED)
+            | Q(incoming_links__from_group=group, incoming_links__status=LinkStatus.ACCEPTED)
         ).distinct()
 
 
 class MembershipQuerySet(models.QuerySet):
     def organisers(self):
-        return self.filter(role="organiser")
+        return self.filter(role=Role.ORGANISER)
 
     def of_user(self, user):
         """A user's memberships with their groups: the roles they hold."""
@@ -54,7 +56,7 @@ class MembershipQuerySet(models.QuerySet):
 class GroupLinkQuerySet(models.QuerySet):
     def pending_for(self, group):
         """Requests to link that `group`'s organisers have still to accept or decline."""
-        return self.filter(to_group=group, status="requested").select_related("from_group")
+        return self.filter(to_group=group, status=LinkStatus.REQUESTED).select_related("from_group")
 
 
 class MembershipRequestQuerySet(models.QuerySet):
@@ -66,8 +68,6 @@ class MembershipRequestQuerySet(models.QuerySet):
 class OrganiserInvitationQuerySet(models.QuerySet):
     def open(self):
         """Pending and not yet expired: the ones a link can still accept."""
-        from groups.models import InvitationStatus
-
         return self.filter(status=InvitationStatus.PENDING, expires_at__gt=timezone.now())
 
     def for_group(self, group):
