@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,13 +17,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from alliance.links import absolute_url
 from alliance.mail import header_safe
+from alliance.retry import backoff_seconds, through_lost_connection
 from alliance.tasks import enqueue_after_commit
 from clashes.models import Clash, ClashNotification, NotificationMode, NotificationStatus
 from clashes.presentation import clash_context
@@ -221,29 +221,18 @@ def _mark_sent(
     """Mark claimed rows sent. The messages are already out, so this must survive a database
     restart (found by bench/faults): on a lost connection, reconnect and retry for up to a
     minute rather than fail and leave the row to be reclaimed and sent a second time."""
-    deadline = time.monotonic() + retry_seconds
-    delay = 0.5
-    while True:
-        try:
-            return ClashNotification.objects.filter(
-                pk__in=ids, claim_token=token, status=NotificationStatus.SENDING
-            ).update(
-                status=NotificationStatus.SENT,
-                sent_at=timezone.now(),
-                claim_token=None,
-                via_digest=via_digest,
-                last_error="",
-            )
-        except (OperationalError, InterfaceError):
-            if time.monotonic() > deadline:
-                raise
-            connection.close()
-            time.sleep(delay)
-            delay = min(delay * 2, 5)
-
-
-def _backoff_seconds(attempts: int) -> float:
-    return min(settings.CLASH_OUTBOX_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1), 3600)
+    return through_lost_connection(
+        lambda: ClashNotification.objects.filter(
+            pk__in=ids, claim_token=token, status=NotificationStatus.SENDING
+        ).update(
+            status=NotificationStatus.SENT,
+            sent_at=timezone.now(),
+            claim_token=None,
+            via_digest=via_digest,
+            last_error="",
+        ),
+        retry_seconds=retry_seconds,
+    )
 
 
 def _mark_retry(ids: list[int], token: uuid.UUID, error: Exception) -> float | None:
@@ -255,7 +244,9 @@ def _mark_retry(ids: list[int], token: uuid.UUID, error: Exception) -> float | N
             notification.status = NotificationStatus.FAILED
             notification.next_attempt_at = None
         else:
-            delay = _backoff_seconds(notification.attempts)
+            delay = backoff_seconds(
+                notification.attempts, base=settings.CLASH_OUTBOX_RETRY_BASE_SECONDS
+            )
             retry_in = delay if retry_in is None else min(retry_in, delay)
             notification.status = NotificationStatus.PENDING
             notification.next_attempt_at = now + timedelta(seconds=delay)

@@ -26,10 +26,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from alliance.mail import header_safe
+from alliance.retry import backoff_seconds, through_lost_connection
 from outbox.emails import (
     RenderedEmail,
     email_absolute_url,
@@ -252,29 +253,19 @@ def _claim(*, limit: int, token: uuid.UUID) -> list[int]:
 def _mark_sent(email_id: int, token: uuid.UUID, *, retry_seconds: float = 60) -> int:
     """The message is out: record it, surviving a database restart (reconnect and retry for up
     to a minute rather than leave the row to be reclaimed and sent again)."""
-    deadline = time.monotonic() + retry_seconds
-    delay = 0.5
-    while True:
-        try:
-            with transaction.atomic():
-                return OutboxEmail.objects.filter(
-                    pk=email_id, claim_token=token, status=OutboxStatus.SENDING
-                ).update(
-                    status=OutboxStatus.SENT,
-                    sent_at=timezone.now(),
-                    claim_token=None,
-                    last_error="",
-                )
-        except (OperationalError, InterfaceError):
-            if time.monotonic() > deadline:
-                raise
-            connection.close()
-            time.sleep(delay)
-            delay = min(delay * 2, 5)
 
+    def write() -> int:
+        with transaction.atomic():
+            return OutboxEmail.objects.filter(
+                pk=email_id, claim_token=token, status=OutboxStatus.SENDING
+            ).update(
+                status=OutboxStatus.SENT,
+                sent_at=timezone.now(),
+                claim_token=None,
+                last_error="",
+            )
 
-def _backoff_seconds(attempts: int) -> float:
-    return min(_retry_base_seconds() * 2 ** max(0, attempts - 1), 3600)
+    return through_lost_connection(write, retry_seconds=retry_seconds)
 
 
 def _mark_retry(email: OutboxEmail, token: uuid.UUID, error: Exception) -> float | None:
@@ -284,7 +275,7 @@ def _mark_retry(email: OutboxEmail, token: uuid.UUID, error: Exception) -> float
     if email.attempts >= MAX_ATTEMPTS:
         values["status"] = OutboxStatus.FAILED
     else:
-        retry_in = _backoff_seconds(email.attempts)
+        retry_in = backoff_seconds(email.attempts, base=_retry_base_seconds())
         values["status"] = OutboxStatus.PENDING
         values["next_attempt_at"] = timezone.now() + timedelta(seconds=retry_in)
     with transaction.atomic():

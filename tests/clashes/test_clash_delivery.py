@@ -268,7 +268,7 @@ def test_a_database_restart_after_the_send_does_not_send_the_row_again(monkeypat
         return real_update(queryset, **values)
 
     monkeypatch.setattr(QuerySet, "update", update_failing_once)
-    monkeypatch.setattr(delivery.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr("alliance.retry.time.sleep", lambda seconds: None)
 
     report = delivery.clash_notifications_deliver()
 
