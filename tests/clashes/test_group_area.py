@@ -3,8 +3,12 @@ with no postcode, on a calendar without a default seat) are anywhere in its area
 purposes. The real detection finds them against an event in any seat of that area, never
 outside it, and the clash page and email say "somewhere in <area>" rather than a distance."""
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from clashes import services
 from clashes.delivery import clash_email_build
@@ -19,6 +23,7 @@ from tests.events.test_imports import _ics, _soon, _vevent
 from tests.factories import ConstituencyFactory
 
 pytestmark = pytest.mark.django_db
+LONDON = ZoneInfo("Europe/London")
 
 
 @pytest.fixture
@@ -40,7 +45,7 @@ def area():
     }
 
 
-def _imported_without_a_place(branch) -> Event:
+def _imported_without_a_place(branch, **fields) -> Event:
     """The branch's calendar, added without a default seat (its group covers several)."""
     form = CalendarFeedForm(group=branch)
     assert "default_constituency" not in form.initial
@@ -48,6 +53,7 @@ def _imported_without_a_place(branch) -> Event:
         group=branch,
         name="Campaign calendar",
         upload_data=_ics(_vevent("crown@src", _soon(5, 10), extra="LOCATION:The Crown")),
+        **fields,
     )
     imports.calendar_feed_sync(feed=feed)
     event = Event.objects.get(feed=feed)
@@ -122,3 +128,20 @@ def test_area_phrase():
         area_phrase(["A", "B", "C", "D", "E"]) == "somewhere in A, B, C or 2 other constituencies"
     )
     assert area_phrase([]) == "somewhere in its group's area"
+
+
+def test_the_form_warning_says_the_event_is_somewhere_in_the_area(client, area):
+    crown = _imported_without_a_place(area["branch"], visibility="public")
+    client.force_login(area["pro_eu_org"])
+    start = timezone.localtime(crown.starts_at, LONDON)
+    response = client.get(
+        reverse("events:clash_check", kwargs={"slug": area["pro_eu"].slug}),
+        {
+            "starts_at": f"{start:%Y-%m-%dT%H:%M}",
+            "ends_at": f"{start + timedelta(hours=1):%Y-%m-%dT%H:%M}",
+            "constituency": area["seats"][0].pk,
+        },
+    )
+    html = response.content.decode()
+    assert "This overlaps “crown@src”" in html
+    assert f"somewhere in the area {area['branch'].name} covers" in html
