@@ -1,9 +1,10 @@
 """Clash detection: the SQL. Set-based, never a Python loop over events.
 
 - `event_clashes_record(event_id=...)`: one statement finds the candidates of one event with
-  the range overlap `e.span && tstzrange(start - margin, end + margin)` in two index probes,
-  one per area branch: GiST (constituency_id, span) for the same constituency, GiST (point,
-  span) with a bounding box for the radius (then the exact haversine distance); then the
+  the range overlap `e.span && tstzrange(start - margin, end + margin)` in index probes, one
+  per area branch: GiST (constituency_id, span) for the same constituency, GiST (point,
+  span) with a bounding box for the radius (then the exact haversine distance), and for an
+  event without a place, its group's area (the constituencies the group covers); then the
   rules; it inserts new pairs with ON CONFLICT DO NOTHING, re-opens auto-resolved pairs that
   clash again and resolves this event's pairs that no longer clash.
 - `clashes_sweep_record(...)`: the same statement as one self-join over every event in a window.
@@ -41,12 +42,32 @@ def _haversine_sql(a: str, b: str) -> str:
     )
 
 
+# The area branches of `clash_condition_sql`, each probed on its own and merged.
+AREA_BRANCHES = ("seat", "near", "e_area", "m_area")
+
+
+def _seats_sql(x: str) -> str:
+    """SQL: the constituencies event `x` may be in (clashes.rules.EventInfo.seat_ids): its own,
+    or with no place at all its group's area."""
+    return f"""(CASE
+        WHEN {x}.constituency_id IS NOT NULL THEN ARRAY[{x}.constituency_id::bigint]
+        WHEN {x}.latitude IS NULL THEN ARRAY(
+            SELECT c.constituency_id::bigint FROM groups_group_constituencies c
+            WHERE c.group_id = {x}.group_id)
+        ELSE '{{}}'::bigint[]
+    END)"""
+
+
 def clash_condition_sql(m: str, gm: str, e: str, ge: str, *, area: str = "any") -> str:
     """SQL: event alias `e` (group `ge`) clashes with `m` (group `gm`). `m` may be a real event
-    row or a hypothetical one (suggestions). `area` picks the branch: "seat" (same
-    constituency), "near" (both points within the radius) or "any" (either). Each branch has a
-    GiST index of its own (events migration 0006): (constituency_id, span) and (point, span), so a
-    probe only reads events that are both at that time and in that place."""
+    row or a hypothetical one (suggestions). `area` picks the branch (`AREA_BRANCHES`):
+    "seat" (same constituency), "near" (both points within the radius), "e_area" (`e` has no
+    place and its group covers a constituency `m` may be in), "m_area" (`m` has no place and
+    its group covers `e`'s constituency), or "any" (one of them). "seat" and "near" have a GiST
+    index of their own (events migration 0006): (constituency_id, span) and (point, span), so a
+    probe only reads events that are both at that time and in that place; the group-area
+    branches read the few events without a place at that time (span index) or the events in
+    the area's constituencies at that time (the constituency index)."""
     dlon = f"(degrees(asin(least(1.0::float8, %(sin_r)s / cos({m}.latitude * %(rad)s)))) + %(eps)s)"
     seat = f"{e}.constituency_id = {m}.constituency_id"
     near = f"""(
@@ -56,7 +77,22 @@ def clash_condition_sql(m: str, gm: str, e: str, ge: str, *, area: str = "any") 
             point({m}.longitude + {dlon}, {m}.latitude + %(dlat)s))
         AND {_haversine_sql(m, e)} <= %(radius)s
     )"""
-    where = {"seat": seat, "near": near, "any": f"({seat} OR {near})"}[area]
+    e_area = f"""(
+        {e}.constituency_id IS NULL AND {e}.latitude IS NULL
+        AND EXISTS (
+            SELECT 1 FROM groups_group_constituencies ce
+            WHERE ce.group_id = {e}.group_id AND ce.constituency_id = ANY({_seats_sql(m)})
+        )
+    )"""
+    m_area = f"""(
+        {m}.constituency_id IS NULL AND {m}.latitude IS NULL
+        AND {e}.constituency_id IN (
+            SELECT cm.constituency_id FROM groups_group_constituencies cm
+            WHERE cm.group_id = {m}.group_id
+        )
+    )"""
+    branches = {"seat": seat, "near": near, "e_area": e_area, "m_area": m_area}
+    where = f"({' OR '.join(branches.values())})" if area == "any" else branches[area]
     return f"""
         {e}.id <> {m}.id
         AND {m}.status = 'scheduled' AND {e}.status = 'scheduled'
@@ -93,9 +129,8 @@ def sql_params(margin: timedelta | None = None, radius_km: float | None = None) 
 
 
 def _candidates_sql(where: str) -> str:
-    """Pairs (a_id < b_id) of `m` rows chosen by `where` with every event they clash with: the
-    same-constituency branch and the within-radius branch, each probing its own index, merged
-    (a pair may be in both)."""
+    """Pairs (a_id < b_id) of `m` rows chosen by `where` with every event they clash with: each
+    area branch (`AREA_BRANCHES`) probing its own index, merged (a pair may be in several)."""
 
     def branch(area: str) -> str:
         return f"""
@@ -112,7 +147,7 @@ def _candidates_sql(where: str) -> str:
 
     return f"""
         SELECT DISTINCT ON (a_id, b_id) a_id, b_id, distance_km, same_constituency
-        FROM ({branch("seat")} UNION ALL {branch("near")}) both_branches
+        FROM ({" UNION ALL ".join(branch(area) for area in AREA_BRANCHES)}) branches
     """
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.db import connection
 
-from clashes.detection import clash_condition_sql, sql_params
+from clashes.detection import AREA_BRANCHES, clash_condition_sql, sql_params
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def draft_clashing_event_ids(draft: Draft, *, limit: int = 3) -> list[int]:
             FROM m JOIN groups_group gm ON gm.id = m.group_id,
                  events_event e JOIN groups_group ge ON ge.id = e.group_id
             WHERE {clash_condition_sql("m", "gm", "e", "ge", area=area)}"""
-        for area in ("seat", "near")
+        for area in AREA_BRANCHES
     )
     sql = f"""
         WITH m AS ({DRAFT_ROWS_SQL})
@@ -85,16 +85,17 @@ def draft_free_slots(
     query checks every candidate."""
     if not candidates:
         return []
+    free = " AND ".join(
+        f"""NOT EXISTS (
+            SELECT 1 FROM events_event e JOIN groups_group ge ON ge.id = e.group_id
+            WHERE {clash_condition_sql("m", "gm", "e", "ge", area=area)}
+        )"""
+        for area in AREA_BRANCHES
+    )
     sql = f"""
         WITH m AS ({DRAFT_ROWS_SQL})
         SELECT m.i FROM m JOIN groups_group gm ON gm.id = m.group_id
-        WHERE NOT EXISTS (
-            SELECT 1 FROM events_event e JOIN groups_group ge ON ge.id = e.group_id
-            WHERE {clash_condition_sql("m", "gm", "e", "ge", area="seat")}
-        ) AND NOT EXISTS (
-            SELECT 1 FROM events_event e JOIN groups_group ge ON ge.id = e.group_id
-            WHERE {clash_condition_sql("m", "gm", "e", "ge", area="near")}
-        )
+        WHERE {free}
         ORDER BY m.i LIMIT %(limit)s
     """
     with connection.cursor() as cursor:

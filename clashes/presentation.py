@@ -28,7 +28,35 @@ def clash_context(clash: Clash, *, viewer, now: datetime | None = None) -> dict:
         "overlap_minutes": overlap_minutes(_info(a), _info(b)),
         "suggestions": [] if hidden else clash_suggestions(clash=clash, now=now),
         "moved_event": moved_shown,
+        "areas": clash_areas(clash),
     }
+
+
+MAX_AREA_NAMES = 4
+
+
+def area_phrase(names: list[str]) -> str:
+    """Where an event without a place may be: "somewhere in A, B or C" (its group's area);
+    past `MAX_AREA_NAMES` seats, the first ones and how many more."""
+    if len(names) > MAX_AREA_NAMES:
+        shown, rest = names[: MAX_AREA_NAMES - 1], len(names) - MAX_AREA_NAMES + 1
+        return f"somewhere in {', '.join(shown)} or {rest} other constituencies"
+    if len(names) > 1:
+        return f"somewhere in {', '.join(names[:-1])} or {names[-1]}"
+    return f"somewhere in {names[0]}" if names else "somewhere in its group's area"
+
+
+def clash_areas(clash: Clash) -> list[dict]:
+    """The sides of a clash that have no place of their own (no constituency, no point): for
+    clashes they are anywhere in their group's area (`clashes.rules`), so the page and the
+    emails say "somewhere in <area>" rather than a distance. The area is the group's, which
+    the group's public page shows too: it is said even when the event itself is hidden."""
+    areas = []
+    for event in (clash.event_a, clash.event_b):
+        if event.constituency_id is None and event.latitude is None:
+            names = list(event.group.constituencies.order_by("name").values_list("name", flat=True))
+            areas.append({"group": event.group, "where": area_phrase(names)})
+    return areas
 
 
 def _info(event) -> EventInfo:

@@ -5,8 +5,11 @@ Two scheduled events clash when
 - their times overlap once one of them is widened by the travel margin on both sides
   (`a.start < b.end + margin and b.start - margin < a.end`: exactly PostgreSQL's
   `a.span && tstzrange(b.start - margin, b.end + margin, '[)')` for non-empty ranges),
-- they are in the same area: the same constituency, or both have coordinates and the
-  great-circle (haversine) distance between them is at most the radius,
+- they are in the same area: a constituency both may be in, or both have coordinates and the
+  great-circle (haversine) distance between them is at most the radius. An event may be in
+  its constituency; an event with no place at all (no constituency, no coordinates: an
+  imported event of a group covering several seats, say) may be anywhere in its group's area,
+  so in any constituency the group covers,
 - and some active clash rule puts one event's group on one side and the other's on the other.
 
 `clashes/detection.py` implements exactly this in SQL; the property tests check that the two agree.
@@ -61,10 +64,24 @@ class EventInfo:
     latitude: float | None = None
     longitude: float | None = None
     status: str = SCHEDULED
+    # The constituencies the event's group covers (its area).
+    area_ids: frozenset[int] = frozenset()
 
     @property
     def has_point(self) -> bool:
         return self.latitude is not None and self.longitude is not None
+
+    @property
+    def in_group_area(self) -> bool:
+        """No place of its own: for clashes it is anywhere in its group's area."""
+        return self.constituency_id is None and not self.has_point
+
+    @property
+    def seat_ids(self) -> frozenset[int]:
+        """The constituencies the event may be in."""
+        if self.constituency_id is not None:
+            return frozenset({self.constituency_id})
+        return self.area_ids if self.in_group_area else frozenset()
 
 
 @dataclass(frozen=True)
@@ -96,7 +113,7 @@ def distance_km(a: EventInfo, b: EventInfo) -> float | None:
 
 
 def same_area(a: EventInfo, b: EventInfo, radius_km: float) -> bool:
-    if a.constituency_id is not None and a.constituency_id == b.constituency_id:
+    if a.seat_ids & b.seat_ids:
         return True
     distance = distance_km(a, b)
     return distance is not None and distance <= radius_km

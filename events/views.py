@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from alliance.exports import csv_response
 from alliance.links import absolute_url
 from alliance.tasks import enqueue_after_commit
-from events import ics, imports, services
+from events import ics, imports, services, week_grid
 from events.apps import clashes_api
 from events.filters import EventFilter, filter_querystring
 from events.forms import (
@@ -162,6 +162,8 @@ def calendar_month(request):
 
 
 def calendar_week(request):
+    """The week as a time grid: days as columns, hours as rows, overlapping events side by
+    side (placed by the pure events/week_grid.py; a list of days on a phone, by CSS alone)."""
     event_filter = _calendar_filter(request)
     today = _today()
     chosen = _parse_date(request.GET.get("week"), "%Y-%m-%d") or today
@@ -170,17 +172,29 @@ def calendar_week(request):
     days_map = _days_with_events(
         event_filter.qs, monday, sunday, WEEK_DAY_LIMIT, viewer=request.user
     )
+    first_hour, last_hour = week_grid.hours_shown(
+        {day: events for day, (events, _) in days_map.items()}
+    )
     days = []
     for offset in range(7):
         day = monday + timedelta(days=offset)
         events, total = days_map.get(day, ([], 0))
+        timed = [event for event in events if not event.all_day]
         days.append(
-            {"date": day, "is_today": day == today, "events": events, "more": total - len(events)}
+            {
+                "date": day,
+                "is_today": day == today,
+                "all_day": [event for event in events if event.all_day],
+                "entries": week_grid.day_entries(timed, day, first_hour),
+                "more": total - len(events),
+            }
         )
     context = {
         "monday": monday,
         "sunday": sunday,
         "days": days,
+        "hours": week_grid.hour_labels(first_hour, last_hour),
+        "rows_class": week_grid.rows_class(first_hour, last_hour),
         "previous": monday - timedelta(days=7),
         "next": monday + timedelta(days=7),
         "today": today,

@@ -105,9 +105,12 @@ def subprocess_env() -> dict[str, str]:
 @pytest.fixture
 def postcodes_server(settings):
     """A postcodes.io-compatible server on loopback. `server.answers[postcode] = code | None`
-    (None: 500 error, as when the service is down)."""
+    (None: 500 error, as when the service is down); `server.points[postcode] = (lat, lon)`
+    places a postcode elsewhere than the default (51.5, -0.1). `server.url` is its address
+    (a real worker reads it from ALLIANCE_TEST_POSTCODES_API_URL)."""
 
     answers: dict[str, str | None] = {}
+    points: dict[str, tuple[float, float]] = {}
     hits: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -119,6 +122,7 @@ def postcodes_server(settings):
                 self.end_headers()
                 return
             code = answers[postcode]
+            latitude, longitude = points.get(postcode, (51.5, -0.1))
             if code is None:
                 self.send_response(500)
                 self.end_headers()
@@ -128,8 +132,8 @@ def postcodes_server(settings):
                     "status": 200,
                     "result": {
                         "postcode": postcode,
-                        "latitude": 51.5,
-                        "longitude": -0.1,
+                        "latitude": latitude,
+                        "longitude": longitude,
                         "codes": {"parliamentary_constituency_2024": code},
                     },
                 }
@@ -146,8 +150,10 @@ def postcodes_server(settings):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     server.answers = answers
+    server.points = points
     server.hits = hits
-    settings.POSTCODES_API_URL = f"http://127.0.0.1:{server.server_address[1]}"
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    settings.POSTCODES_API_URL = server.url
     yield server
     server.shutdown()
 

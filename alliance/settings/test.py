@@ -25,7 +25,9 @@ CELERY_BROKER_URL = REDIS_URL if _xdist_worker else env("CELERY_BROKER_URL", RED
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The real-worker tests point this at an SMTP sink on loopback.
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
-POSTCODES_API_URL = ""
+# No internet: only a test's own postcodes.io-compatible server on loopback (the real-worker
+# tests hand its address to the worker here; the web side sets the setting directly).
+POSTCODES_API_URL = env("ALLIANCE_TEST_POSTCODES_API_URL", "")
 SECRET_KEY = "test-only-secret-key-not-used-anywhere-else-0123456789"
 DEBUG = False
 ALLOWED_HOSTS = ["*"]

@@ -6,9 +6,11 @@ the incremental check of one event.
 
 Uses its own database (created and migrated if missing; every run TRUNCATEs its events).
 Data: 650 constituencies with centroids over Great Britain, 2,600 groups (party branches of
-five parties, pro-EU, Progressive Alliance and other groups, each at home in one constituency),
-N events over one year, 08:00-21:00 starts on the quarter hour, 1-3 hours long, 70% with
-coordinates (home centroid +- ~3 km), 5% cancelled. Margin 30 min, radius 5 km, default rule.
+five parties, pro-EU, Progressive Alliance and other groups, each at home in one constituency
+that it covers, one in five covering two more), N events over one year, 08:00-21:00 starts on
+the quarter hour, 1-3 hours long, 90% in the home seat, 70% with coordinates (home centroid
++- ~3 km; so 3% with no place: anywhere in the group's area), 5% cancelled. Margin 30 min,
+radius 5 km, default rule.
 
 Figures:
 - SQL sweep: `detection.clash_pairs_in_window` over the whole year (the beat sweep's
@@ -107,6 +109,15 @@ def seed_reference(rng: random.Random):
         for i in range(GROUPS)
     )
     homes = {g.pk: rng.choice(seats).pk for g in groups}
+    # Every group covers its home seat; one in five covers two more (its events without a
+    # place are then anywhere in those three seats for clash purposes).
+    covers = Group.constituencies.through
+    covers.objects.bulk_create(
+        covers(group_id=g.pk, constituency_id=seat_id)
+        for g in groups
+        for seat_id in {homes[g.pk]}
+        | ({rng.choice(seats).pk, rng.choice(seats).pk} if rng.random() < 0.2 else set())
+    )
     return groups, homes, centroids
 
 
@@ -157,6 +168,13 @@ def timed(fn, repeat: int = 1) -> tuple[float, object]:
 def infos():
     from clashes.rules import EventInfo
     from events.models import Event
+    from groups.models import Group
+
+    areas: dict[int, frozenset] = {}
+    for group_id, seat_id in Group.constituencies.through.objects.values_list(
+        "group_id", "constituency_id"
+    ):
+        areas[group_id] = areas.get(group_id, frozenset()) | {seat_id}
 
     return [
         EventInfo(
@@ -170,6 +188,7 @@ def infos():
             latitude=e.latitude,
             longitude=e.longitude,
             status=e.status,
+            area_ids=areas.get(e.group_id, frozenset()),
         )
         for e in Event.objects.select_related("group").order_by("pk")
     ]

@@ -47,6 +47,7 @@ def info(event: Event) -> EventInfo:
         latitude=event.latitude,
         longitude=event.longitude,
         status=event.status,
+        area_ids=frozenset(group.constituencies.values_list("pk", flat=True)),
     )
 
 

@@ -323,9 +323,13 @@ def test_sql_detection_agrees_with_the_bruteforce_reference():
         rule_names=st.sets(st.sampled_from(sorted(RULE_SETS)), min_size=1),
         margin=st.sampled_from([0, 30, 90]),
         radius=st.sampled_from([1.0, 5.0, 12.0]),
+        # The seats each group covers: its events without a place may be in any of them.
+        coverage=st.lists(st.sets(st.integers(0, 2)), min_size=5, max_size=5),
     )
-    def check(specs, rule_names, margin, radius):
+    def check(specs, rule_names, margin, radius, coverage):
         with transaction.atomic():
+            for group, covered in zip(groups, coverage, strict=True):
+                group.constituencies.set([seats[i] for i in covered])
             rules = []
             ClashRule.objects.update(is_active="default" in rule_names)
             if "default" in rule_names:

@@ -37,6 +37,7 @@ def ev(
     seat=7,
     point=None,
     status="scheduled",
+    area=(),
 ):
     start = start or at(0)
     lat, lon = point if point else (None, None)
@@ -51,6 +52,7 @@ def ev(
         latitude=lat,
         longitude=lon,
         status=status,
+        area_ids=frozenset(area),
     )
 
 
@@ -119,6 +121,35 @@ def test_different_seats_without_points_do_not_clash():
 
 
 def test_no_seat_and_no_point_do_not_clash():
+    assert not events_clash(ev(1, seat=None), ev(2, "pro_eu", seat=None), SETTINGS)
+
+
+# --- A group covering several seats: its events without a place are anywhere in its area ---
+
+
+def test_an_event_without_a_place_clashes_in_any_seat_of_its_group_s_area():
+    somewhere = ev(1, seat=None, area={1, 2, 3})
+    assert events_clash(somewhere, ev(2, "pro_eu", seat=2), SETTINGS)
+    assert events_clash(ev(2, "pro_eu", seat=3, point=BRISTOL), somewhere, SETTINGS)
+    assert not events_clash(somewhere, ev(2, "pro_eu", seat=4), SETTINGS)
+
+
+def test_two_events_without_a_place_clash_when_their_areas_share_a_seat():
+    assert events_clash(
+        ev(1, seat=None, area={1, 2}), ev(2, "pro_eu", seat=None, area={2, 5}), SETTINGS
+    )
+    assert not events_clash(
+        ev(1, seat=None, area={1}), ev(2, "pro_eu", seat=None, area={5}), SETTINGS
+    )
+
+
+def test_an_event_with_a_seat_or_a_point_is_only_there_not_in_its_group_s_area():
+    other = ev(2, "pro_eu", seat=2)
+    assert not events_clash(ev(1, seat=1, area={1, 2}), other, SETTINGS)
+    assert not events_clash(ev(1, seat=None, point=BATH, area={1, 2}), other, SETTINGS)
+
+
+def test_a_group_covering_nothing_places_nothing():
     assert not events_clash(ev(1, seat=None), ev(2, "pro_eu", seat=None), SETTINGS)
 
 
