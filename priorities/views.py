@@ -273,10 +273,6 @@ CSRF_PLACEHOLDER = "csrf-placeholder-0f6c2d7e9b1a4c35a8e2d94b7f10c6e3"
 def _board_fragment(request, round_, is_organiser, *, version, csrf_token, **extra) -> str:
     """templates/priorities/_board.html, the part of the board the poller redraws."""
     board = boards.board_context(round_, version=version)
-    for item in board["board_clusters"]:
-        item.cards = cards.note_cards(
-            item.notes, is_organiser=is_organiser, split_form=f"split-{item.cluster.pk}"
-        )
     context = {
         "round": round_,
         "is_organiser": is_organiser,
@@ -288,7 +284,16 @@ def _board_fragment(request, round_, is_organiser, *, version, csrf_token, **ext
             create_url=reverse("priorities:cluster_create", kwargs={"pk": round_.pk}),
             csrf_token=csrf_token,
         ),
+        "cluster_columns": cards.cluster_columns(
+            board["board_clusters"],
+            is_organiser=is_organiser,
+            split_url=reverse("priorities:split", kwargs={"pk": round_.pk}),
+            rename_url=reverse("priorities:rename", kwargs={"pk": round_.pk}),
+            csrf_token=csrf_token,
+        ),
         "note_options": cards.note_options(board["notes"]),
+        "cluster_options": cards.cluster_options(board["clusters"]),
+        "merge_target_options": cards.cluster_options(board["clusters"], selected_index=1),
         "csrf_token": csrf_token,
         **extra,
     }
