@@ -9,11 +9,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
 from alliance.ratelimit import rate_limit_exceeded
+from alliance.tasks import enqueue_after_commit
 from groups.models import Party, PartyStaff
 from outbox.models import OutboxEmail
 from petitions.emails import email_is_disposable, email_normalise
@@ -38,6 +38,7 @@ from primaries.permissions import (
     rules_check_editable,
     voter_check_reviewable,
 )
+from primaries.tasks import ballots_vacuum_task
 from seats.models import Agreement, AgreementStatus
 from seats.postcodes import InvalidPostcode, postcode_lookup, postcode_normalise
 from seats.services import agreement_carrier_set
@@ -514,29 +515,46 @@ def _rounds_json(result: counting.Count, names: dict[int, str]) -> list[dict]:
     ]
 
 
-# The box, copied out in random order, emptied and refilled under new random ids: in the
-# database, not through Python, so 100,000 ballots take seconds.
-_BOX_REWRITE_SQL = [
+# At the close the box is copied to a temporary table under new random ids, counted there by
+# distinct ranking (a few hundred rows come back, not 100,000), emptied, and refilled in the
+# order of the new ids. In the database, not through Python: 100,000 ballots take seconds.
+_BOX_COPY_SQL = (
     "CREATE TEMPORARY TABLE primaries_box_shuffle ON COMMIT DROP AS "
-    "SELECT ranking, receipt_hash FROM primaries_ballot WHERE primary_id = %(primary)s "
-    "ORDER BY random()",
+    "SELECT gen_random_uuid() AS id, ranking, receipt_hash FROM primaries_ballot "
+    "WHERE primary_id = %(primary)s"
+)
+_BOX_TALLY_SQL = "SELECT ranking, count(*) FROM primaries_box_shuffle GROUP BY ranking"
+_BOX_REFILL_SQL = [
     "DELETE FROM primaries_ballot WHERE primary_id = %(primary)s",
     "INSERT INTO primaries_ballot (id, primary_id, ranking, receipt_hash) "
-    "SELECT gen_random_uuid(), %(primary)s, ranking, receipt_hash FROM primaries_box_shuffle "
-    "ORDER BY random()",
+    "SELECT id, %(primary)s, ranking, receipt_hash FROM primaries_box_shuffle ORDER BY id",
     "DROP TABLE primaries_box_shuffle",
 ]
 
 
-def _box_rewrite(primary: Primary) -> None:
-    """Once voting has closed, rewrite both tables so that not even PostgreSQL's own row
-    bookkeeping (xmin, physical position) pairs a roll row with the ballot cast with it: every
-    roll row is rewritten by this transaction, and the ballots are re-inserted in a fresh
-    random order under new ids. (Old row versions remain until VACUUM: see README.md.)"""
-    primary.roll.update(voted=F("voted"))
+def _box_count_and_rewrite(primary: Primary, candidate_ids: list[int]) -> counting.Count:
+    """Count the box, and rewrite it so that PostgreSQL's own row bookkeeping no longer pairs
+    a ballot with the roll row marked in the same transaction (README.md, "The secret
+    ballot"): every ballot is re-inserted by this transaction (one `xmin` for all of them),
+    under a new random id, in the order of those ids (its physical place, `ctid`, says
+    nothing about when it was cast). Dead row versions stay until VACUUM, which is queued
+    after the commit (`ballots_vacuum_task`)."""
+    params = {"primary": primary.pk}
     with connection.cursor() as cursor:
-        for statement in _BOX_REWRITE_SQL:
-            cursor.execute(statement, {"primary": primary.pk})
+        cursor.execute(_BOX_COPY_SQL, params)
+        cursor.execute(_BOX_TALLY_SQL)
+        result = counting.count_grouped(candidate_ids, cursor.fetchall(), primary.counting_method)
+        for statement in _BOX_REFILL_SQL:
+            cursor.execute(statement, params)
+    return result
+
+
+def ballots_vacuum() -> None:
+    """VACUUM the box and the roll: the row versions the count's rewrite left dead (each with
+    its casting transaction's id) are removed once no open transaction can still see them.
+    Outside any transaction (VACUUM cannot run in one); harmless to run twice."""
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM primaries_ballot, primaries_voter")
 
 
 @transaction.atomic
@@ -556,10 +574,7 @@ def primary_count(*, primary_id: int, now=None) -> bool:
         return False
     candidates = list(primary.candidates.select_related("party"))
     names = {c.pk: f"{c.name} ({c.party.name})" for c in candidates}
-    rankings = Ballot.objects.filter(primary=primary).values_list("ranking", flat=True)
-    result = counting.count(
-        [c.pk for c in candidates], rankings.iterator(chunk_size=5000), primary.counting_method
-    )
+    result = _box_count_and_rewrite(primary, [c.pk for c in candidates])
     primary.result = {
         "method": result.method,
         "ballots": result.ballots,
@@ -567,7 +582,7 @@ def primary_count(*, primary_id: int, now=None) -> bool:
         "tie_break": "fewest votes in the latest earlier round where they differ, then the "
         "later in the ballot order drawn at nomination",
     }
-    _box_rewrite(primary)
+    enqueue_after_commit(ballots_vacuum_task)
     primary.winner = next((c for c in candidates if c.pk == result.winner), None)
     primary.ballot_count = result.ballots
     primary.registered_count = primary.roll.registered().count()

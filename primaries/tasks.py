@@ -23,3 +23,11 @@ def primaries_rolls_delete_task() -> int:
     from primaries.services import rolls_delete_due
 
     return rolls_delete_due()
+
+
+@shared_task(acks_late=True)
+def ballots_vacuum_task() -> None:
+    """After a count: clear the box's dead row versions (see services.ballots_vacuum)."""
+    from primaries.services import ballots_vacuum
+
+    ballots_vacuum()

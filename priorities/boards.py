@@ -3,9 +3,11 @@ queries whatever the size of the round (tests/priorities/test_queries.py holds t
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Count
 
 from groups.models import Party
@@ -35,12 +37,30 @@ def _dot_counts(round_: Round) -> dict[int, int]:
     )
 
 
-def board_context(round_: Round) -> dict:
+SUGGESTIONS_TIMEOUT = 60 * 10
+
+
+def _suggestions(unplaced: list[tuple[str, str]], clusters: list[tuple]) -> list:
+    """`similarity.suggest`, cached by what it reads: the unplaced notes compared and each
+    cluster's name and first notes. A dot, a hidden note or a move among clusters (most of a
+    meeting's changes) leaves those alone, so the board redraws without comparing again."""
+    digest = hashlib.sha256(repr((unplaced, clusters)).encode()).hexdigest()
+    key = f"priorities:suggestions:{digest}"
+    found = cache.get(key)
+    if found is None:
+        found = similarity.suggest(unplaced, clusters)
+        cache.set(key, found, timeout=SUGGESTIONS_TIMEOUT)
+    return found
+
+
+def board_context(round_: Round, *, version: str | None = None) -> dict:
     """Every cluster with its notes (hidden ones marked), the unplaced notes, suggestions.
 
     Notes are plain dicts (no model instances) with their ids already as text: the board of a
-    600-note round is rendered on every change, and this halves the time it takes."""
-    version = live.round_version(round_.pk)  # before reading: a change meanwhile re-renders
+    600-note round is rendered on every change, and this halves the time it takes. `version`,
+    when given, was read by the caller before anything else (live.cached_render)."""
+    if version is None:
+        version = live.round_version(round_.pk)  # before reading: a change meanwhile re-renders
     clusters = list(Cluster.objects.filter(round=round_))
     notes = [
         {
@@ -62,7 +82,7 @@ def board_context(round_: Round) -> dict:
     unplaced = by_cluster.get(None, [])
     suggestions = {
         str(s.note_id): s
-        for s in similarity.suggest(
+        for s in _suggestions(
             [(n["id"], n["text"]) for n in unplaced if not n["is_hidden"]][:SUGGEST_FOR],
             [
                 (
@@ -87,13 +107,14 @@ def board_context(round_: Round) -> dict:
     }
 
 
-def projector_context(round_: Round) -> dict:
+def projector_context(round_: Round, *, version: str | None = None) -> dict:
     """Totals, each cluster's visible notes and dots, and the latest notes."""
-    version = live.round_version(round_.pk)
+    if version is None:
+        version = live.round_version(round_.pk)
     clusters = list(Cluster.objects.filter(round=round_))
-    note_counts = dict(
+    note_counts = dict(  # unplaced notes under None: the total is the sum
         Note.objects.visible()
-        .filter(round=round_, cluster__isnull=False)
+        .filter(round=round_)
         .values_list("cluster_id")
         .annotate(n=Count("pk"))
         .values_list("cluster_id", "n")
@@ -110,7 +131,7 @@ def projector_context(round_: Round) -> dict:
         "version": version,
         "rows": rows,
         "participant_count": Participant.objects.filter(round=round_).count(),
-        "note_count": Note.objects.visible().filter(round=round_).count(),
+        "note_count": sum(note_counts.values()),
         "dot_count": sum(dots.values()),
         "latest_notes": list(
             Note.objects.visible()

@@ -6,6 +6,7 @@ notes"). Rounds, statements and endorsements they made belong to their groups an
 longer pointing at them.
 """
 
+from priorities.live import round_changed
 from priorities.models import Dot, Endorsement, Participant, Round, Statement
 
 
@@ -47,6 +48,8 @@ def export(user) -> dict:
 
 
 def erase(user) -> None:
+    for round_id in set(Participant.objects.filter(user=user).values_list("round_id", flat=True)):
+        round_changed(round_id)  # open boards and projectors drop their notes and dots
     Dot.objects.filter(participant__user=user).delete()
     Participant.objects.filter(user=user).delete()  # their notes go with them
     Round.objects.filter(opened_by=user).update(opened_by=None)

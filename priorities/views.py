@@ -6,10 +6,13 @@ import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, Value
 from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -34,7 +37,7 @@ from priorities.forms import (
     SplitForm,
     StatementForm,
 )
-from priorities.models import Dot, Endorsement, Note, Round, Statement
+from priorities.models import Endorsement, Note, Round, Statement
 from priorities.permissions import (
     group_get_for_endorsing,
     note_get_for_organiser,
@@ -151,18 +154,15 @@ def _round_page(request, round_, participant, is_organiser, *, note_form=None, s
 
 
 def _vote_context(round_, participant) -> dict:
-    from collections import Counter
-
     version = live.clusters_version(round_.pk)
-    mine = Counter(
-        Dot.objects.filter(participant=participant).values_list("cluster_id", flat=True)
-        if participant
-        else []
+    clusters = list(  # each with this participant's dots on it, in one query
+        round_.clusters.annotate(
+            my_dots=Count("dots", filter=Q(dots__participant=participant))
+            if participant
+            else Value(0)
+        )
     )
-    clusters = list(round_.clusters.all())
-    for cluster in clusters:
-        cluster.my_dots = mine.get(cluster.pk, 0)
-    spent = sum(mine.values())
+    spent = sum(cluster.my_dots for cluster in clusters)
     return {
         "clusters_version": version,
         "vote_clusters": clusters,
@@ -266,42 +266,71 @@ def participant_leave(request, pk):
 # --- The board ---------------------------------------------------------------------------
 
 
-def _board_forms(round_, data=None, *, which=None):
-    forms = {
-        "move_form": MoveForm(round_=round_),
-        "merge_form": MergeForm(round_=round_),
-        "cluster_form": ClusterCreateForm(round_=round_),
-    }
-    if which:
-        forms[which] = data
-    return forms
+# The CSRF token in a cached board: replaced by this request's own token on the way out.
+CSRF_PLACEHOLDER = "csrf-placeholder-0f6c2d7e9b1a4c35a8e2d94b7f10c6e3"
 
 
-def _board_render(request, round_, is_organiser, *, status=200, template=None, **extra):
-    board = boards.board_context(round_)
-    token = get_token(request)
-    for item in board["board_clusters"]:
-        item.cards = cards.note_cards(
-            item.notes, is_organiser=is_organiser, split_form=f"split-{item.cluster.pk}"
-        )
+def _board_fragment(request, round_, is_organiser, *, version, csrf_token, **extra) -> str:
+    """templates/priorities/_board.html, the part of the board the poller redraws."""
+    board = boards.board_context(round_, version=version)
     context = {
         "round": round_,
         "is_organiser": is_organiser,
-        "code": code_display(round_.code),
         **board,
         "unplaced_cards": cards.note_cards(
             board["unplaced"],
             is_organiser=is_organiser,
             move_url=reverse("priorities:move", kwargs={"pk": round_.pk}),
             create_url=reverse("priorities:cluster_create", kwargs={"pk": round_.pk}),
-            csrf_token=token,
+            csrf_token=csrf_token,
+        ),
+        "cluster_columns": cards.cluster_columns(
+            board["board_clusters"],
+            is_organiser=is_organiser,
+            split_url=reverse("priorities:split", kwargs={"pk": round_.pk}),
+            rename_url=reverse("priorities:rename", kwargs={"pk": round_.pk}),
+            csrf_token=csrf_token,
         ),
         "note_options": cards.note_options(board["notes"]),
-        **_board_forms(round_),
+        "cluster_options": cards.cluster_options(board["clusters"]),
+        "merge_target_options": cards.cluster_options(board["clusters"], selected_index=1),
+        "csrf_token": csrf_token,
         **extra,
     }
-    template = template or "priorities/board.html"
-    return render(request, template, context, status=status)
+    return render_to_string("priorities/_board.html", context, request=request)
+
+
+def _board_html(request, round_, is_organiser, **extra) -> SafeString:
+    """The board's live part. Rendered once per round version (and organiser or not) for
+    everyone looking at the board; an answer with an error in it is rendered on its own."""
+    if extra:
+        return mark_safe(
+            _board_fragment(
+                request,
+                round_,
+                is_organiser,
+                version=None,
+                csrf_token=get_token(request),
+                **extra,
+            )
+        )
+    version = live.round_version(round_.pk)  # before anything is read
+    html = live.cached_render(
+        f"board:{round_.pk}:{int(is_organiser)}",
+        version,
+        lambda: _board_fragment(
+            request, round_, is_organiser, version=version, csrf_token=CSRF_PLACEHOLDER
+        ),
+    )
+    return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))
+
+
+def _board_render(request, round_, is_organiser, *, status=200, partial=False, **extra):
+    board_html = _board_html(request, round_, is_organiser, **extra)
+    if partial:
+        return HttpResponse(board_html, status=status)
+    context = {"round": round_, "board_html": board_html}
+    return render(request, "priorities/board.html", context, status=status)
 
 
 @never_cache
@@ -315,12 +344,12 @@ def board_live(request, pk):
     round_, is_organiser = round_get_for_clustering(request=request, pk=pk)
     if _unchanged(request, live.round_version(round_.pk)):
         return HttpResponse(status=204)
-    return _board_render(request, round_, is_organiser, template="priorities/_board.html")
+    return _board_render(request, round_, is_organiser, partial=True)
 
 
-def _board_action(request, pk, form_class, action, *, form_key):
+def _board_action(request, pk, form_class, action):
     """Run one clustering action; answer with the fresh board (fetch) or redirect (no JS).
-    Errors re-render the board with the form as typed."""
+    Errors re-render the board with the error above it."""
     round_, is_organiser = round_get_for_clustering(request=request, pk=pk)
     form = form_class(request.POST, round_=round_)
     error = None
@@ -339,18 +368,13 @@ def _board_action(request, pk, form_class, action, *, form_key):
         # A dragged note: the page has already moved it; the poller brings the rest.
         return HttpResponse(status=204)
     if _is_fetch(request):
-        return _board_render(
-            request,
-            round_,
-            is_organiser,
-            template="priorities/_board.html",
-            status=400 if error else 200,
-            board_error=error,
-        )
+        if error:
+            return _board_render(
+                request, round_, is_organiser, partial=True, status=400, board_error=error
+            )
+        return _board_render(request, round_, is_organiser, partial=True)
     if error:
-        return _board_render(
-            request, round_, is_organiser, status=400, board_error=error, **{form_key: form}
-        )
+        return _board_render(request, round_, is_organiser, status=400, board_error=error)
     return redirect("priorities:board", pk=round_.pk)
 
 
@@ -363,7 +387,6 @@ def cluster_create(request, pk):
         lambda round_, data: services.cluster_create(
             round_=round_, name=data["name"], note_ids=[n.pk for n in data["notes"]]
         ),
-        form_key="cluster_form",
     )
 
 
@@ -374,7 +397,6 @@ def note_move(request, pk):
         pk,
         MoveForm,
         lambda round_, data: services.note_move(note=data["note"], cluster=data["cluster"]),
-        form_key="move_form",
     )
 
 
@@ -385,7 +407,6 @@ def cluster_merge(request, pk):
         pk,
         MergeForm,
         lambda round_, data: services.cluster_merge(source=data["source"], target=data["target"]),
-        form_key="merge_form",
     )
 
 
@@ -398,7 +419,6 @@ def cluster_split(request, pk):
         lambda round_, data: services.cluster_split(
             cluster=data["cluster"], note_ids=[n.pk for n in data["notes"]], name=data["name"]
         ),
-        form_key="split_form",
     )
 
 
@@ -409,7 +429,6 @@ def cluster_rename(request, pk):
         pk,
         RenameForm,
         lambda round_, data: services.cluster_rename(cluster=data["cluster"], name=data["name"]),
-        form_key="rename_form",
     )
 
 
@@ -421,7 +440,7 @@ def note_hide(request, pk):
     hidden = request.POST.get("hidden") == "1"
     services.note_set_hidden(note=note, hidden=hidden)
     if _is_fetch(request):
-        return _board_render(request, round_, True, template="priorities/_board.html")
+        return _board_render(request, round_, True, partial=True)
     messages.success(request, "Note hidden." if hidden else "Note shown again.")
     return redirect("priorities:board", pk=round_.pk)
 
@@ -440,9 +459,25 @@ def projector(request, pk):
         "round": round_,
         "code": code_display(round_.code),
         "join_url": join_url,
-        **boards.projector_context(round_),
+        "projector_html": _projector_html(request, round_),
     }
     return render(request, "priorities/projector.html", context)
+
+
+def _projector_html(request, round_) -> SafeString:
+    """The projector's live part, rendered once per round version for every projector."""
+    version = live.round_version(round_.pk)  # before anything is read
+    return mark_safe(
+        live.cached_render(
+            f"projector:{round_.pk}",
+            version,
+            lambda: render_to_string(
+                "priorities/_projector_live.html",
+                {"round": round_, **boards.projector_context(round_, version=version)},
+                request=request,
+            ),
+        )
+    )
 
 
 @login_required
@@ -451,8 +486,7 @@ def projector_live(request, pk):
     round_ = round_get_for_organiser(user=request.user, pk=pk)
     if _unchanged(request, live.round_version(round_.pk)):
         return HttpResponse(status=204)
-    context = {"round": round_, **boards.projector_context(round_)}
-    return render(request, "priorities/_projector_live.html", context)
+    return HttpResponse(_projector_html(request, round_))
 
 
 @login_required

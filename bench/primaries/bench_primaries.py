@@ -148,6 +148,11 @@ def bench_count(report) -> None:
         + ("met" if whole < 10 else "MISSED")
         + ("; same winner as the pure count" if same else "; WINNER DIFFERS"),
     )
+    slowest = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:4]
+    report.note(
+        "primary_count: slowest statements",
+        "; ".join(f"{float(q['time']):.2f} s {q['sql'][:60]}" for q in slowest),
+    )
 
 
 def _box_fill(primary, rankings: list[list[int]], *, tag: str) -> None:

@@ -2,8 +2,9 @@
 
 Through gunicorn on loopback (bench/harness.py), each figure as a ratio to /ping/:
 - the board's and the projector's polls while nothing changed (an empty 204: the poller sends
-  the version it shows), and their full renders after a change (the board: every cluster and
-  note, suggestions for unplaced notes; the projector: totals, themes, latest notes);
+  the version it shows); after a change, the first screen that asks renders (the board: every
+  cluster and note, suggestions for unplaced notes; the projector: totals, themes, latest
+  notes) and every other screen gets that render from the cache: both are measured;
 - a note moved on the board (POST as the drag-and-drop JS sends it; the answer is the board);
 - a dot spent from a phone (htmx POST; the answer is that phone's vote panel), 300 phones.
 Query counts are taken in-process on a 10-participant round and on the 300-participant one:
@@ -201,6 +202,45 @@ def spend_dots(base_url: str, round_, people, clusters, concurrency: int) -> Sta
     )
 
 
+def first_after_change(base_url: str, round_, path: str, session_factory, *, requests=150):
+    """Each GET right after the round's version moved on (as a write does), so that every
+    request renders instead of finding the render cached: 4 clients, as in `measure`."""
+    from priorities import live
+
+    latencies: list[float] = []
+    statuses: Counter = Counter()
+    lock = threading.Lock()
+    counter = iter(range(requests))
+    deadline = time.monotonic() + 60
+
+    def client() -> None:
+        session = session_factory()
+        while time.monotonic() < deadline:
+            with lock:
+                if next(counter, None) is None:
+                    break
+            live.round_changed(round_.pk)  # outside a transaction: both bumps at once
+            started = time.perf_counter()
+            response = session.get(f"{base_url}/priorities/{round_.pk}/{path}", timeout=10)
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                latencies.append(elapsed)
+                statuses[response.status_code] += 1
+        session.close()
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for future in [pool.submit(client) for _ in range(4)]:
+            future.result()
+    return Stats(
+        requests=len(latencies),
+        seconds=time.perf_counter() - started,
+        latencies_ms=latencies,
+        status_counts=statuses,
+        errors=sum(n for status, n in statuses.items() if status >= 400),
+    )
+
+
 def run(report) -> None:
     from priorities.models import Dot, Note
 
@@ -230,15 +270,20 @@ def run(report) -> None:
         session_factory=lambda: _organiser_session(base, organiser, big),
     )
     report.measure(
-        "board full render (after a change)",
+        "board, another screen after a change (cached)",
         f"/priorities/{big.pk}/board/live/",
         session_factory=lambda: _organiser_session(base, organiser, big),
     )
     report.measure(
-        "projector full render (after a change)",
+        "projector, another screen after a change (cached)",
         f"/priorities/{big.pk}/projector/live/",
         session_factory=lambda: _organiser_session(base, organiser, big),
     )
+    for name, path in (("board", "board/live/"), ("projector", "projector/live/")):
+        report.add(
+            f"{name}, first screen after a change (renders)",
+            first_after_change(base, big, path, lambda: _organiser_session(base, organiser, big)),
+        )
     note_ids = list(Note.objects.filter(round=big).order_by("pk").values_list("pk", flat=True))
     cluster_ids = [c.pk for c in clusters]
 

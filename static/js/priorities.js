@@ -23,6 +23,16 @@
     }
   });
 
+  // And drop an answer that arrives while a note is in the air: swapping the board then would
+  // pull the drop target from under the pointer. The next poll brings it again.
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var source = event.detail && event.detail.elt;
+    if (live && source && live.contains(source) && source.classList.contains("poller") &&
+        (dragging || dirty)) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
   if (!live) {
     return;
   }

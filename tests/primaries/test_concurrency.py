@@ -119,3 +119,37 @@ def test_the_count_waits_for_ballots_being_cast(pw):
     assert [kind for kind, _ in results] == ["ok", "ok"], results
     primary.refresh_from_db()
     assert primary.ballot_count == 1
+
+
+def _xmins(table: str, primary) -> list[tuple[int, str]]:
+    """(transaction id that wrote the live row, its id) for each row, in physical order."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT xmin::text::bigint, id::text FROM {table} WHERE primary_id = %s ORDER BY ctid",
+            [primary.pk],
+        )
+        return cursor.fetchall()
+
+
+def test_after_the_count_no_ballot_shares_a_transaction_or_an_order_with_the_roll(pw):
+    """While voting, PostgreSQL's `xmin` pairs each ballot with the roll row marked in the same
+    transaction (the limit primaries/README.md names). After the count every ballot has been
+    re-inserted by the count's transaction, in the order of new random ids."""
+    primary, tokens = _open_primary_with_roll(pw, 12)
+    ids = list(primary.candidates.values_list("pk", flat=True))
+    for i, token in enumerate(tokens):  # each cast commits on its own, as in production
+        services.ballot_cast(token=token, ranking=ids[i % 3 :] + ids[: i % 3])
+    roll = {xmin for xmin, _ in _xmins("primaries_voter", primary)}
+    assert {xmin for xmin, _ in _xmins("primaries_ballot", primary)} <= roll  # the limit
+
+    closes = timezone.now()
+    type(primary).objects.filter(pk=primary.pk).update(voting_closes_at=closes)
+    assert services.primary_count(primary_id=primary.pk, now=closes + timedelta(seconds=1))
+    box = _xmins("primaries_ballot", primary)
+    assert len(box) == 12
+    assert len({xmin for xmin, _ in box}) == 1  # one transaction wrote them all
+    assert not {xmin for xmin, _ in box} & roll
+    assert [ballot_id for _, ballot_id in box] == sorted(ballot_id for _, ballot_id in box)
+    services.ballots_vacuum()  # outside a transaction, as the task runs it
+    primary.refresh_from_db()
+    assert primary.ballot_count == 12

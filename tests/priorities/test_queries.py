@@ -6,7 +6,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from priorities import services
+from priorities import live, services
 from tests.priorities.conftest import participant_client, seeded_round
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +45,26 @@ def test_round_pages_keep_a_constant_query_count(page, django_assert_num_queries
     # And the figure itself, held by django_assert_num_queries on the bigger round.
     with django_assert_num_queries(large):
         client.get(url)
+
+
+@pytest.mark.parametrize("page", ["board live", "projector live"])
+def test_live_parts_are_read_once_per_version(page):
+    """The first render after a change reads the round (a fixed number of queries whatever
+    its size); every other poll of that version is served from the cache with only the access
+    check's queries."""
+    misses, hits = [], []
+    for size in (3, 40):
+        round_, organiser = seeded_round(participants=size)
+        client = Client()
+        client.force_login(organiser)
+        url = _pages(round_)[page]
+        client.get(url)  # warm the session
+        live.round_changed(round_.pk)
+        misses.append(_count(client, url))
+        hits.append(_count(client, url))
+    assert misses[0] == misses[1]
+    assert hits[0] == hits[1]
+    assert hits[1] < misses[1]
 
 
 def test_statement_and_region_pages_keep_a_constant_query_count(django_assert_num_queries):

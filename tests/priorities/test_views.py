@@ -447,3 +447,66 @@ def test_a_notes_party_shows_on_the_board_to_organisers_only(meeting):
     assert marker not in phone.get(f"/priorities/{meeting.round.pk}/board/").content.decode()
     organiser_board = _organiser(meeting).get(f"/priorities/{meeting.round.pk}/board/")
     assert marker in organiser_board.content.decode()
+
+
+def test_a_cached_board_carries_each_viewers_own_csrf_token(meeting):
+    """The board is rendered once per version for everyone looking at it; the forms in it must
+    still work for each viewer (the token in the cache is a placeholder swapped per request)."""
+    phone = participant_client(meeting.round)
+    phone.post(f"/priorities/{meeting.round.pk}/notes/", {"text": "Fund the NHS properly"})
+    services.cluster_create(round_=meeting.round, name="NHS")
+    note = Note.objects.get()
+    base = f"/priorities/{meeting.round.pk}"
+    pages = []
+    for _ in range(2):  # the second organiser's board comes from the cache
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(meeting.organiser)
+        page = client.get(f"{base}/board/live/").content.decode()
+        assert views.CSRF_PLACEHOLDER not in page
+        pages.append((client, page))
+    (_, first), (second_client, second) = pages
+    token = second.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    assert "Suggested: NHS" in second
+    response = second_client.post(
+        f"{base}/move/",
+        {"csrfmiddlewaretoken": token, "note": note.pk, "cluster": Cluster.objects.get().pk},
+    )
+    assert response.status_code == 302
+    assert Note.objects.get().cluster is not None
+
+
+def test_a_cached_board_and_projector_show_every_change(
+    meeting, django_capture_on_commit_callbacks
+):
+    """Each write moves the version on, in its transaction and again after it commits, so a
+    render cached before the change is never served after it."""
+    organiser = _organiser(meeting)
+    phones = [participant_client(meeting.round, name=name) for name in ("Pat", "Sam")]
+    base = f"/priorities/{meeting.round.pk}"
+    for phone, text in zip(
+        phones * 2, ("Buses every hour", "Rivers clean again", "Dentists on the NHS"), strict=False
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert phone.post(f"{base}/notes/", {"text": text}).status_code == 302
+        assert text in organiser.get(f"{base}/board/live/").content.decode()
+        assert text in organiser.get(f"{base}/projector/live/").content.decode()
+    note = Note.objects.get(text="Buses every hour")
+    services.note_set_hidden(note=note, hidden=True)  # no commit: the first bump alone
+    assert "Buses every hour" not in organiser.get(f"{base}/projector/live/").content.decode()
+    board = organiser.get(f"{base}/board/").content.decode()
+    assert "Rivers clean again" in board and "is-hidden" in board
+
+
+def test_erasing_an_account_redraws_the_boards_it_was_on(meeting):
+    user = UserFactory()
+    member = Client()
+    member.force_login(user)
+    member.post(f"/priorities/join/{meeting.round.code}/", {"name": "Sam", "party": ""})
+    member.post(f"/priorities/{meeting.round.pk}/notes/", {"text": "Sewage in the river"})
+    organiser = _organiser(meeting)
+    board_url = f"/priorities/{meeting.round.pk}/board/live/"
+    assert "Sewage in the river" in organiser.get(board_url).content.decode()
+    from priorities import personal_data
+
+    personal_data.erase(user)
+    assert "Sewage in the river" not in organiser.get(board_url).content.decode()
