@@ -235,15 +235,17 @@ class ProposalQuerySet(models.QuerySet):
     def due(self, *, now=None):
         return self.open().filter(deadline__lte=now or timezone.now())
 
+    def unanswered_by(self, user):
+        """Open proposals `user` has not answered (wherever they are)."""
+        return self.open().exclude(
+            Exists(Answer.objects.filter(proposal=OuterRef("pk"), user=user))
+        )
+
     def awaiting_answer_from(self, user):
         """Open proposals in conversations `user` takes part in that they have not answered."""
-        return (
-            self.open()
-            .filter(
-                conversation__participants__user=user,
-                conversation__participants__left_at__isnull=True,
-            )
-            .exclude(Exists(Answer.objects.filter(proposal=OuterRef("pk"), user=user)))
+        return self.unanswered_by(user).filter(
+            conversation__participants__user=user,
+            conversation__participants__left_at__isnull=True,
         )
 
 

@@ -5,6 +5,8 @@ Deleting an account keeps the conversation readable for everyone else: each post
 change) with the reason removed; participations and the digest setting are deleted.
 """
 
+from conversations.dashboard import dashboards_expire
+from conversations.fragments import conversation_fragments_expire
 from conversations.models import Answer, DigestSubscription, Participant, Post, Proposal
 
 
@@ -53,8 +55,14 @@ def export(user) -> dict:
 
 
 def erase(user) -> None:
+    conversation_ids = set(
+        Post.objects.filter(author=user).values_list("conversation_id", flat=True)
+    ) | set(Participant.objects.filter(user=user).values_list("conversation_id", flat=True))
     Post.objects.filter(author=user).update(body="", body_html="", is_erased=True, author=None)
     Answer.objects.filter(user=user).update(reason="", user=None)
     Proposal.objects.filter(proposer=user).update(proposer=None)
     Participant.objects.filter(user=user).delete()
     DigestSubscription.objects.filter(user=user).delete()
+    # After the changes (on commit): cached pages of those conversations show the text and name.
+    conversation_fragments_expire(conversation_ids=conversation_ids)
+    dashboards_expire(user_ids=[user.pk], conversation_ids=conversation_ids)

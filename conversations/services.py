@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alliance.mail import header_safe
+from conversations.dashboard import dashboards_expire
+from conversations.fragments import conversation_fragments_expire
 from conversations.models import (
     MAX_POST_CHARS,
     MAX_REASON_CHARS,
@@ -120,13 +122,16 @@ def _conversation_email(
 
 def _post_write(*, conversation: Conversation, author, body: str, now: datetime) -> Post:
     text = _clean_text(body, limit=MAX_POST_CHARS, field="body")
-    return Post.objects.create(
+    post = Post.objects.create(
         conversation=conversation,
         author=author,
         body=text,
         body_html=post_html(text),
         created_at=now,
     )
+    conversation_fragments_expire(conversation_ids=[conversation.pk])
+    dashboards_expire(conversation_ids=[conversation.pk])
+    return post
 
 
 def _clean_text(text: str, *, limit: int, field: str) -> str:
@@ -247,6 +252,8 @@ def conversation_invite(
     )
     if groups:
         conversation.groups_involved.add(*groups)
+    conversation_fragments_expire(conversation_ids=[conversation.pk])
+    dashboards_expire(user_ids=[participant.user_id for participant in added])
     for participant in added:
         _conversation_email(
             key=f"conversation-invite:{conversation.pk}:{participant.user_id}",
@@ -310,6 +317,8 @@ def participant_leave(*, participant: Participant) -> Participant:
             )
     participant.left_at = timezone.now()
     participant.save(update_fields=["left_at"])
+    conversation_fragments_expire(conversation_ids=[participant.conversation_id])
+    dashboards_expire(user_ids=[participant.user_id])
     return participant
 
 
@@ -357,6 +366,8 @@ def proposal_create(
         created_at=now,
     )
     Conversation.objects.filter(pk=conversation.pk).update(last_activity_at=now)
+    conversation_fragments_expire(conversation_ids=[conversation.pk])
+    dashboards_expire(conversation_ids=[conversation.pk])
     for participant in _current_participants(conversation.pk).exclude(user=proposer):
         if participant.email_mode == EmailMode.NONE:
             continue
@@ -391,6 +402,7 @@ def answer_set(*, proposal: Proposal, user, position: str, reason: str) -> Answe
         defaults={"position": position, "reason": reason, "updated_at": now},
         create_defaults={"position": position, "reason": reason, "created_at": now},
     )
+    dashboards_expire(user_ids=[user.pk])
     return answer
 
 
@@ -448,6 +460,11 @@ def proposals_close_due(*, now: datetime | None = None) -> list[int]:
             .values_list("pk", flat=True)
         )
         Proposal.objects.filter(pk__in=closed).update(status=ProposalStatus.CLOSED, closed_at=now)
+        changed = set(
+            Proposal.objects.filter(pk__in=closed).values_list("conversation_id", flat=True)
+        )
+        conversation_fragments_expire(conversation_ids=changed)
+        dashboards_expire(conversation_ids=changed)
         for proposal in Proposal.objects.filter(pk__in=closed).select_related(
             "proposer", "conversation"
         ):
@@ -485,6 +502,8 @@ def proposal_outcome_record(*, proposal: Proposal, user, outcome: str) -> Propos
     Conversation.objects.filter(pk=proposal.conversation_id).update(
         last_activity_at=proposal.outcome_at
     )
+    conversation_fragments_expire(conversation_ids=[proposal.conversation_id])
+    dashboards_expire(conversation_ids=[proposal.conversation_id])
     tally = proposal_tally(proposal)
     for participant in _current_participants(proposal.conversation_id):
         email_enqueue(

@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -22,17 +21,15 @@ from conversations.forms import (
     PostForm,
     ProposalForm,
 )
+from conversations.fragments import conversation_fragments
 from conversations.models import (
     Answer,
     Conversation,
     DigestSubscription,
-    Participant,
-    Post,
+    Proposal,
     ScopeKind,
 )
 from seats.models import Constituency
-
-POSTS_PER_PAGE = 50
 
 
 def _too_many(request, *, scope: str, limit: int, period: int = 3600) -> bool:
@@ -167,34 +164,22 @@ def conversation_detail(request, pk):
 
 
 def _detail(request, conversation, participant, *, status=200, **forms):
-    """The newest POSTS_PER_PAGE posts (or those before ?before=<post id>), oldest first, with
-    a link to older ones: no COUNT over a long thread."""
-    posts = Post.objects.filter(conversation=conversation).select_related("author").order_by("-pk")
+    """The newest page of posts (or the one before ?before=<post id>), the same HTML for every
+    reader and cached per conversation (fragments.py), then what is the viewer's own."""
     before = request.GET.get("before", "")
-    if before.isdigit():
-        posts = posts.filter(pk__lt=int(before))
-    posts = list(posts[: POSTS_PER_PAGE + 1])
-    older = posts[POSTS_PER_PAGE - 1].pk if len(posts) > POSTS_PER_PAGE else None
-    posts = posts[:POSTS_PER_PAGE][::-1]
-    proposals = conversation.proposals.select_related("proposer").order_by("-created_at", "-pk")
-    if participant:
-        proposals = proposals.annotate(
-            my_position=Subquery(
-                Answer.objects.filter(proposal=OuterRef("pk"), user=request.user).values(
-                    "position"
-                )[:1]
-            )
-        )
+    before = int(before) if before.isdigit() else None
     context = {
         "conversation": conversation,
         "participant": participant,
-        "participants": Participant.objects.current()
-        .filter(conversation=conversation)
-        .select_related("user"),
-        "posts": posts,
-        "older": older,
-        "is_latest": not before.isdigit(),
-        "proposals": proposals,
+        **conversation_fragments(conversation=conversation, before=before),
+        "awaiting": (
+            Proposal.objects.filter(conversation=conversation)
+            .unanswered_by(request.user)
+            .only("pk", "statement")
+            .order_by("deadline", "pk")
+            if participant
+            else []
+        ),
         "post_form": forms.get("post_form") or PostForm(),
         "proposal_form": forms.get("proposal_form") or ProposalForm(),
         "invite_form": forms.get("invite_form") or InviteForm(),
@@ -416,8 +401,14 @@ def unsubscribe(request, token):
 
 def dashboard(request):
     """The home page of a signed-in person (alliance.views.home hands over to this)."""
-    from conversations.dashboard import dashboard_context
+    from conversations.dashboard import dashboard_parts, groups_near
 
     postcode = request.GET.get("postcode", "").strip()[:12]
-    context = dashboard_context(user=request.user, postcode=postcode)
-    return render(request, "conversations/dashboard.html", {**context, "postcode": postcode})
+    context = {
+        **dashboard_parts(user=request.user),
+        "needs_name": not request.user.name,
+        "postcode": postcode,
+    }
+    if context["newcomer"]:
+        context.update(groups_near(postcode))
+    return render(request, "conversations/dashboard.html", context)
