@@ -61,9 +61,18 @@ def unsubscribe_token_read(token: str) -> tuple[int, str] | None:
         return None
 
 
-def unsubscribe_url(*, user_id: int, what: str) -> str:
+def unsubscribe_links(*, user_id: int, what: str) -> dict[str, str]:
+    """The outbox's two unsubscribe arguments: the page the body links to (a GET shows a
+    button) and the RFC 8058 one-click endpoint the List-Unsubscribe header names."""
     token = unsubscribe_token(user_id=user_id, what=what)
-    return email_absolute_url(reverse("conversations:unsubscribe", kwargs={"token": token}))
+    return {
+        "unsubscribe_url": email_absolute_url(
+            reverse("conversations:unsubscribe", kwargs={"token": token})
+        ),
+        "one_click_url": email_absolute_url(
+            reverse("conversations:unsubscribe_one_click", kwargs={"token": token})
+        ),
+    }
 
 
 def unsubscribe_apply(*, token: str) -> str | None:
@@ -111,9 +120,7 @@ def _conversation_email(
             "conversation_url": email_absolute_url(conversation.get_absolute_url()),
             **context,
         },
-        unsubscribe_url=unsubscribe_url(
-            user_id=participant_user.pk, what=f"conversation:{conversation.pk}"
-        ),
+        **unsubscribe_links(user_id=participant_user.pk, what=f"conversation:{conversation.pk}"),
     )
 
 
@@ -439,7 +446,7 @@ def proposals_remind(*, now: datetime | None = None) -> int:
                         "proposal": proposal,
                         "proposal_url": _proposal_url(proposal),
                     },
-                    unsubscribe_url=unsubscribe_url(
+                    **unsubscribe_links(
                         user_id=participant.user_id,
                         what=f"conversation:{proposal.conversation_id}",
                     ),
@@ -518,7 +525,7 @@ def proposal_outcome_record(*, proposal: Proposal, user, outcome: str) -> Propos
                 "tally": tally,
                 "proposal_url": _proposal_url(proposal),
             },
-            unsubscribe_url=unsubscribe_url(
+            **unsubscribe_links(
                 user_id=participant.user_id, what=f"conversation:{proposal.conversation_id}"
             ),
         )
@@ -586,7 +593,7 @@ def daily_summaries_send(*, now: datetime | None = None) -> int:
                 to=user.email,
                 subject=f"Today in your conversations ({len(sections)})",
                 template="conversations/email/daily_summary",
-                unsubscribe_url=unsubscribe_url(user_id=user_id, what="daily"),
+                **unsubscribe_links(user_id=user_id, what="daily"),
                 context={
                     "recipient": user,
                     "sections": [

@@ -8,6 +8,11 @@ urlpatterns = [
     path("new/", views.conversation_create, name="create"),
     path("digest/", views.digest_settings, name="digest"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path(
+        "unsubscribe/<str:token>/one-click/",
+        views.unsubscribe_one_click,
+        name="unsubscribe_one_click",
+    ),
     path("<int:pk>/", views.conversation_detail, name="detail"),
     path("<int:pk>/reply/", views.post_create, name="reply"),
     path("<int:pk>/invite/", views.conversation_invite, name="invite"),

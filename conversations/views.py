@@ -5,8 +5,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from alliance.ratelimit import rate_limit_exceeded
@@ -397,6 +398,23 @@ def unsubscribe(request, token):
         what = services.unsubscribe_apply(token=token)
         return render(request, "conversations/unsubscribed.html", {"what": what})
     return render(request, "conversations/unsubscribe.html", {"digest": read[1] == "digest"})
+
+
+# Exempt from CSRF on purpose: RFC 8058 one-click unsubscribe. A mail provider (Gmail, Yahoo,
+# ...) POSTs "List-Unsubscribe=One-Click" to the URL in the List-Unsubscribe header, from its
+# own servers, without cookies and so without a CSRF token. The signed token in the URL is the
+# only credential (it names one person and one kind of email and cannot be forged), the view
+# does nothing but turn those emails off (the one change a forged request could want to make
+# is the one the token's holder asked for), and it never signs anyone in or shows anything.
+# The link in the email's body goes to `unsubscribe` above, whose form is CSRF-protected.
+@csrf_exempt
+@require_POST
+def unsubscribe_one_click(request, token):
+    if request.POST.get("List-Unsubscribe") != "One-Click":
+        return HttpResponseBadRequest("Expected List-Unsubscribe=One-Click.")
+    if services.unsubscribe_apply(token=token) is None:
+        raise Http404("This link is not valid.")
+    return HttpResponse("Unsubscribed.", content_type="text/plain")
 
 
 def dashboard(request):

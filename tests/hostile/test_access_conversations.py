@@ -77,8 +77,9 @@ def test_every_conversations_url_is_in_the_table_or_for_everyone(world, conversa
 
     import conversations.urls
 
-    # Signed-in pages about oneself, and the signed one-click link (tests/conversations).
-    for_everyone = {"list", "create", "digest", "unsubscribe"}
+    # Signed-in pages about oneself, and the signed one-click links (tests/conversations,
+    # test_one_click.py for the RFC 8058 endpoint).
+    for_everyone = {"list", "create", "digest", "unsubscribe", "unsubscribe_one_click"}
     in_table = {
         resolve(fill(world, path, data)[0].split("?")[0]).url_name
         for _name, _method, path, data in CONVERSATION_URLS
