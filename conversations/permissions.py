@@ -43,9 +43,7 @@ def _participant(*, user, conversation: Conversation) -> Participant | None:
 def conversation_get_for_viewer(*, user, pk: int) -> tuple[Conversation, Participant | None]:
     """A public conversation for anyone signed in; a private one for its current participants
     only (404 for everyone else). Returns the viewer's participation too (or None)."""
-    conversation = get_object_or_404(
-        Conversation.objects.select_related("constituency", "agreement", "created_by"), pk=pk
-    )
+    conversation = get_object_or_404(Conversation.objects.select_related("constituency"), pk=pk)
     participant = _participant(user=user, conversation=conversation)
     if participant is None and not (
         user.is_authenticated and conversation.visibility == Visibility.PUBLIC

@@ -33,6 +33,9 @@ from conversations.models import (
 from seats.models import Constituency
 
 
+AWAITING_SHOWN = 5
+
+
 def _too_many(request, *, scope: str, limit: int, period: int = 3600) -> bool:
     """Posting limits per account (a compromised or angry account cannot flood anyone)."""
     if rate_limit_exceeded(
@@ -173,14 +176,18 @@ def _detail(request, conversation, participant, *, status=200, **forms):
         "conversation": conversation,
         "participant": participant,
         **conversation_fragments(conversation=conversation, before=before),
+        # The first few, soonest deadline first (the full list is just below, cached).
         "awaiting": (
-            Proposal.objects.filter(conversation=conversation)
-            .unanswered_by(request.user)
-            .only("pk", "statement")
-            .order_by("deadline", "pk")
+            list(
+                Proposal.objects.filter(conversation=conversation)
+                .unanswered_by(request.user)
+                .only("pk", "statement")
+                .order_by("deadline", "pk")[: AWAITING_SHOWN + 1]
+            )
             if participant
             else []
         ),
+        "awaiting_shown": AWAITING_SHOWN,
         "post_form": forms.get("post_form") or PostForm(),
         "proposal_form": forms.get("proposal_form") or ProposalForm(),
         "invite_form": forms.get("invite_form") or InviteForm(),
