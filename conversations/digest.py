@@ -23,6 +23,7 @@ from conversations.models import (
     Answer,
     DigestSubscription,
     Participant,
+    PollVote,
     Proposal,
     ProposalStatus,
 )
@@ -153,6 +154,10 @@ def _digest_chunk(*, user_ids: list[int], week: str, now: datetime) -> int:
         Answer.objects.filter(user_id__in=user_ids, proposal_id__in=list(proposals)).values_list(
             "user_id", "proposal_id"
         )
+    ) | set(  # a time poll is answered by its votes
+        PollVote.objects.filter(user_id__in=user_ids, option__proposal_id__in=list(proposals))
+        .values_list("user_id", "option__proposal_id")
+        .distinct()
     )
     for user_id, proposal_id in rows:
         proposal = proposals.get(proposal_id)

@@ -80,7 +80,7 @@ def _posts_page(*, conversation_id: int, before: int | None) -> dict:
 def _proposals(conversation_id: int) -> dict:
     proposals = (
         Proposal.objects.filter(conversation_id=conversation_id)
-        .only("pk", "statement", "status", "deadline", "outcome_at")
+        .only("pk", "kind", "statement", "status", "deadline", "outcome_at")
         .order_by("-created_at", "-pk")
     )
     return {"proposals": proposals}

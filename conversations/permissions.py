@@ -83,6 +83,15 @@ def proposal_get_for_answer(*, user, pk: int) -> Proposal:
     return proposal
 
 
+def time_poll_get_for_vote(*, user, pk: int) -> Proposal:
+    """Voting in a time poll: current participants of its conversation (404 if it is not a
+    time poll, as for a proposal that does not exist)."""
+    proposal = proposal_get_for_answer(user=user, pk=pk)
+    if not proposal.is_time_poll:
+        raise Http404("No such time poll.")
+    return proposal
+
+
 def proposal_get_for_outcome(*, user, pk: int) -> Proposal:
     """Recording the outcome: the proposer, or an organiser of the conversation."""
     proposal, participant = proposal_get_for_viewer(user=user, pk=pk)

@@ -2,12 +2,20 @@
 
 Deleting an account keeps the conversation readable for everyone else: each post stays as
 "a former member" with its text removed, each answer keeps its position (the tally does not
-change) with the reason removed; participations and the digest setting are deleted.
+change) with the reason removed, each time-poll answer keeps counting without a name;
+participations and the digest setting are deleted.
 """
 
 from conversations.dashboard import dashboards_expire
 from conversations.fragments import conversation_fragments_expire
-from conversations.models import Answer, DigestSubscription, Participant, Post, Proposal
+from conversations.models import (
+    Answer,
+    DigestSubscription,
+    Participant,
+    PollVote,
+    Post,
+    Proposal,
+)
 
 
 def _iso(value):
@@ -51,6 +59,17 @@ def export(user) -> dict:
             }
             for a in Answer.objects.filter(user=user).select_related("proposal")
         ],
+        "time_poll_answers": [
+            {
+                "poll": vote.option.proposal.statement,
+                "time": _iso(vote.option.starts_at),
+                "answer": vote.availability,
+                "at": _iso(vote.updated_at),
+            }
+            for vote in PollVote.objects.filter(user=user)
+            .select_related("option__proposal")
+            .order_by("option__proposal_id", "option__starts_at")
+        ],
     }
 
 
@@ -60,6 +79,7 @@ def erase(user) -> None:
     ) | set(Participant.objects.filter(user=user).values_list("conversation_id", flat=True))
     Post.objects.filter(author=user).update(body="", body_html="", is_erased=True, author=None)
     Answer.objects.filter(user=user).update(reason="", user=None)
+    PollVote.objects.filter(user=user).update(user=None)  # still counted, nobody's name on it
     Proposal.objects.filter(proposer=user).update(proposer=None)
     Participant.objects.filter(user=user).delete()
     DigestSubscription.objects.filter(user=user).delete()

@@ -19,19 +19,21 @@ from conversations.forms import (
     EmailModeForm,
     InviteForm,
     OutcomeForm,
+    PollVoteForm,
     PostForm,
     ProposalForm,
+    TimePollForm,
 )
 from conversations.fragments import conversation_fragments
 from conversations.models import (
     Answer,
     Conversation,
     DigestSubscription,
+    PollVote,
     Proposal,
     ScopeKind,
 )
 from seats.models import Constituency
-
 
 AWAITING_SHOWN = 5
 
@@ -309,17 +311,96 @@ def proposal_create(request, pk):
     return _detail(request, conversation, participant, status=400, proposal_form=form)
 
 
+@login_required
+def time_poll_create(request, pk):
+    """ "When shall we meet?": GET shows the form (a page of its own, so the conversation page
+    stays light), POST puts the poll."""
+    conversation, participant = permissions.conversation_get_for_participant(
+        user=request.user, pk=pk
+    )
+    form = TimePollForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if _too_many(request, scope="proposal", limit=20):
+            return render(
+                request,
+                "conversations/time_poll_form.html",
+                {"form": form, "conversation": conversation},
+                status=429,
+            )
+        try:
+            proposal = services.proposal_create(
+                conversation=conversation,
+                proposer=request.user,
+                statement=form.cleaned_data["statement"],
+                details=form.cleaned_data["details"],
+                deadline=form.cleaned_data["deadline"],
+                options=form.cleaned_data["options"],
+            )
+        except ValidationError as error:
+            _errors(request, error)
+        else:
+            return redirect(proposal)
+    return render(
+        request,
+        "conversations/time_poll_form.html",
+        {"form": form, "conversation": conversation},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def poll_vote(request, pk):
+    proposal = permissions.time_poll_get_for_vote(user=request.user, pk=pk)
+    form = PollVoteForm(request.POST, options=proposal.options.all())
+    if form.is_valid():
+        if _too_many(request, scope="answer", limit=60):
+            return _proposal_page(request, proposal, None, status=429, vote_form=form)
+        try:
+            services.poll_votes_set(proposal=proposal, user=request.user, votes=form.votes())
+        except ValidationError as error:
+            _errors(request, error)
+        else:
+            messages.success(
+                request, "Your answers are saved. You can change them until the deadline."
+            )
+            return redirect(proposal)
+    _, participant = permissions.proposal_get_for_viewer(user=request.user, pk=pk)
+    return _proposal_page(request, proposal, participant, status=400, vote_form=form)
+
+
 def _proposal_page(
-    request, proposal, participant, *, status=200, answer_form=None, outcome_form=None
+    request,
+    proposal,
+    participant,
+    *,
+    status=200,
+    answer_form=None,
+    outcome_form=None,
+    vote_form=None,
 ):
     mine = None
-    if participant:
+    if participant and not proposal.is_time_poll:
         mine = Answer.objects.filter(proposal=proposal, user=request.user).first()
+    if proposal.is_time_poll:
+        options = list(proposal.options.all())
+        if vote_form is None and participant:
+            mine_votes = dict(
+                PollVote.objects.filter(option__proposal=proposal, user=request.user).values_list(
+                    "option_id", "availability"
+                )
+            )
+            vote_form = PollVoteForm(
+                options=options,
+                initial={f"option-{pk}": value for pk, value in mine_votes.items()},
+            )
     context = {
+        "slots": services.poll_tally(proposal) if proposal.is_time_poll else [],
+        "vote_form": vote_form,
         "proposal": proposal,
         "conversation": proposal.conversation,
         "participant": participant,
-        "tally": services.proposal_tally(proposal),
+        "tally": [] if proposal.is_time_poll else services.proposal_tally(proposal),
         "mine": mine,
         "answer_form": answer_form
         or AnswerForm(initial={"position": mine.position, "reason": mine.reason} if mine else None),
