@@ -1,14 +1,24 @@
 """What a signed-in person sees first, instead of the marketing page: their groups' next
 events with RSVPs, open clashes, proposals awaiting them, petition counts, recent replies;
 party staff also their party's groups and pending agreements; a new person is asked their
-name and shown groups near their postcode. A fixed number of queries whatever the sizes."""
+name and shown groups near their postcode. A fixed number of queries whatever the sizes.
+
+The lists are the same on every visit for a while, so their HTML is kept per person for
+DASHBOARD_SECONDS (`dashboard_parts`). What the person does in conversations (answering, being
+invited, leaving) and what happens in their conversations (a reply, a proposal put, closed or
+decided) expires it at once (`dashboards_expire`); other apps' changes (an event, a petition
+signature, a new membership) show within DASHBOARD_SECONDS."""
 
 from __future__ import annotations
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, Q
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
-from conversations.models import Conversation, Post, Proposal
+from conversations.models import Conversation, Participant, Post, Proposal
 from conversations.permissions import open_clash_count, user_can_open_conversations
 from events.models import Event, EventStatus, RsvpAnswer
 from groups.models import Group, Membership, Role
@@ -17,9 +27,48 @@ from seats.models import Agreement, AgreementStatus, Constituency
 from seats.postcodes import InvalidPostcode, postcode_lookup
 
 LIMIT = 8
+DASHBOARD_SECONDS = 60
 
 
-def dashboard_context(*, user, postcode: str = "") -> dict:
+def _dashboard_key(user_id: int) -> str:
+    return f"conversations:dashboard:{user_id}"
+
+
+def dashboards_expire(*, user_ids=(), conversation_ids=()) -> None:
+    """Forget the cached dashboards of these people and of every current participant of
+    these conversations: now, and again after the current transaction commits."""
+    user_ids = set(user_ids)
+    if conversation_ids:
+        user_ids |= set(
+            Participant.objects.current()
+            .filter(conversation_id__in=list(conversation_ids))
+            .values_list("user_id", flat=True)
+        )
+    keys = [_dashboard_key(user_id) for user_id in user_ids]
+    if keys:
+        cache.delete_many(keys)
+        transaction.on_commit(lambda: cache.delete_many(keys), robust=True)
+
+
+def dashboard_parts(*, user) -> dict:
+    """{"lists_html": the person's lists, "newcomer": True if they belong to no group and
+    are no party's staff (the page then asks for their postcode)}, cached per person."""
+    key = _dashboard_key(user.pk)
+    parts = cache.get(key)
+    if parts is None:
+        context = dashboard_context(user=user)
+        parts = {
+            "lists_html": str(
+                render_to_string("conversations/_dashboard_lists.html", {"user": user, **context})
+            ),
+            "newcomer": not context["memberships"] and not context["is_staff_member"],
+        }
+        cache.set(key, parts, DASHBOARD_SECONDS)
+    # Rendered above by an autoescaping template, for this person only.
+    return {**parts, "lists_html": mark_safe(parts["lists_html"])}  # noqa: S308
+
+
+def dashboard_context(*, user) -> dict:
     memberships = list(Membership.objects.of_user(user))
     organised = [m.group_id for m in memberships if m.role == Role.ORGANISER]
     staff_party_ids = list(user.party_staff_roles.values_list("party_id", flat=True))
@@ -98,12 +147,10 @@ def dashboard_context(*, user, postcode: str = "") -> dict:
         if staff_party_ids
         else []
     )
-    if not memberships and not staff_party_ids:
-        context.update(_groups_near(postcode))
     return context
 
 
-def _groups_near(postcode: str) -> dict:
+def groups_near(postcode: str) -> dict:
     """For a newcomer: groups covering the seat of their postcode."""
     if not postcode:
         return {"near": None, "postcode_error": ""}

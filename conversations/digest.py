@@ -17,15 +17,17 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from conversations.models import (
     Answer,
     DigestSubscription,
     Participant,
+    PollVote,
     Proposal,
     ProposalStatus,
 )
-from conversations.services import unsubscribe_url
+from conversations.services import unsubscribe_links
 from conversations.tasks import digest_send_range_task
 from events.models import Event, EventStatus
 from events.models import Visibility as EventVisibility
@@ -152,6 +154,10 @@ def _digest_chunk(*, user_ids: list[int], week: str, now: datetime) -> int:
         Answer.objects.filter(user_id__in=user_ids, proposal_id__in=list(proposals)).values_list(
             "user_id", "proposal_id"
         )
+    ) | set(  # a time poll is answered by its votes
+        PollVote.objects.filter(user_id__in=user_ids, option__proposal_id__in=list(proposals))
+        .values_list("user_id", "option__proposal_id")
+        .distinct()
     )
     for user_id, proposal_id in rows:
         proposal = proposals.get(proposal_id)
@@ -168,6 +174,38 @@ def _digest_chunk(*, user_ids: list[int], week: str, now: datetime) -> int:
     ).select_related("tally"):
         petitions_of_group[petition.group_id].append(petition)
 
+    # Each event, proposal and petition as the emails show it, made once per chunk (links and
+    # dates are the same for everyone; hundreds of subscribers share them).
+    event_items = {
+        e.pk: {
+            "when": date_format(timezone.localtime(e.starts_at), "D j M, H:i"),
+            "title": e.title,
+            "group": e.group.name,
+            "url": email_absolute_url(e.get_absolute_url()),
+        }
+        for e in events
+    }
+    proposal_items = {
+        p.pk: {
+            "statement": p.statement,
+            "until": date_format(timezone.localtime(p.deadline), "j M, H:i"),
+            "outcome": p.outcome,
+            "url": email_absolute_url(p.get_absolute_url()),
+        }
+        for p in proposals.values()
+    }
+    petition_items = {
+        g: [
+            {
+                "title": p.title,
+                "count": getattr(getattr(p, "tally", None), "confirmed_count", 0),
+                "url": email_absolute_url(p.get_absolute_url()),
+            }
+            for p in group_petitions
+        ]
+        for g, group_petitions in petitions_of_group.items()
+    }
+
     emails = []
     for user_id in user_ids:
         user = users[user_id]
@@ -180,27 +218,10 @@ def _digest_chunk(*, user_ids: list[int], week: str, now: datetime) -> int:
         context = {
             "recipient": user,
             "week": week,
-            "events": [
-                {"event": e, "url": email_absolute_url(e.get_absolute_url())}
-                for e in nearby[:EVENTS_PER_PERSON]
-            ],
-            "awaiting": [
-                {"proposal": p, "url": email_absolute_url(p.get_absolute_url())}
-                for p in awaiting.get(user_id, [])
-            ],
-            "outcomes": [
-                {"proposal": p, "url": email_absolute_url(p.get_absolute_url())}
-                for p in outcomes.get(user_id, [])
-            ],
-            "petitions": [
-                {
-                    "petition": p,
-                    "count": getattr(getattr(p, "tally", None), "confirmed_count", 0),
-                    "url": email_absolute_url(p.get_absolute_url()),
-                }
-                for g in sorted(own)
-                for p in petitions_of_group.get(g, [])
-            ],
+            "events": [event_items[e.pk] for e in nearby[:EVENTS_PER_PERSON]],
+            "awaiting": [proposal_items[p.pk] for p in awaiting.get(user_id, [])],
+            "outcomes": [proposal_items[p.pk] for p in outcomes.get(user_id, [])],
+            "petitions": [item for g in sorted(own) for item in petition_items.get(g, [])],
         }
         if not any(context[k] for k in ("events", "awaiting", "outcomes", "petitions")):
             continue
@@ -211,7 +232,7 @@ def _digest_chunk(*, user_ids: list[int], week: str, now: datetime) -> int:
                 "subject": f"Your week in the alliance ({week})",
                 "template": "conversations/email/digest",
                 "context": context,
-                "unsubscribe_url": unsubscribe_url(user_id=user_id, what="digest"),
+                **unsubscribe_links(user_id=user_id, what="digest"),
             }
         )
     with transaction.atomic():

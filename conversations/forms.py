@@ -1,9 +1,11 @@
 from django import forms
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from conversations.models import (
     MAX_POST_CHARS,
     MAX_REASON_CHARS,
+    Availability,
     EmailMode,
     Position,
     ScopeKind,
@@ -92,6 +94,63 @@ class ProposalForm(forms.Form):
         if deadline <= timezone.now():
             raise forms.ValidationError("The deadline must be in the future.")
         return deadline
+
+
+def _when_field(**kwargs) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M"],
+        **kwargs,
+    )
+
+
+POLL_OPTION_FIELDS = 6
+
+
+class TimePollForm(forms.Form):
+    """ "When shall we meet?": a question, a deadline and up to six times to choose from."""
+
+    statement = forms.CharField(
+        max_length=500, label="What is the meeting?", initial="When shall we meet?"
+    )
+    details = forms.CharField(
+        required=False, max_length=MAX_POST_CHARS, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    deadline = _when_field(help_text="Answers can change until then.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for n in range(1, POLL_OPTION_FIELDS + 1):
+            self.fields[f"option_{n}"] = _when_field(
+                required=n <= 2, label=f"Time {n}" + ("" if n <= 2 else " (optional)")
+            )
+
+    def clean(self):
+        data = super().clean()
+        deadline = data.get("deadline")
+        if deadline and deadline <= timezone.now():
+            self.add_error("deadline", "The deadline must be in the future.")
+        data["options"] = [
+            data[f"option_{n}"] for n in range(1, POLL_OPTION_FIELDS + 1) if data.get(f"option_{n}")
+        ]
+        return data
+
+
+class PollVoteForm(forms.Form):
+    """One yes / if need be / no per time offered (fields `option-<id>`)."""
+
+    def __init__(self, *args, options, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.options = list(options)
+        for option in self.options:
+            self.fields[f"option-{option.pk}"] = forms.ChoiceField(
+                label=date_format(timezone.localtime(option.starts_at), "D j M Y, H:i"),
+                choices=Availability.choices,
+                widget=forms.RadioSelect,
+            )
+
+    def votes(self) -> dict[int, str]:
+        return {option.pk: self.cleaned_data[f"option-{option.pk}"] for option in self.options}
 
 
 class AnswerForm(forms.Form):

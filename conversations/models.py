@@ -61,6 +61,19 @@ class Position(models.TextChoices):
     BLOCK = "block", "Block"
 
 
+class ProposalKind(models.TextChoices):
+    DECISION = "decision", "A proposal (agree / abstain / disagree / block)"
+    TIME_POLL = "time_poll", "A time poll (when shall we meet?)"
+
+
+class Availability(models.TextChoices):
+    """A time poll's answer for one option, best first."""
+
+    YES = "yes", "Yes"
+    IF_NEED_BE = "maybe", "If need be"
+    NO = "no", "No"
+
+
 class ConversationQuerySet(models.QuerySet):
     def _participating(self, user):
         return Participant.objects.filter(
@@ -235,21 +248,28 @@ class ProposalQuerySet(models.QuerySet):
     def due(self, *, now=None):
         return self.open().filter(deadline__lte=now or timezone.now())
 
+    def unanswered_by(self, user):
+        """Open proposals `user` has not answered (wherever they are): no answer to a
+        proposal, no vote in a time poll."""
+        return self.open().exclude(
+            Exists(Answer.objects.filter(proposal=OuterRef("pk"), user=user))
+            | Exists(PollVote.objects.filter(option__proposal=OuterRef("pk"), user=user))
+        )
+
     def awaiting_answer_from(self, user):
         """Open proposals in conversations `user` takes part in that they have not answered."""
-        return (
-            self.open()
-            .filter(
-                conversation__participants__user=user,
-                conversation__participants__left_at__isnull=True,
-            )
-            .exclude(Exists(Answer.objects.filter(proposal=OuterRef("pk"), user=user)))
+        return self.unanswered_by(user).filter(
+            conversation__participants__user=user,
+            conversation__participants__left_at__isnull=True,
         )
 
 
 class Proposal(models.Model):
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="proposals"
+    )
+    kind = models.CharField(
+        max_length=10, choices=ProposalKind.choices, default=ProposalKind.DECISION
     )
     statement = models.CharField(max_length=500)
     details = models.TextField(blank=True, max_length=MAX_POST_CHARS)
@@ -287,6 +307,51 @@ class Proposal(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == ProposalStatus.OPEN
+
+    @property
+    def is_time_poll(self) -> bool:
+        return self.kind == ProposalKind.TIME_POLL
+
+
+class PollOption(models.Model):
+    """One date and time a time poll offers."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="options")
+    starts_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "starts_at"], name="poll_option_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_at:%Y-%m-%d %H:%M} in {self.proposal_id}"
+
+
+class PollVote(models.Model):
+    """Someone's yes / if need be / no for one option, changeable until the deadline."""
+
+    option = models.ForeignKey(PollOption, on_delete=models.CASCADE, related_name="votes")
+    # Null once the account is deleted: the vote still counts, nobody's name is on it.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="poll_votes",
+    )
+    availability = models.CharField(max_length=5, choices=Availability.choices)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["option", "user"], name="poll_vote_one_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.availability} for {self.option_id}"
 
 
 class Answer(models.Model):

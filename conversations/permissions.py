@@ -43,9 +43,7 @@ def _participant(*, user, conversation: Conversation) -> Participant | None:
 def conversation_get_for_viewer(*, user, pk: int) -> tuple[Conversation, Participant | None]:
     """A public conversation for anyone signed in; a private one for its current participants
     only (404 for everyone else). Returns the viewer's participation too (or None)."""
-    conversation = get_object_or_404(
-        Conversation.objects.select_related("constituency", "agreement", "created_by"), pk=pk
-    )
+    conversation = get_object_or_404(Conversation.objects.select_related("constituency"), pk=pk)
     participant = _participant(user=user, conversation=conversation)
     if participant is None and not (
         user.is_authenticated and conversation.visibility == Visibility.PUBLIC
@@ -82,6 +80,15 @@ def proposal_get_for_answer(*, user, pk: int) -> Proposal:
     proposal, participant = proposal_get_for_viewer(user=user, pk=pk)
     if participant is None:
         raise PermissionDenied("Only participants can answer this proposal.")
+    return proposal
+
+
+def time_poll_get_for_vote(*, user, pk: int) -> Proposal:
+    """Voting in a time poll: current participants of its conversation (404 if it is not a
+    time poll, as for a proposal that does not exist)."""
+    proposal = proposal_get_for_answer(user=user, pk=pk)
+    if not proposal.is_time_poll:
+        raise Http404("No such time poll.")
     return proposal
 
 

@@ -2,10 +2,20 @@
 
 Deleting an account keeps the conversation readable for everyone else: each post stays as
 "a former member" with its text removed, each answer keeps its position (the tally does not
-change) with the reason removed; participations and the digest setting are deleted.
+change) with the reason removed, each time-poll answer keeps counting without a name;
+participations and the digest setting are deleted.
 """
 
-from conversations.models import Answer, DigestSubscription, Participant, Post, Proposal
+from conversations.dashboard import dashboards_expire
+from conversations.fragments import conversation_fragments_expire
+from conversations.models import (
+    Answer,
+    DigestSubscription,
+    Participant,
+    PollVote,
+    Post,
+    Proposal,
+)
 
 
 def _iso(value):
@@ -49,12 +59,30 @@ def export(user) -> dict:
             }
             for a in Answer.objects.filter(user=user).select_related("proposal")
         ],
+        "time_poll_answers": [
+            {
+                "poll": vote.option.proposal.statement,
+                "time": _iso(vote.option.starts_at),
+                "answer": vote.availability,
+                "at": _iso(vote.updated_at),
+            }
+            for vote in PollVote.objects.filter(user=user)
+            .select_related("option__proposal")
+            .order_by("option__proposal_id", "option__starts_at")
+        ],
     }
 
 
 def erase(user) -> None:
+    conversation_ids = set(
+        Post.objects.filter(author=user).values_list("conversation_id", flat=True)
+    ) | set(Participant.objects.filter(user=user).values_list("conversation_id", flat=True))
     Post.objects.filter(author=user).update(body="", body_html="", is_erased=True, author=None)
     Answer.objects.filter(user=user).update(reason="", user=None)
+    PollVote.objects.filter(user=user).update(user=None)  # still counted, nobody's name on it
     Proposal.objects.filter(proposer=user).update(proposer=None)
     Participant.objects.filter(user=user).delete()
     DigestSubscription.objects.filter(user=user).delete()
+    # After the changes (on commit): cached pages of those conversations show the text and name.
+    conversation_fragments_expire(conversation_ids=conversation_ids)
+    dashboards_expire(user_ids=[user.pk], conversation_ids=conversation_ids)

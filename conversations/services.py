@@ -15,30 +15,38 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alliance.mail import header_safe
+from conversations.dashboard import dashboards_expire
+from conversations.fragments import conversation_fragments_expire
 from conversations.models import (
     MAX_POST_CHARS,
     MAX_REASON_CHARS,
     Answer,
+    Availability,
     Conversation,
     ConversationStatus,
     DigestSubscription,
     EmailMode,
     Participant,
     ParticipantRole,
+    PollOption,
+    PollVote,
     Position,
     Post,
     Proposal,
+    ProposalKind,
     ProposalStatus,
     ScopeKind,
     Visibility,
     post_html,
 )
 from conversations.permissions import user_can_open_conversations
+from conversations.polls import slots_tally
 from groups.models import Group, Membership, PartyStaff, Role
 from outbox.services import email_absolute_url, email_enqueue
 
 UNSUBSCRIBE_SALT = "conversations.unsubscribe"
 MAX_PROPOSAL_DAYS = 90
+MAX_POLL_OPTIONS = 12
 REMINDER_BEFORE = timedelta(days=1)
 MAX_INVITEES = 500
 
@@ -59,9 +67,18 @@ def unsubscribe_token_read(token: str) -> tuple[int, str] | None:
         return None
 
 
-def unsubscribe_url(*, user_id: int, what: str) -> str:
+def unsubscribe_links(*, user_id: int, what: str) -> dict[str, str]:
+    """The outbox's two unsubscribe arguments: the page the body links to (a GET shows a
+    button) and the RFC 8058 one-click endpoint the List-Unsubscribe header names."""
     token = unsubscribe_token(user_id=user_id, what=what)
-    return email_absolute_url(reverse("conversations:unsubscribe", kwargs={"token": token}))
+    return {
+        "unsubscribe_url": email_absolute_url(
+            reverse("conversations:unsubscribe", kwargs={"token": token})
+        ),
+        "one_click_url": email_absolute_url(
+            reverse("conversations:unsubscribe_one_click", kwargs={"token": token})
+        ),
+    }
 
 
 def unsubscribe_apply(*, token: str) -> str | None:
@@ -109,9 +126,7 @@ def _conversation_email(
             "conversation_url": email_absolute_url(conversation.get_absolute_url()),
             **context,
         },
-        unsubscribe_url=unsubscribe_url(
-            user_id=participant_user.pk, what=f"conversation:{conversation.pk}"
-        ),
+        **unsubscribe_links(user_id=participant_user.pk, what=f"conversation:{conversation.pk}"),
     )
 
 
@@ -120,13 +135,16 @@ def _conversation_email(
 
 def _post_write(*, conversation: Conversation, author, body: str, now: datetime) -> Post:
     text = _clean_text(body, limit=MAX_POST_CHARS, field="body")
-    return Post.objects.create(
+    post = Post.objects.create(
         conversation=conversation,
         author=author,
         body=text,
         body_html=post_html(text),
         created_at=now,
     )
+    conversation_fragments_expire(conversation_ids=[conversation.pk])
+    dashboards_expire(conversation_ids=[conversation.pk])
+    return post
 
 
 def _clean_text(text: str, *, limit: int, field: str) -> str:
@@ -247,6 +265,8 @@ def conversation_invite(
     )
     if groups:
         conversation.groups_involved.add(*groups)
+    conversation_fragments_expire(conversation_ids=[conversation.pk])
+    dashboards_expire(user_ids=[participant.user_id for participant in added])
     for participant in added:
         _conversation_email(
             key=f"conversation-invite:{conversation.pk}:{participant.user_id}",
@@ -310,6 +330,8 @@ def participant_leave(*, participant: Participant) -> Participant:
             )
     participant.left_at = timezone.now()
     participant.save(update_fields=["left_at"])
+    conversation_fragments_expire(conversation_ids=[participant.conversation_id])
+    dashboards_expire(user_ids=[participant.user_id])
     return participant
 
 
@@ -338,8 +360,17 @@ def _current_participants(conversation_id: int):
 
 @transaction.atomic
 def proposal_create(
-    *, conversation: Conversation, proposer, statement: str, details: str, deadline: datetime
+    *,
+    conversation: Conversation,
+    proposer,
+    statement: str,
+    details: str,
+    deadline: datetime,
+    options: list[datetime] | None = None,
 ) -> Proposal:
+    """A proposal answered agree / abstain / disagree / block; with `options` (the dates and
+    times offered) a time poll instead, each option answered yes / if need be / no. Both close
+    at the deadline, get the same reminder, and end with the proposer's outcome."""
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     if not conversation.is_open:
         raise ValidationError("This conversation is closed.")
@@ -348,15 +379,30 @@ def proposal_create(
         raise ValidationError({"deadline": "The deadline must be in the future."})
     if deadline > now + timedelta(days=MAX_PROPOSAL_DAYS):
         raise ValidationError({"deadline": f"Give people at most {MAX_PROPOSAL_DAYS} days."})
+    if options is not None:
+        options = sorted(set(options))
+        if not 2 <= len(options) <= MAX_POLL_OPTIONS:
+            raise ValidationError(
+                {"options": f"Offer between 2 and {MAX_POLL_OPTIONS} different times."}
+            )
+        if options[0] <= now:
+            raise ValidationError({"options": "Offer times in the future."})
     proposal = Proposal.objects.create(
         conversation=conversation,
+        kind=ProposalKind.DECISION if options is None else ProposalKind.TIME_POLL,
         statement=_clean_text(statement, limit=500, field="statement"),
         details=(details or "").strip()[:MAX_POST_CHARS],
         proposer=proposer,
         deadline=deadline,
         created_at=now,
     )
+    if options is not None:
+        PollOption.objects.bulk_create(
+            PollOption(proposal=proposal, starts_at=starts_at) for starts_at in options
+        )
     Conversation.objects.filter(pk=conversation.pk).update(last_activity_at=now)
+    conversation_fragments_expire(conversation_ids=[conversation.pk])
+    dashboards_expire(conversation_ids=[conversation.pk])
     for participant in _current_participants(conversation.pk).exclude(user=proposer):
         if participant.email_mode == EmailMode.NONE:
             continue
@@ -381,6 +427,8 @@ def answer_set(*, proposal: Proposal, user, position: str, reason: str) -> Answe
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     if not proposal.is_open or proposal.deadline <= timezone.now():
         raise ValidationError("This proposal is closed: answers can no longer change.")
+    if proposal.is_time_poll:
+        raise ValidationError("A time poll is answered per time offered.")
     if position not in Position.values:
         raise ValidationError({"position": "Choose agree, abstain, disagree or block."})
     reason = _clean_text(reason, limit=MAX_REASON_CHARS, field="reason")
@@ -391,7 +439,54 @@ def answer_set(*, proposal: Proposal, user, position: str, reason: str) -> Answe
         defaults={"position": position, "reason": reason, "updated_at": now},
         create_defaults={"position": position, "reason": reason, "created_at": now},
     )
+    dashboards_expire(user_ids=[user.pk])
     return answer
+
+
+@transaction.atomic
+def poll_votes_set(*, proposal: Proposal, user, votes: dict[int, str]) -> list[PollVote]:
+    """Mark each offered time yes / if need be / no (`votes`: option id → availability),
+    changeable until the deadline. Every option must be answered."""
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if not proposal.is_time_poll:
+        raise ValidationError("Only a time poll is answered per time.")
+    if not proposal.is_open or proposal.deadline <= timezone.now():
+        raise ValidationError("This poll is closed: answers can no longer change.")
+    option_ids = set(proposal.options.values_list("pk", flat=True))
+    if set(votes) != option_ids:
+        raise ValidationError("Answer every time offered.")
+    if any(value not in Availability.values for value in votes.values()):
+        raise ValidationError("Choose yes, if need be or no for each time.")
+    now = timezone.now()
+    saved = [
+        PollVote.objects.update_or_create(
+            option_id=option_id,
+            user=user,
+            defaults={"availability": availability, "updated_at": now},
+        )[0]
+        for option_id, availability in sorted(votes.items())
+    ]
+    dashboards_expire(user_ids=[user.pk])
+    return saved
+
+
+def poll_tally(proposal: Proposal) -> list:
+    """Each offered time with who said yes / if need be / no, the best slot(s) marked
+    (conversations/polls.py), in two queries."""
+    options = list(proposal.options.values_list("pk", "starts_at"))
+    votes = [
+        (vote.option_id, vote.availability, vote.user.display_name if vote.user else "")
+        for vote in PollVote.objects.filter(option__proposal=proposal).select_related("user")
+    ]
+    return slots_tally(options, votes)
+
+
+def _answered_user_ids(proposal: Proposal) -> set[int]:
+    if proposal.is_time_poll:
+        return set(
+            PollVote.objects.filter(option__proposal=proposal).values_list("user_id", flat=True)
+        )
+    return set(proposal.answers.values_list("user_id", flat=True))
 
 
 def proposals_remind(*, now: datetime | None = None) -> int:
@@ -412,7 +507,7 @@ def proposals_remind(*, now: datetime | None = None) -> int:
             )
             if proposal is None:
                 return written
-            answered = set(proposal.answers.values_list("user_id", flat=True))
+            answered = _answered_user_ids(proposal)
             for participant in _current_participants(proposal.conversation_id):
                 if participant.user_id in answered or participant.email_mode == EmailMode.NONE:
                     continue
@@ -427,7 +522,7 @@ def proposals_remind(*, now: datetime | None = None) -> int:
                         "proposal": proposal,
                         "proposal_url": _proposal_url(proposal),
                     },
-                    unsubscribe_url=unsubscribe_url(
+                    **unsubscribe_links(
                         user_id=participant.user_id,
                         what=f"conversation:{proposal.conversation_id}",
                     ),
@@ -448,6 +543,11 @@ def proposals_close_due(*, now: datetime | None = None) -> list[int]:
             .values_list("pk", flat=True)
         )
         Proposal.objects.filter(pk__in=closed).update(status=ProposalStatus.CLOSED, closed_at=now)
+        changed = set(
+            Proposal.objects.filter(pk__in=closed).values_list("conversation_id", flat=True)
+        )
+        conversation_fragments_expire(conversation_ids=changed)
+        dashboards_expire(conversation_ids=changed)
         for proposal in Proposal.objects.filter(pk__in=closed).select_related(
             "proposer", "conversation"
         ):
@@ -485,7 +585,10 @@ def proposal_outcome_record(*, proposal: Proposal, user, outcome: str) -> Propos
     Conversation.objects.filter(pk=proposal.conversation_id).update(
         last_activity_at=proposal.outcome_at
     )
-    tally = proposal_tally(proposal)
+    conversation_fragments_expire(conversation_ids=[proposal.conversation_id])
+    dashboards_expire(conversation_ids=[proposal.conversation_id])
+    tally = [] if proposal.is_time_poll else proposal_tally(proposal)
+    slots = poll_tally(proposal) if proposal.is_time_poll else []
     for participant in _current_participants(proposal.conversation_id):
         email_enqueue(
             key=f"proposal-outcome:{proposal.pk}:{participant.user_id}",
@@ -497,9 +600,10 @@ def proposal_outcome_record(*, proposal: Proposal, user, outcome: str) -> Propos
                 "conversation": proposal.conversation,
                 "proposal": proposal,
                 "tally": tally,
+                "best_slots": [slot for slot in slots if slot.best],
                 "proposal_url": _proposal_url(proposal),
             },
-            unsubscribe_url=unsubscribe_url(
+            **unsubscribe_links(
                 user_id=participant.user_id, what=f"conversation:{proposal.conversation_id}"
             ),
         )
@@ -567,7 +671,7 @@ def daily_summaries_send(*, now: datetime | None = None) -> int:
                 to=user.email,
                 subject=f"Today in your conversations ({len(sections)})",
                 template="conversations/email/daily_summary",
-                unsubscribe_url=unsubscribe_url(user_id=user_id, what="daily"),
+                **unsubscribe_links(user_id=user_id, what="daily"),
                 context={
                     "recipient": user,
                     "sections": [

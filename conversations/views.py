@@ -5,9 +5,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Subquery
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from alliance.ratelimit import rate_limit_exceeded
@@ -19,20 +19,23 @@ from conversations.forms import (
     EmailModeForm,
     InviteForm,
     OutcomeForm,
+    PollVoteForm,
     PostForm,
     ProposalForm,
+    TimePollForm,
 )
+from conversations.fragments import conversation_fragments
 from conversations.models import (
     Answer,
     Conversation,
     DigestSubscription,
-    Participant,
-    Post,
+    PollVote,
+    Proposal,
     ScopeKind,
 )
 from seats.models import Constituency
 
-POSTS_PER_PAGE = 50
+AWAITING_SHOWN = 5
 
 
 def _too_many(request, *, scope: str, limit: int, period: int = 3600) -> bool:
@@ -167,34 +170,26 @@ def conversation_detail(request, pk):
 
 
 def _detail(request, conversation, participant, *, status=200, **forms):
-    """The newest POSTS_PER_PAGE posts (or those before ?before=<post id>), oldest first, with
-    a link to older ones: no COUNT over a long thread."""
-    posts = Post.objects.filter(conversation=conversation).select_related("author").order_by("-pk")
+    """The newest page of posts (or the one before ?before=<post id>), the same HTML for every
+    reader and cached per conversation (fragments.py), then what is the viewer's own."""
     before = request.GET.get("before", "")
-    if before.isdigit():
-        posts = posts.filter(pk__lt=int(before))
-    posts = list(posts[: POSTS_PER_PAGE + 1])
-    older = posts[POSTS_PER_PAGE - 1].pk if len(posts) > POSTS_PER_PAGE else None
-    posts = posts[:POSTS_PER_PAGE][::-1]
-    proposals = conversation.proposals.select_related("proposer").order_by("-created_at", "-pk")
-    if participant:
-        proposals = proposals.annotate(
-            my_position=Subquery(
-                Answer.objects.filter(proposal=OuterRef("pk"), user=request.user).values(
-                    "position"
-                )[:1]
-            )
-        )
+    before = int(before) if before.isdigit() else None
     context = {
         "conversation": conversation,
         "participant": participant,
-        "participants": Participant.objects.current()
-        .filter(conversation=conversation)
-        .select_related("user"),
-        "posts": posts,
-        "older": older,
-        "is_latest": not before.isdigit(),
-        "proposals": proposals,
+        **conversation_fragments(conversation=conversation, before=before),
+        # The first few, soonest deadline first (the full list is just below, cached).
+        "awaiting": (
+            list(
+                Proposal.objects.filter(conversation=conversation)
+                .unanswered_by(request.user)
+                .only("pk", "statement")
+                .order_by("deadline", "pk")[: AWAITING_SHOWN + 1]
+            )
+            if participant
+            else []
+        ),
+        "awaiting_shown": AWAITING_SHOWN,
         "post_form": forms.get("post_form") or PostForm(),
         "proposal_form": forms.get("proposal_form") or ProposalForm(),
         "invite_form": forms.get("invite_form") or InviteForm(),
@@ -316,17 +311,96 @@ def proposal_create(request, pk):
     return _detail(request, conversation, participant, status=400, proposal_form=form)
 
 
+@login_required
+def time_poll_create(request, pk):
+    """ "When shall we meet?": GET shows the form (a page of its own, so the conversation page
+    stays light), POST puts the poll."""
+    conversation, participant = permissions.conversation_get_for_participant(
+        user=request.user, pk=pk
+    )
+    form = TimePollForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if _too_many(request, scope="proposal", limit=20):
+            return render(
+                request,
+                "conversations/time_poll_form.html",
+                {"form": form, "conversation": conversation},
+                status=429,
+            )
+        try:
+            proposal = services.proposal_create(
+                conversation=conversation,
+                proposer=request.user,
+                statement=form.cleaned_data["statement"],
+                details=form.cleaned_data["details"],
+                deadline=form.cleaned_data["deadline"],
+                options=form.cleaned_data["options"],
+            )
+        except ValidationError as error:
+            _errors(request, error)
+        else:
+            return redirect(proposal)
+    return render(
+        request,
+        "conversations/time_poll_form.html",
+        {"form": form, "conversation": conversation},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def poll_vote(request, pk):
+    proposal = permissions.time_poll_get_for_vote(user=request.user, pk=pk)
+    form = PollVoteForm(request.POST, options=proposal.options.all())
+    if form.is_valid():
+        if _too_many(request, scope="answer", limit=60):
+            return _proposal_page(request, proposal, None, status=429, vote_form=form)
+        try:
+            services.poll_votes_set(proposal=proposal, user=request.user, votes=form.votes())
+        except ValidationError as error:
+            _errors(request, error)
+        else:
+            messages.success(
+                request, "Your answers are saved. You can change them until the deadline."
+            )
+            return redirect(proposal)
+    _, participant = permissions.proposal_get_for_viewer(user=request.user, pk=pk)
+    return _proposal_page(request, proposal, participant, status=400, vote_form=form)
+
+
 def _proposal_page(
-    request, proposal, participant, *, status=200, answer_form=None, outcome_form=None
+    request,
+    proposal,
+    participant,
+    *,
+    status=200,
+    answer_form=None,
+    outcome_form=None,
+    vote_form=None,
 ):
     mine = None
-    if participant:
+    if participant and not proposal.is_time_poll:
         mine = Answer.objects.filter(proposal=proposal, user=request.user).first()
+    if proposal.is_time_poll:
+        options = list(proposal.options.all())
+        if vote_form is None and participant:
+            mine_votes = dict(
+                PollVote.objects.filter(option__proposal=proposal, user=request.user).values_list(
+                    "option_id", "availability"
+                )
+            )
+            vote_form = PollVoteForm(
+                options=options,
+                initial={f"option-{pk}": value for pk, value in mine_votes.items()},
+            )
     context = {
+        "slots": services.poll_tally(proposal) if proposal.is_time_poll else [],
+        "vote_form": vote_form,
         "proposal": proposal,
         "conversation": proposal.conversation,
         "participant": participant,
-        "tally": services.proposal_tally(proposal),
+        "tally": [] if proposal.is_time_poll else services.proposal_tally(proposal),
         "mine": mine,
         "answer_form": answer_form
         or AnswerForm(initial={"position": mine.position, "reason": mine.reason} if mine else None),
@@ -414,10 +488,33 @@ def unsubscribe(request, token):
     return render(request, "conversations/unsubscribe.html", {"digest": read[1] == "digest"})
 
 
+# Exempt from CSRF on purpose: RFC 8058 one-click unsubscribe. A mail provider (Gmail, Yahoo,
+# ...) POSTs "List-Unsubscribe=One-Click" to the URL in the List-Unsubscribe header, from its
+# own servers, without cookies and so without a CSRF token. The signed token in the URL is the
+# only credential (it names one person and one kind of email and cannot be forged), the view
+# does nothing but turn those emails off (the one change a forged request could want to make
+# is the one the token's holder asked for), and it never signs anyone in or shows anything.
+# The link in the email's body goes to `unsubscribe` above, whose form is CSRF-protected.
+@csrf_exempt
+@require_POST
+def unsubscribe_one_click(request, token):
+    if request.POST.get("List-Unsubscribe") != "One-Click":
+        return HttpResponseBadRequest("Expected List-Unsubscribe=One-Click.")
+    if services.unsubscribe_apply(token=token) is None:
+        raise Http404("This link is not valid.")
+    return HttpResponse("Unsubscribed.", content_type="text/plain")
+
+
 def dashboard(request):
     """The home page of a signed-in person (alliance.views.home hands over to this)."""
-    from conversations.dashboard import dashboard_context
+    from conversations.dashboard import dashboard_parts, groups_near
 
     postcode = request.GET.get("postcode", "").strip()[:12]
-    context = dashboard_context(user=request.user, postcode=postcode)
-    return render(request, "conversations/dashboard.html", {**context, "postcode": postcode})
+    context = {
+        **dashboard_parts(user=request.user),
+        "needs_name": not request.user.name,
+        "postcode": postcode,
+    }
+    if context["newcomer"]:
+        context.update(groups_near(postcode))
+    return render(request, "conversations/dashboard.html", context)

@@ -118,18 +118,23 @@ def email_content(
     template: str,
     context: dict,
     unsubscribe_url: str | None = None,
+    one_click_url: str | None = None,
     headers: dict[str, str] | None = None,
     html: bool = True,
 ) -> RenderedEmail:
     """Check the recipient, apply the subject policy, render both bodies, add the unsubscribe
-    headers; `headers` are extra ones (Message-ID, X-...)."""
+    headers; `headers` are extra ones (Message-ID, X-...). `unsubscribe_url` is the link in the
+    body (a page with a button); `one_click_url`, where the app has one, is the RFC 8058
+    endpoint the List-Unsubscribe header names instead."""
     to = header_safe(to, 254)
     if not to or "@" not in to:
         raise ValueError("An email needs a recipient address.")
     all_headers = {name: header_safe(value, 2000) for name, value in (headers or {}).items()}
     if unsubscribe_url:
         unsubscribe_url = email_absolute_url(unsubscribe_url)
-        all_headers.update(unsubscribe_headers(unsubscribe_url))
+        all_headers.update(
+            unsubscribe_headers(email_absolute_url(one_click_url or unsubscribe_url))
+        )
     text, body = email_render(
         template=template, context=context, unsubscribe_url=unsubscribe_url, html=html
     )

@@ -3,7 +3,10 @@ proposals), against /ping/. Goal: constant query counts, at least 0.15 of /ping/
 
 Query counts are taken twice: on a 10-post conversation and a dashboard with little in it,
 and on the 1,000-post conversation and a dashboard with 40 conversations, 40 events and
-petitions. The conversation page shows its last 50 posts (paged), as a reader lands there.
+petitions, each on a first visit (cached fragments forgotten) and on the next one. The
+conversation page shows its last 50 posts (paged), as a reader lands there; what every reader
+sees alike is cached per conversation (conversations/fragments.py), the dashboard's lists per
+person (conversations/dashboard.py), so the throughput figures are of the cached pages.
 """
 
 from __future__ import annotations
@@ -117,19 +120,29 @@ def run(report) -> None:
     data = seed()
     small_url = data["small"].get_absolute_url()
     large_url = data["large"].get_absolute_url()
+    from conversations.dashboard import dashboards_expire
+    from conversations.fragments import conversation_fragments_expire
+
+    def cold_and_cached(path, user, conversation=None) -> str:
+        """Queries of a first visit (cached fragments forgotten) and of the next one."""
+        conversation_fragments_expire(conversation_ids=[conversation.pk] if conversation else [])
+        dashboards_expire(user_ids=[user.pk])
+        first = report.query_count(path, user=user)
+        return f"{first} first, {report.query_count(path, user=user)} cached"
+
     counts = {
         "conversation page": (
-            report.query_count(small_url, user=data["quiet"]),
-            report.query_count(large_url, user=data["busy"]),
+            cold_and_cached(small_url, data["quiet"], data["small"]),
+            cold_and_cached(large_url, data["busy"], data["large"]),
         ),
         "dashboard": (
-            report.query_count("/", user=data["quiet"]),
-            report.query_count("/", user=data["busy"]),
+            cold_and_cached("/", data["quiet"]),
+            cold_and_cached("/", data["busy"]),
         ),
     }
     for name, (small, large) in counts.items():
         verdict = "constant" if small == large else "NOT CONSTANT"
-        report.note(f"queries: {name}", f"{small} small, {large} large ({verdict})")
+        report.note(f"queries: {name}", f"{small} small; {large} large ({verdict})")
     for name, path, user in (
         ("conversation, 1,000 posts (last page)", large_url, data["busy"]),
         ("dashboard (organiser, busy)", "/", data["busy"]),

@@ -11,6 +11,7 @@ from django.utils import timezone
 from conversations import services
 from conversations.models import Conversation, Participant, Post, Visibility, post_html
 from outbox.models import OutboxEmail
+from tests.conftest import _cache_clear_prefix
 from tests.events.factories import EventFactory
 
 
@@ -86,7 +87,13 @@ def _grow(cast, conversation, n: int) -> None:
         )
 
 
-def _count(client, url) -> int:
+def _count(client, url, *, cold: bool = True) -> int:
+    """Queries of one GET: with every cached fragment forgotten first (a first visit), or
+    straight after a visit (the shared fragments come from the cache)."""
+    if cold:
+        _cache_clear_prefix()
+    else:
+        client.get(url)
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
     return len(queries)
@@ -96,17 +103,19 @@ def test_conversation_page_query_count_is_constant(client, cast, conversation):
     client.force_login(cast.pro_eu_organiser)
     url = conversation.get_absolute_url()
     _grow(cast, conversation, 5)
-    small = _count(client, url)
+    small = _count(client, url), _count(client, url, cold=False)
+    assert small[1] < small[0]  # posts, proposals and participants came from the cache
     _grow(cast, conversation, 1000)
-    assert _count(client, url) == small
+    assert (_count(client, url), _count(client, url, cold=False)) == small
     oldest_shown = Post.objects.filter(conversation=conversation).order_by("-pk")[49].pk
-    assert _count(client, f"{url}?before={oldest_shown}") == small
+    older = f"{url}?before={oldest_shown}"
+    assert (_count(client, older), _count(client, older, cold=False)) == small
 
 
 def test_dashboard_and_list_query_counts_are_constant(client, cast, conversation):
     client.force_login(cast.pro_eu_organiser)
     _grow(cast, conversation, 3)
-    small = _count(client, "/"), _count(client, "/conversations/")
+    small = _count(client, "/"), _count(client, "/", cold=False), _count(client, "/conversations/")
     for i in range(40):
         other = services.conversation_open(
             author=cast.staffer,
@@ -118,7 +127,54 @@ def test_dashboard_and_list_query_counts_are_constant(client, cast, conversation
         Participant.objects.create(conversation=other, user=cast.pro_eu_organiser)
         EventFactory(group=cast.pro_eu, starts_at=timezone.now() + timedelta(days=1 + i))
     _grow(cast, conversation, 100)
-    assert (_count(client, "/"), _count(client, "/conversations/")) == small
+    large = _count(client, "/"), _count(client, "/", cold=False), _count(client, "/conversations/")
+    assert large == small
+
+
+def test_a_cached_page_shows_a_new_post_and_an_erased_author_at_once(client, cast, conversation):
+    """The posts, proposals and participants are cached per conversation: every change that
+    shows there expires them (a reply, a proposal, an invitation, an erased account)."""
+    from accounts.services import user_delete
+
+    client.force_login(cast.staffer)
+    url = conversation.get_absolute_url()
+    services.post_create(conversation=conversation, author=cast.pro_eu_organiser, body="Hi 1")
+    assert "Hi 1" in client.get(url).content.decode()  # now cached
+    client.post(f"{url}reply/", {"body": "Second reply"})
+    page = client.get(url).content.decode()
+    assert "Hi 1" in page and "Second reply" in page
+    services.proposal_create(
+        conversation=conversation,
+        proposer=cast.staffer,
+        statement="Merge the stalls",
+        details="",
+        deadline=timezone.now() + timedelta(days=2),
+    )
+    assert "Merge the stalls" in client.get(url).content.decode()
+    organiser_name = cast.pro_eu_organiser.display_name
+    assert organiser_name in client.get(url).content.decode()
+    user_delete(user=cast.pro_eu_organiser)
+    page = client.get(url).content.decode()
+    assert "Hi 1" not in page and organiser_name not in page
+    assert "A former member" in page
+
+
+def test_the_dashboard_is_cached_but_an_answer_shows_at_once(client, cast, conversation):
+    proposal = services.proposal_create(
+        conversation=conversation,
+        proposer=cast.staffer,
+        statement="Share the leaflets",
+        details="",
+        deadline=timezone.now() + timedelta(days=2),
+    )
+    client.force_login(cast.pro_eu_organiser)
+    assert "Share the leaflets" in client.get("/").content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        assert "Share the leaflets" in client.get("/").content.decode()
+    assert len(queries) <= 2  # the session and the user: the lists came from the cache
+    client.post(f"/conversations/proposals/{proposal.pk}/answer/", {"position": "agree",
+                                                                     "reason": "Fine"})  # fmt: skip
+    assert "Share the leaflets" not in client.get("/").content.decode()
 
 
 def test_seat_page_lists_what_the_viewer_may_see(client, cast, conversation):

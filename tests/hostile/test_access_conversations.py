@@ -6,11 +6,26 @@ Group B's organiser gets through: the URLs are real."""
 import pytest
 
 from tests.hostile.conftest import db_snapshot as base_snapshot
-from tests.hostile.url_table import CONVERSATION_URLS, conversation_world, fill
+from tests.hostile.url_table import (
+    CONVERSATION_URLS,
+    TIME_POLL_URLS,
+    conversation_world,
+    fill,
+)
+
+URLS = CONVERSATION_URLS + TIME_POLL_URLS
 
 
 def db_snapshot() -> dict:
-    from conversations.models import Answer, Conversation, Participant, Post, Proposal
+    from conversations.models import (
+        Answer,
+        Conversation,
+        Participant,
+        PollOption,
+        PollVote,
+        Post,
+        Proposal,
+    )
     from outbox.models import OutboxEmail
 
     return {
@@ -24,6 +39,8 @@ def db_snapshot() -> dict:
         "posts": list(Post.objects.order_by("pk").values_list("pk", "body")),
         "proposals": list(Proposal.objects.order_by("pk").values_list("pk", "status", "outcome")),
         "answers": list(Answer.objects.order_by("pk").values_list("pk", "position")),
+        "poll_options": PollOption.objects.count(),
+        "poll_votes": list(PollVote.objects.order_by("pk").values_list("pk", "availability")),
         "emails": OutboxEmail.objects.count(),
     }
 
@@ -43,9 +60,7 @@ def _request(client, world, method, path, data):
     return getattr(client, method)(url, payload or {})
 
 
-@pytest.mark.parametrize(
-    "name, method, path, data", CONVERSATION_URLS, ids=[row[0] for row in CONVERSATION_URLS]
-)
+@pytest.mark.parametrize("name, method, path, data", URLS, ids=[row[0] for row in URLS])
 def test_conversation_urls_refuse_everyone_else(
     client, world, conversation_placeholders, name, method, path, data
 ):
@@ -61,7 +76,7 @@ def test_conversation_urls_refuse_everyone_else(
         assert db_snapshot() == before, who
 
 
-GETS = [row for row in CONVERSATION_URLS if row[1] == "get"]
+GETS = [row for row in URLS if row[1] == "get"]
 
 
 @pytest.mark.parametrize("name, method, path, data", GETS, ids=[row[0] for row in GETS])
@@ -77,11 +92,12 @@ def test_every_conversations_url_is_in_the_table_or_for_everyone(world, conversa
 
     import conversations.urls
 
-    # Signed-in pages about oneself, and the signed one-click link (tests/conversations).
-    for_everyone = {"list", "create", "digest", "unsubscribe"}
+    # Signed-in pages about oneself, and the signed one-click links (tests/conversations,
+    # test_one_click.py for the RFC 8058 endpoint).
+    for_everyone = {"list", "create", "digest", "unsubscribe", "unsubscribe_one_click"}
     in_table = {
         resolve(fill(world, path, data)[0].split("?")[0]).url_name
-        for _name, _method, path, data in CONVERSATION_URLS
+        for _name, _method, path, data in URLS
     }
     names = {pattern.name for pattern in conversations.urls.urlpatterns}
     assert not names - for_everyone - in_table, "add them to CONVERSATION_URLS"

@@ -371,7 +371,10 @@ def fill(world, path: str, data_factory) -> tuple[str, dict | None]:
     values = placeholders(world)
     data = None
     if data_factory is not None:
-        data = {key: str(value).format(**values) for key, value in data_factory().items()}
+        data = {
+            key.format(**values): str(value).format(**values)
+            for key, value in data_factory().items()
+        }
     return path.format(**values), data
 
 
@@ -439,10 +442,22 @@ def conversation_world(world) -> dict:
         details="",
         deadline=timezone.now() + timedelta(days=2),
     )
+    time_poll = services.proposal_create(
+        conversation=conversation,
+        proposer=world.organiser_b,
+        statement="Beta's meeting",
+        details="",
+        deadline=timezone.now() + timedelta(days=2),
+        options=[timezone.now() + timedelta(days=5, hours=h) for h in (0, 2)],
+    )
+    option_1, option_2 = time_poll.options.values_list("pk", flat=True)
     deadline = timezone.localtime(timezone.now() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
     return {
         "conversation": conversation.pk,
         "proposal": proposal.pk,
+        "time_poll": time_poll.pk,
+        "option_1": option_1,
+        "option_2": option_2,
         "group_a_pk": world.group_a.pk,
         "deadline": deadline,
     }
@@ -502,3 +517,29 @@ PRIMARY_POSTS = [
     ("primary confirm", None, "/primaries/confirm/{confirm_token}/", dict),
     ("primary vote", None, "/primaries/vote/{vote_token}/", lambda: {"choice": "{candidate}"}),
 ]  # fmt: skip
+
+
+# --- Time polls ("when shall we meet?") in a conversation: the same world as CONVERSATION_URLS
+# (conversation_world adds group B's private time poll); tests/hostile/test_access_conversations
+# refuses everyone but group B's organiser on each.
+TIME_POLL_URLS = [
+    ("time poll form", "get", "/conversations/{conversation}/polls/new/", None),
+    (
+        "time poll create (post)",
+        "post",
+        "/conversations/{conversation}/polls/new/",
+        lambda: {
+            "statement": "Hijack",
+            "deadline": "{deadline}",
+            "option_1": "{deadline}",
+            "option_2": "{deadline}",
+        },
+    ),
+    ("time poll page", "get", "/conversations/proposals/{time_poll}/", None),
+    (
+        "time poll vote (post)",
+        "post",
+        "/conversations/proposals/{time_poll}/vote/",
+        lambda: {"option-{option_1}": "no", "option-{option_2}": "no"},
+    ),
+]
