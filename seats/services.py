@@ -205,8 +205,9 @@ def _locked(agreement: Agreement) -> Agreement:
 
 
 @transaction.atomic
-def agreement_accept(*, agreement: Agreement, user, party: Party) -> Agreement:
-    """`party` accepts, by one of its own staff. Agreed once every party has accepted."""
+def agreement_accept(*, agreement: Agreement, user, party: Party, notify: bool = True) -> Agreement:
+    """`party` accepts, by one of its own staff. Agreed once every party has accepted.
+    `notify=False` when a package is accepted: the package sends one email for all its seats."""
     if not user_can_act_for_party(user=user, party=party):
         raise PermissionDenied(f"Only {party.name} staff can accept for {party.name}.")
     agreement = _locked(agreement)
@@ -231,7 +232,7 @@ def agreement_accept(*, agreement: Agreement, user, party: Party) -> Agreement:
     if agreement.status == AgreementStatus.AGREED and created:
         event = _history(agreement, actor=user, action="agreed", detail="Every party has accepted.")
         advice_alerts_queue(agreement.constituency_id)
-    if created:
+    if created and notify:
         _agreement_notify(agreement, event)
     return agreement
 
@@ -254,14 +255,25 @@ def agreement_update_terms(*, agreement: Agreement, user, terms: str, red_lines:
     agreement.updated_at = timezone.now()
     agreement.save()
     event = _history(agreement, actor=user, action="terms changed", detail="Acceptances reset.")
+    if agreement.package_id is not None:  # the package was accepted with the old terms
+        from seats.packages import package_acceptances_reset
+
+        package_acceptances_reset(
+            package_id=agreement.package_id,
+            user=user,
+            detail=f"The terms in {agreement.constituency.name} changed.",
+        )
     advice_alerts_queue(agreement.constituency_id)
     _agreement_notify(agreement, event)
     return agreement
 
 
 @transaction.atomic
-def agreement_withdraw(*, agreement: Agreement, user, party: Party, reason: str = "") -> Agreement:
-    """Any involved party (by its own staff) can withdraw, even after it was agreed."""
+def agreement_withdraw(
+    *, agreement: Agreement, user, party: Party, reason: str = "", notify: bool = True
+) -> Agreement:
+    """Any involved party (by its own staff) can withdraw, even after it was agreed.
+    `notify=False` when a package is rejected: the package sends one email for all its seats."""
     if not user_can_act_for_party(user=user, party=party):
         raise PermissionDenied(f"Only {party.name} staff can withdraw {party.name}.")
     agreement = _locked(agreement)
@@ -276,7 +288,8 @@ def agreement_withdraw(*, agreement: Agreement, user, party: Party, reason: str 
         agreement, actor=user, action="withdrawn", detail=f"{party.name}: {reason}".strip(": ")
     )
     advice_alerts_queue(agreement.constituency_id)
-    _agreement_notify(agreement, event)
+    if notify:
+        _agreement_notify(agreement, event)
     return agreement
 
 
@@ -301,24 +314,37 @@ def agreement_carrier_set(
     return agreement
 
 
-def reciprocity_rows():
-    """The ledger over agreed stand-asides (2 queries)."""
+def reciprocity_rows(*, election=None, region: str = "", package=None):
+    """The ledger over agreed pacts, stand-asides and endorsements (1 query), optionally for
+    one election, one region or one package."""
+    links = AgreementParty.objects.filter(agreement__status=AgreementStatus.AGREED)
+    if election is not None:
+        links = links.filter(agreement__election=election)
+    if region:
+        links = links.filter(agreement__constituency__region=region)
+    if package is not None:
+        links = links.filter(agreement__package=package)
     roles: dict[int, dict] = {}
-    for agreement_id, short_name, role in AgreementParty.objects.filter(
-        agreement__status=AgreementStatus.AGREED
-    ).values_list("agreement_id", "party__short_name", "role"):
-        roles.setdefault(agreement_id, {"carrier": None, "aside": []})
+    for agreement_id, short_name, role in links.values_list(
+        "agreement_id", "party__short_name", "role"
+    ):
+        entry = roles.setdefault(agreement_id, {"carrier": None, "aside": [], "endorse": []})
         if role == AgreementRole.CARRIES_HOPES:
-            roles[agreement_id]["carrier"] = short_name
+            entry["carrier"] = short_name
         elif role == AgreementRole.STANDS_ASIDE:
-            roles[agreement_id]["aside"].append(short_name)
-    pairs = [
-        (giver, entry["carrier"])
-        for entry in roles.values()
-        if entry["carrier"]
-        for giver in entry["aside"]
-    ]
-    return reciprocity_ledger(pairs)
+            entry["aside"].append(short_name)
+        elif role == AgreementRole.ENDORSES:
+            entry["endorse"].append(short_name)
+
+    def pairs(kind):
+        return [
+            (giver, entry["carrier"])
+            for entry in roles.values()
+            if entry["carrier"]
+            for giver in entry[kind]
+        ]
+
+    return reciprocity_ledger(pairs("aside"), endorsements=pairs("endorse"))
 
 
 # --- Where the alliance stands in a seat --------------------------------------------------------

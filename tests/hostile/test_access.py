@@ -13,6 +13,7 @@ from tests.hostile.url_table import (
     CLASH_TAKEOVER_URLS,
     INVITATION_URLS,
     ORGANISER_URLS,
+    PACKAGE_URLS,
     STAFF_URLS,
     SWAP_URLS,
     fill,
@@ -310,6 +311,9 @@ def test_every_url_of_events_petitions_and_seats_is_in_the_table_or_for_everyone
     in_table = set()
     for _name, _method, path, data in ALL + INVITATION_URLS:
         match = resolve(fill(world, path, data)[0].split("?")[0])
+        in_table.add((match.namespace, match.url_name))
+    for _name, _method, path, _data in PACKAGE_URLS:  # their world: test_access_packages.py
+        match = resolve(path.format(package=0))
         in_table.add((match.namespace, match.url_name))
     for module in (
         groups.urls,
