@@ -350,7 +350,37 @@ def package_consultation_open(*, package: AgreementPackage, user) -> AgreementPa
     package.consultation_open = True
     package.save(update_fields=["consultation_open"])
     _notify(package, _history(package, actor=user, action="consultation"))
+    _consultation_invite(package)
     return package
+
+
+def _consultation_invite(package: AgreementPackage) -> int:
+    """Email the organisers of the groups covering its seats, once per package and person."""
+    from django.contrib.auth import get_user_model
+
+    seats = package.agreements.select_related("constituency")
+    organisers = (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            memberships__role=Role.ORGANISER,
+            memberships__group__in=package_consulted_groups(package),
+        )
+        .distinct()
+        .order_by("pk")
+    )
+    url = email_absolute_url(package.get_absolute_url())
+    sent = 0
+    for user in organisers:
+        created = email_enqueue(
+            key=f"package-consultation:{package.pk}:{user.pk}",
+            to=user.email,
+            subject=f"Your view on a pact in your area: {package.name}",
+            template="seats/email/package_consultation",
+            context={"package": package, "seats": [a.constituency for a in seats], "url": url},
+        )
+        sent += created is not None
+    return sent
 
 
 def _staff_check(package: AgreementPackage, user) -> None:

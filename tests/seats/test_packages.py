@@ -242,6 +242,10 @@ def test_local_consultation_organisers_read_comment_and_endorse(client, deal, co
     client.force_login(organiser)
     assert client.get(url).status_code == 404  # not open to consultation yet
     packages.package_consultation_open(package=package, user=staff["Green"])
+    packages.package_consultation_open(package=package, user=staff["LD"])  # again: no more
+    invited = OutboxEmail.objects.filter(key__startswith=f"package-consultation:{package.pk}:")
+    assert [e.to_email for e in invited] == [organiser.email]  # not the group elsewhere
+    assert url in invited.get().body_text
     page = client.get(url)
     assert page.status_code == 200
     assert "Green red line" not in page.content.decode()  # never the red lines
