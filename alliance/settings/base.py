@@ -339,6 +339,10 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "petitions.tasks.petitions_retention_task",
             "schedule": timedelta(hours=24),
         },
+        "petitions-response-emails": {
+            "task": "petitions.tasks.petition_responses_emails_sweep_task",
+            "schedule": timedelta(minutes=10),
+        },
     }
 )
 # Events: recurring series are expanded this far ahead; imported calendars are capped.

@@ -524,3 +524,11 @@ PACKAGE_URLS = [
     ("package comment (post)", "post", "/seats/packages/{package}/comment/",
      lambda: {"group": "{group_b_pk}", "body": "Hijacked", "endorses": "on"}),
 ]  # fmt: skip
+
+# A party's answer to group B's petition, addressed to P1 here (test_access_petition_responses.py):
+# only P1's staff answer it; P3's staff, the group's organisers and outsiders are refused.
+PETITION_RESPONSE_URLS = [
+    ("petition answer", "get", "/petitions/{petition_b}/respond/", None),
+    ("petition answer (post)", "post", "/petitions/{petition_b}/respond/",
+     lambda: {"body": "Hijacked answer"}),
+]  # fmt: skip
