@@ -26,6 +26,7 @@ urlpatterns = [
     path("elections/new/", agreements.election_create, name="election_create"),
     path("swap/", swaps.vote_swap, name="swap"),
     path("swap/<int:pk>/confirm/", swaps.vote_swap_confirm, name="swap_confirm"),
+    path("swap/choose/", swaps.vote_swap_choose, name="swap_choose"),
     path("swap/cancel/", swaps.vote_swap_cancel, name="swap_cancel"),
     path("help/", activists.activists, name="activists"),
     path("advice/", advice.advice_lookup, name="advice_lookup"),

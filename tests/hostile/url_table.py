@@ -532,3 +532,9 @@ PETITION_RESPONSE_URLS = [
     ("petition answer (post)", "post", "/petitions/{petition_b}/respond/",
      lambda: {"body": "Hijacked answer"}),
 ]  # fmt: skip
+
+# Choosing a vote-swap partner from one's offers (tests/seats/test_swap_offers.py): anonymous
+# visitors sign in; people not registered, or not free, and partners not offered change nothing.
+SWAP_CHOICE_URLS = [
+    ("swap choose (post)", "post", "/seats/swap/choose/", lambda: {"partner": "{partner}"}),
+]
