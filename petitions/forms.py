@@ -90,7 +90,7 @@ class DateTimeInput(forms.DateTimeInput):
 class PetitionForm(forms.ModelForm):
     class Meta:
         model = Petition
-        fields = ["title", "target", "body", "image", "opens_at", "closes_at"]
+        fields = ["title", "target", "target_party", "body", "image", "opens_at", "closes_at"]
         widgets = {
             "body": forms.Textarea(attrs={"rows": 10}),
             "opens_at": DateTimeInput(),
@@ -166,3 +166,13 @@ class InvalidateForm(forms.Form):
         if not any(cleaned.get(name) for name in ("domain", "ip_network", "start", "end")):
             raise forms.ValidationError("Choose at least a domain, an IP range or a time window.")
         return cleaned
+
+
+class ResponseForm(forms.Form):
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 10}),
+        max_length=10_000,
+        label="Your party's answer",
+        help_text="Shown on the petition page and emailed once to the signers who asked for "
+        "updates. It cannot be changed afterwards.",
+    )

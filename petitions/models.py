@@ -33,6 +33,15 @@ class Petition(models.Model):
     target = models.CharField(
         "addressed to", max_length=150, help_text="The party or body the petition is addressed to."
     )
+    target_party = models.ForeignKey(
+        "groups.Party",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="petitions_addressed",
+        verbose_name="addressed to the party",
+        help_text="If it is addressed to a party, that party's staff can answer it here.",
+    )
     body = models.TextField(
         max_length=10_000,
         help_text="Plain text. Blank lines start paragraphs, **bold** and lines starting with "
@@ -252,3 +261,23 @@ class PetitionUpdate(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class PetitionResponse(models.Model):
+    """The answer of the party a petition is addressed to, by that party's staff: shown on the
+    petition page and emailed once to the signers who agreed to hear more."""
+
+    petition = models.OneToOneField(Petition, on_delete=models.CASCADE, related_name="response")
+    party = models.ForeignKey("groups.Party", on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(max_length=10_000)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # Emails are queued in batches through the outbox (one key per signature): resume after.
+    last_signature_id = models.BigIntegerField(default=0)
+    emails_queued = models.PositiveIntegerField(default=0)
+    emails_finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.party} answered {self.petition_id}"

@@ -10,7 +10,7 @@ from allauth.account.models import EmailAddress
 from django.db.models import Q, QuerySet
 
 from petitions.emails import email_normalise
-from petitions.models import Petition, PetitionUpdate, Signature
+from petitions.models import Petition, PetitionResponse, PetitionUpdate, Signature
 from petitions.services.retention import signatures_anonymise
 
 
@@ -74,13 +74,24 @@ def export(user) -> dict:
             {"petition": update.petition.title, "subject": update.subject}
             for update in PetitionUpdate.objects.filter(sent_by=user).select_related("petition")
         ],
+        "answers_written_for_a_party": [
+            {
+                "petition": response.petition.title,
+                "party": response.party.name,
+                "created_at": _iso(response.created_at),
+            }
+            for response in PetitionResponse.objects.filter(responded_by=user).select_related(
+                "petition", "party"
+            )
+        ],
     }
 
 
 def erase(user) -> None:
     """Signatures are anonymised (counts stay); petitions and updates they wrote belong to
-    the group and stay, no longer pointing at them."""
+    the group, and a party's answer to its party: they stay, no longer pointing at them."""
     signatures_anonymise(signatures=signatures_of(user))
     Petition.objects.filter(created_by=user).update(created_by=None)
     Petition.objects.filter(moderated_by=user).update(moderated_by=None)
     PetitionUpdate.objects.filter(sent_by=user).update(sent_by=None)
+    PetitionResponse.objects.filter(responded_by=user).update(responded_by=None)

@@ -100,3 +100,26 @@ def petitions_retention_task() -> int:
     from petitions.services.retention import petitions_retention_apply
 
     return petitions_retention_apply()
+
+
+@shared_task(acks_late=True)
+def petition_response_emails_queue_task(response_id: int) -> int:
+    """Queue one batch of a party's answer to the petition's consenting signers; the service
+    queues this task again until none remain (each email once: outbox keys)."""
+    from petitions.services.responses import petition_response_emails_queue
+
+    return petition_response_emails_queue(response_id=response_id)
+
+
+@shared_task
+def petition_responses_emails_sweep_task() -> int:
+    """Beat's safety net: carry on with any answer whose emails were not all queued (a lost
+    task, a broker outage)."""
+    from petitions.models import PetitionResponse
+    from petitions.services.responses import petition_response_emails_queue
+
+    pending = PetitionResponse.objects.filter(emails_finished_at__isnull=True)
+    return sum(
+        petition_response_emails_queue(response_id=pk)
+        for pk in pending.values_list("pk", flat=True)
+    )

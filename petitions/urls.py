@@ -1,11 +1,16 @@
 from django.urls import path
 
-from petitions import signer_data_views, views
+from petitions import response_views, signer_data_views, views
 
 app_name = "petitions"
 urlpatterns = [
     path("", views.petition_list, name="list"),
     path("new/<slug:group_slug>/", views.petition_create, name="create"),
+    path(
+        "awaiting-response/",
+        response_views.petitions_awaiting_response,
+        name="awaiting_response",
+    ),
     path("staff/moderation/", views.staff_moderation, name="staff_moderation"),
     path("staff/invalidate/", views.staff_invalidate, name="staff_invalidate"),
     path("s/<str:token>/confirm/", views.signature_confirm, name="confirm"),
@@ -28,6 +33,7 @@ urlpatterns = [
     path("<slug:slug>/export/signers.csv", views.petition_export_signers, name="export_signers"),
     path("<slug:slug>/export/counts.csv", views.petition_export_counts, name="export_counts"),
     path("<slug:slug>/update/", views.petition_send_update, name="send_update"),
+    path("<slug:slug>/respond/", response_views.petition_response, name="respond"),
     path("<slug:slug>/close/", views.petition_close, name="close"),
     path("<slug:slug>/deliver/", views.petition_deliver, name="deliver"),
 ]

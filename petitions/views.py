@@ -31,10 +31,12 @@ from petitions.forms import (
     UpdateForm,
 )
 from petitions.images import image_content_type
+from petitions.maps import petition_map
 from petitions.models import (
     ConstituencyTally,
     Milestone,
     Petition,
+    PetitionResponse,
     PetitionStatus,
     Signature,
     SignatureStatus,
@@ -44,6 +46,7 @@ from petitions.permissions import (
     petition_get_for_viewer,
     staff_check,
     user_can_organise,
+    user_may_respond,
 )
 from petitions.ratelimits import signing_refusal
 from petitions.services import abuse, counting, signing, updates
@@ -89,13 +92,29 @@ def _detail_context(request, petition: Petition, *, form=None, refusal: str = ""
         form = OneClickSignForm() if verified else SignForm()
     share_url = absolute_url(petition)
     share_text = quote(f"I signed “{petition.title}”. Will you? {share_url}")
+    tallies = list(
+        ConstituencyTally.objects.filter(petition=petition)
+        .select_related("constituency")
+        .order_by("-confirmed_count", "constituency__name")
+    )
     return {
         "petition": petition,
         "body_html": body_html(petition.body),
         "progress": _progress(count),
-        "constituency_tallies": ConstituencyTally.objects.filter(petition=petition)
-        .select_related("constituency")
-        .order_by("-confirmed_count", "constituency__name"),
+        "constituency_tallies": tallies,
+        **petition_map(
+            petition=petition,
+            tallies=tallies,
+            seat_code=request.GET.get("seat", ""),
+            user=request.user,
+        ),
+        # Only a petition addressed to a party can have an answer (no query for the others).
+        "response": PetitionResponse.objects.filter(petition=petition)
+        .select_related("party")
+        .first()
+        if petition.target_party_id
+        else None,
+        "may_respond": user_may_respond(user=request.user, petition=petition),
         "recent_signers": Signature.objects.shown_publicly()
         .filter(petition=petition)
         .select_related("constituency")

@@ -142,28 +142,48 @@ class LedgerRow:
     a_for_b: int  # seats where a stood aside for b
     b_for_a: int
     lopsided: bool
+    a_endorsed_b: int = 0  # seats where a endorsed b's candidate
+    b_endorsed_a: int = 0
 
 
 def reciprocity_ledger(
-    stand_asides: Iterable[tuple[str, str]], *, min_difference: int = 2, ratio: float = 2.0
+    stand_asides: Iterable[tuple[str, str]],
+    *,
+    endorsements: Iterable[tuple[str, str]] = (),
+    min_difference: int = 2,
+    ratio: float = 2.0,
 ) -> list[LedgerRow]:
     """From (party that stood aside, party it stood aside for) pairs, one row per pair of parties.
+    `endorsements` are (party that endorsed, party it endorsed) pairs, counted beside them.
 
     A row is lopsided when one side gave at least `min_difference` more seats than it got AND at
-    least `ratio` times as many (so 1-0 is not a warning, 3-1 and 2-0 are).
+    least `ratio` times as many (so 1-0 is not a warning, 3-1 and 2-0 are). Only stand-asides
+    count for that: endorsing costs a party no candidate.
     """
-    counts: dict[tuple[str, str], int] = {}
-    for giver, receiver in stand_asides:
-        if giver == receiver:
-            continue
-        counts[(giver, receiver)] = counts.get((giver, receiver), 0) + 1
-    pairs = sorted({tuple(sorted(k)) for k in counts})
+
+    def tally(pairs):
+        counts: dict[tuple[str, str], int] = {}
+        for giver, receiver in pairs:
+            if giver != receiver:
+                counts[(giver, receiver)] = counts.get((giver, receiver), 0) + 1
+        return counts
+
+    counts, endorsed = tally(stand_asides), tally(endorsements)
+    pairs = sorted({tuple(sorted(k)) for k in [*counts, *endorsed]})
     rows = []
     for a, b in pairs:
         a_for_b, b_for_a = counts.get((a, b), 0), counts.get((b, a), 0)
         high, low = max(a_for_b, b_for_a), min(a_for_b, b_for_a)
         rows.append(
-            LedgerRow(a, b, a_for_b, b_for_a, high - low >= min_difference and high >= ratio * low)
+            LedgerRow(
+                a,
+                b,
+                a_for_b,
+                b_for_a,
+                high - low >= min_difference and high >= ratio * low,
+                endorsed.get((a, b), 0),
+                endorsed.get((b, a), 0),
+            )
         )
     return rows
 

@@ -155,3 +155,78 @@ def hexmap_render(election, bloc, colour_by) -> dict:
     }
     cache.set(key, value, 60 * 10)
     return value
+
+
+# --- Counts on the hex map (petition signatures by constituency) ------------------------------
+
+COUNT_SCALE = ("#d4daf5", "#9fadea", "#6a7fd8", "#3d53b8", "#1c2b7a")  # fewest to most
+
+
+def hex_seats_cache_key(boundary_set: str) -> str:
+    return f"seats:hexseats:{boundary_set}"
+
+
+def _hex_seats(boundary_set: str) -> list[tuple[int, str, str, int, int]]:
+    """(pk, name, ons code, q, r) of every seat on the map of this boundary set, cached for an
+    hour (no query at all on a petition page): the hex map changes only when it is imported
+    again, and the importer drops this cache (`seats/importers.py: hexmap_import`)."""
+    key = hex_seats_cache_key(boundary_set)
+    seats = cache.get(key)
+    if seats is None:
+        seats = list(
+            Constituency.objects.filter(boundary_set=boundary_set, hex_q__isnull=False)
+            .order_by("pk")
+            .values_list("pk", "name", "ons_code", "hex_q", "hex_r")
+        )
+        cache.set(key, seats, 60 * 60)
+    return seats
+
+
+def count_bins(top: int) -> list[int]:
+    """Upper bounds of the five colour bins for counts from 1 to `top` (equal widths, at
+    least 1 each): top 10 gives [2, 4, 6, 8, 10]; top 3 gives [1, 2, 3]."""
+    if top <= 0:
+        return []
+    return sorted({max(1, math.ceil(top * k / len(COUNT_SCALE))) for k in range(1, 6)})
+
+
+def hexmap_counts(
+    *, counts: dict[int, int], boundary_set: str, url_template: str, noun: str
+) -> dict:
+    """The hex map of one count per seat (`counts`: constituency id -> n): every seat of the
+    boundary set, darker for more, grey for none. `url_template` holds "ONSCODE"; `noun` is
+    singular, e.g. "signature"."""
+    bounds = count_bins(max(counts.values(), default=0))
+    colours = COUNT_SCALE[len(COUNT_SCALE) - len(bounds) :]
+    cells = []
+    for pk, name, ons_code, q, r in _hex_seats(boundary_set):
+        n = counts.get(pk, 0)
+        fill = NEUTRAL
+        if n:
+            fill = next(c for bound, c in zip(bounds, colours, strict=True) if n <= bound)
+        x, y = hex_centre(q, r)
+        cells.append(
+            HexCell(
+                x=x,
+                y=y,
+                fill=fill,
+                url=url_template.replace("ONSCODE", ons_code),
+                title=f"{name}: {n:,} {noun}{'' if n == 1 else 's'}",
+            )
+        )
+    legend, low = [("None", NEUTRAL)], 1
+    for bound, colour in zip(bounds, colours, strict=True):
+        legend.append((f"{low:,}" if low == bound else f"{low:,}–{bound:,}", colour))
+        low = bound + 1
+    return {
+        "cells_svg": format_html_join(
+            "\n",
+            '<a href="{}" aria-label="{}"><title>{}</title>'
+            '<use href="#hex" x="{}" y="{}" fill="{}"/></a>',
+            ((c.url, c.title, c.title, c.x, c.y, c.fill) for c in cells),
+        ),
+        "count": len(cells),
+        "viewbox": hex_viewbox(cells),
+        "legend": legend,
+        "hex_points": hex_points(),
+    }

@@ -1,7 +1,7 @@
 from django import forms
 
-from groups.models import Party
-from seats.models import Arrangement, Constituency, Election, ElectionKind
+from groups.models import Group, Party
+from seats.models import Agreement, Arrangement, Constituency, Election, ElectionKind
 from seats.party_codes import DEFAULT_BLOC
 from seats.postcodes import InvalidPostcode, postcode_normalise
 
@@ -206,3 +206,93 @@ class UpcomingElectionForm(forms.Form):
         label="Seat (by-elections only)",
         help_text="On the 2024 boundaries.",
     )
+
+
+class PackageForm(forms.Form):
+    """A package bundles live agreements of one election that the proposer's party is in and
+    that are in no other package."""
+
+    election = forms.ModelChoiceField(
+        queryset=Election.objects.all(), to_field_name="slug", empty_label="Choose an election"
+    )
+    name = forms.CharField(max_length=120, help_text="E.g. “South West coast, 2029”.")
+    agreements = forms.ModelMultipleChoiceField(
+        queryset=Agreement.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Seats in the package",
+        help_text="Agreements your party is in for this election, not yet in a package. "
+        "Changed the election? Submit once and the list follows it.",
+    )
+
+    def __init__(self, *args, party_ids, **kwargs):
+        super().__init__(*args, **kwargs)
+        slug = (self.data.get("election") if self.is_bound else None) or self.initial.get(
+            "election"
+        )
+        election = Election.objects.filter(slug=str(slug)).first() if slug else None
+        self.election_shown = election
+        if election is not None:
+            self.fields["agreements"].queryset = (
+                Agreement.objects.live()
+                .filter(election=election, package__isnull=True)
+                .involving(party_ids)
+                .select_related("constituency")
+                .prefetch_related("parties__party")
+                .order_by("constituency__name", "pk")
+            )
+        self.fields["agreements"].label_from_instance = _agreement_label
+
+
+def _agreement_label(agreement) -> str:
+    roles = ", ".join(
+        f"{link.party.short_name} {link.get_role_display().lower()}"
+        for link in agreement.parties.all()
+    )
+    return f"{agreement.constituency.name}: {roles}"
+
+
+class PackageSeatForm(forms.Form):
+    agreement = forms.ModelChoiceField(queryset=Agreement.objects.none(), label="Seat")
+
+    def __init__(self, *args, agreements, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agreement"].queryset = agreements
+        self.fields["agreement"].label_from_instance = _agreement_label
+
+
+class PackageCommentForm(forms.Form):
+    group = forms.ModelChoiceField(queryset=Group.objects.none(), label="Commenting for")
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, label="Comment"
+    )
+    endorses = forms.BooleanField(required=False, label="Our group endorses this package")
+
+    def __init__(self, *args, groups, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = groups
+
+
+class ReciprocityForm(forms.Form):
+    """Read the ledger for one election, one region or one (agreed) package."""
+
+    election = forms.ModelChoiceField(
+        queryset=Election.objects.all(),
+        to_field_name="slug",
+        required=False,
+        empty_label="Every election",
+    )
+    region = forms.ChoiceField(required=False)
+    package = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="Every package and seat"
+    )
+
+    def __init__(self, *args, **kwargs):
+        from seats.models import AgreementPackage, PackageStatus
+        from seats.regions import Region
+
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [("", "Every region and nation"), *Region.choices]
+        # Only agreed packages are public: a package under negotiation is not named here.
+        self.fields["package"].queryset = AgreementPackage.objects.filter(
+            status=PackageStatus.AGREED
+        ).order_by("name", "pk")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import requests
+from django.core.cache import cache
 from django.db import transaction
 
 from seats.models import BoundarySet, Constituency, Contest, Election, Result
@@ -474,5 +475,8 @@ def hexmap_import(*, text: str, boundary_set: str) -> HexImportReport:
         )
     Constituency.objects.bulk_update(to_update, ["hex_q", "hex_r"], batch_size=500)
     Constituency.objects.bulk_create(to_create)
+    from seats.charts import hex_seats_cache_key
+
+    cache.delete(hex_seats_cache_key(boundary_set))
     report.updated, report.created = len(to_update), len(to_create)
     return report

@@ -175,6 +175,14 @@ class Agreement(models.Model):
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    package = models.ForeignKey(
+        "AgreementPackage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="agreements",
+        help_text="The cluster of seats this agreement is negotiated in, if any.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -260,6 +268,99 @@ class AgreementHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class PackageStatus(models.TextChoices):
+    NEGOTIATING = "negotiating", "Negotiating"
+    AGREED = "agreed", "Agreed"
+    REJECTED = "rejected", "Rejected"
+
+
+class AgreementPackage(models.Model):
+    """A cluster of seats: several agreements for one election that every party in them
+    accepts or rejects as a whole, so goodwill in one seat can be reciprocated in another."""
+
+    election = models.ForeignKey(Election, on_delete=models.PROTECT, related_name="packages")
+    name = models.CharField(max_length=120)
+    status = models.CharField(
+        max_length=12, choices=PackageStatus.choices, default=PackageStatus.NEGOTIATING
+    )
+    consultation_open = models.BooleanField(
+        default=False,
+        help_text="Organisers of the groups covering its seats may read it and comment.",
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-updated_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.election.name})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("seats:package_detail", kwargs={"pk": self.pk})
+
+
+class PackageAcceptance(models.Model):
+    package = models.ForeignKey(
+        AgreementPackage, on_delete=models.CASCADE, related_name="acceptances"
+    )
+    party = models.ForeignKey("groups.Party", on_delete=models.PROTECT, related_name="+")
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["package", "party"], name="packageacceptance_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.party} accepted package {self.package_id}"
+
+
+class PackageHistory(models.Model):
+    """Every change to a package, append-only (each one emails the parties' staff once)."""
+
+    package = models.ForeignKey(AgreementPackage, on_delete=models.CASCADE, related_name="history")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=20)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name_plural = "package history"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class PackageComment(models.Model):
+    """Local consultation: an organiser of a group covering one of the package's seats
+    comments on it, or endorses it, for the parties' staff to read."""
+
+    package = models.ForeignKey(AgreementPackage, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="package_comments"
+    )
+    group = models.ForeignKey("groups.Group", on_delete=models.CASCADE, related_name="+")
+    body = models.TextField(max_length=2000)
+    endorses = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Comment on package {self.package_id} by {self.group}"
 
 
 class SwapStatus(models.TextChoices):

@@ -9,6 +9,10 @@ from seats.models import (
     Agreement,
     AgreementAcceptance,
     AgreementHistory,
+    AgreementPackage,
+    PackageAcceptance,
+    PackageComment,
+    PackageHistory,
     VoteSwap,
     VoteSwapRegistration,
 )
@@ -95,13 +99,35 @@ def export(user) -> dict:
             {"agreement_id": h.agreement_id, "action": h.action, "at": _iso(h.at)}
             for h in AgreementHistory.objects.filter(actor=user).order_by("at", "pk")
         ],
+        "packages_proposed": [
+            {"package_id": p.pk, "name": p.name, "status": p.status}
+            for p in AgreementPackage.objects.filter(proposed_by=user)
+        ],
+        "packages_accepted": [
+            {"package_id": a.package_id, "party": a.party.name, "at": _iso(a.at)}
+            for a in PackageAcceptance.objects.filter(accepted_by=user).select_related("party")
+        ],
+        "package_actions": [
+            {"package_id": h.package_id, "action": h.action, "at": _iso(h.at)}
+            for h in PackageHistory.objects.filter(actor=user).order_by("at", "pk")
+        ],
+        "package_comments": [
+            {
+                "package_id": c.package_id,
+                "group": c.group.name,
+                "body": c.body,
+                "endorses": c.endorses,
+                "created_at": _iso(c.created_at),
+            }
+            for c in PackageComment.objects.filter(author=user).select_related("group")
+        ],
     }
 
 
 def erase(user) -> None:
     """An active swap is cancelled first (the partner goes back to the queue, keeping their
-    place), then the registration and its swap records go. Agreements are the parties' records:
-    they stay, no longer pointing at the person."""
+    place), then the registration and its swap records go. Agreements and packages are the
+    parties' records: they stay, no longer pointing at the person; consultation comments go."""
     services.vote_swap_cancel(user=user)
     registration = VoteSwapRegistration.objects.filter(user=user).first()
     if registration is not None:
@@ -111,3 +137,8 @@ def erase(user) -> None:
     Agreement.objects.filter(proposed_by=user).update(proposed_by=None)
     AgreementAcceptance.objects.filter(accepted_by=user).update(accepted_by=None)
     AgreementHistory.objects.filter(actor=user).update(actor=None)
+    AgreementPackage.objects.filter(proposed_by=user).update(proposed_by=None)
+    PackageAcceptance.objects.filter(accepted_by=user).update(accepted_by=None)
+    PackageHistory.objects.filter(actor=user).update(actor=None)
+    # A comment is the person's own words: it goes with them.
+    PackageComment.objects.filter(author=user).delete()

@@ -1,10 +1,12 @@
 """Writes for seats: agreements between parties and vote swaps."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth.base_user import BaseUserManager
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -204,8 +206,9 @@ def _locked(agreement: Agreement) -> Agreement:
 
 
 @transaction.atomic
-def agreement_accept(*, agreement: Agreement, user, party: Party) -> Agreement:
-    """`party` accepts, by one of its own staff. Agreed once every party has accepted."""
+def agreement_accept(*, agreement: Agreement, user, party: Party, notify: bool = True) -> Agreement:
+    """`party` accepts, by one of its own staff. Agreed once every party has accepted.
+    `notify=False` when a package is accepted: the package sends one email for all its seats."""
     if not user_can_act_for_party(user=user, party=party):
         raise PermissionDenied(f"Only {party.name} staff can accept for {party.name}.")
     agreement = _locked(agreement)
@@ -230,7 +233,7 @@ def agreement_accept(*, agreement: Agreement, user, party: Party) -> Agreement:
     if agreement.status == AgreementStatus.AGREED and created:
         event = _history(agreement, actor=user, action="agreed", detail="Every party has accepted.")
         advice_alerts_queue(agreement.constituency_id)
-    if created:
+    if created and notify:
         _agreement_notify(agreement, event)
     return agreement
 
@@ -253,14 +256,25 @@ def agreement_update_terms(*, agreement: Agreement, user, terms: str, red_lines:
     agreement.updated_at = timezone.now()
     agreement.save()
     event = _history(agreement, actor=user, action="terms changed", detail="Acceptances reset.")
+    if agreement.package_id is not None:  # the package was accepted with the old terms
+        from seats.packages import package_acceptances_reset
+
+        package_acceptances_reset(
+            package_id=agreement.package_id,
+            user=user,
+            detail=f"The terms in {agreement.constituency.name} changed.",
+        )
     advice_alerts_queue(agreement.constituency_id)
     _agreement_notify(agreement, event)
     return agreement
 
 
 @transaction.atomic
-def agreement_withdraw(*, agreement: Agreement, user, party: Party, reason: str = "") -> Agreement:
-    """Any involved party (by its own staff) can withdraw, even after it was agreed."""
+def agreement_withdraw(
+    *, agreement: Agreement, user, party: Party, reason: str = "", notify: bool = True
+) -> Agreement:
+    """Any involved party (by its own staff) can withdraw, even after it was agreed.
+    `notify=False` when a package is rejected: the package sends one email for all its seats."""
     if not user_can_act_for_party(user=user, party=party):
         raise PermissionDenied(f"Only {party.name} staff can withdraw {party.name}.")
     agreement = _locked(agreement)
@@ -275,7 +289,8 @@ def agreement_withdraw(*, agreement: Agreement, user, party: Party, reason: str 
         agreement, actor=user, action="withdrawn", detail=f"{party.name}: {reason}".strip(": ")
     )
     advice_alerts_queue(agreement.constituency_id)
-    _agreement_notify(agreement, event)
+    if notify:
+        _agreement_notify(agreement, event)
     return agreement
 
 
@@ -300,24 +315,37 @@ def agreement_carrier_set(
     return agreement
 
 
-def reciprocity_rows():
-    """The ledger over agreed stand-asides (2 queries)."""
+def reciprocity_rows(*, election=None, region: str = "", package=None):
+    """The ledger over agreed pacts, stand-asides and endorsements (1 query), optionally for
+    one election, one region or one package."""
+    links = AgreementParty.objects.filter(agreement__status=AgreementStatus.AGREED)
+    if election is not None:
+        links = links.filter(agreement__election=election)
+    if region:
+        links = links.filter(agreement__constituency__region=region)
+    if package is not None:
+        links = links.filter(agreement__package=package)
     roles: dict[int, dict] = {}
-    for agreement_id, short_name, role in AgreementParty.objects.filter(
-        agreement__status=AgreementStatus.AGREED
-    ).values_list("agreement_id", "party__short_name", "role"):
-        roles.setdefault(agreement_id, {"carrier": None, "aside": []})
+    for agreement_id, short_name, role in links.values_list(
+        "agreement_id", "party__short_name", "role"
+    ):
+        entry = roles.setdefault(agreement_id, {"carrier": None, "aside": [], "endorse": []})
         if role == AgreementRole.CARRIES_HOPES:
-            roles[agreement_id]["carrier"] = short_name
+            entry["carrier"] = short_name
         elif role == AgreementRole.STANDS_ASIDE:
-            roles[agreement_id]["aside"].append(short_name)
-    pairs = [
-        (giver, entry["carrier"])
-        for entry in roles.values()
-        if entry["carrier"]
-        for giver in entry["aside"]
-    ]
-    return reciprocity_ledger(pairs)
+            entry["aside"].append(short_name)
+        elif role == AgreementRole.ENDORSES:
+            entry["endorse"].append(short_name)
+
+    def pairs(kind):
+        return [
+            (giver, entry["carrier"])
+            for entry in roles.values()
+            if entry["carrier"]
+            for giver in entry[kind]
+        ]
+
+    return reciprocity_ledger(pairs("aside"), endorsements=pairs("endorse"))
 
 
 # --- Where the alliance stands in a seat --------------------------------------------------------
@@ -508,7 +536,15 @@ def vote_swap_active_for(user) -> VoteSwap | None:
 
 @transaction.atomic
 def vote_swap_confirm(*, user, swap_id: int) -> VoteSwap:
-    swap = VoteSwap.objects.select_for_update().select_related("a", "b").get(pk=swap_id)
+    """`user` confirms their side; the other person is emailed that they did (once)."""
+    swap = (
+        VoteSwap.objects.select_for_update(of=("self",))
+        .select_related(
+            "a__user", "b__user", "a__constituency", "b__constituency", "a__local_party",
+            "b__local_party",
+        )
+        .get(pk=swap_id)
+    )  # fmt: skip
     if user.pk not in (swap.a.user_id, swap.b.user_id):
         raise PermissionDenied("This is not your swap.")
     if swap.state != VoteSwapState.PROPOSED:
@@ -516,12 +552,158 @@ def vote_swap_confirm(*, user, swap_id: int) -> VoteSwap:
     if swap.expires_at <= timezone.now():
         raise ValidationError("This swap has expired.")
     field = "a_confirmed_at" if swap.a.user_id == user.pk else "b_confirmed_at"
-    if getattr(swap, field) is None:
+    newly = getattr(swap, field) is None
+    if newly:
         setattr(swap, field, timezone.now())
     if swap.a_confirmed_at and swap.b_confirmed_at:
         swap.state = VoteSwapState.CONFIRMED
     swap.save()
+    if newly:
+        me, other = (swap.a, swap.b) if swap.a.user_id == user.pk else (swap.b, swap.a)
+        _swap_partner_confirmed_email(swap, confirmed=me, to=other)
     return swap
+
+
+def _swap_partner_confirmed_email(swap: VoteSwap, *, confirmed, to) -> None:
+    """Tell `to` that their partner confirmed: exactly once per swap and person (outbox key)."""
+    if not to.user.email:
+        return
+    binding = swap.state == VoteSwapState.CONFIRMED
+    email_enqueue(
+        key=f"swap-partner-confirmed:{swap.pk}:{to.user_id}",
+        to=to.user.email,
+        subject="Your vote swap is agreed"
+        if binding
+        else "Your vote swap partner has confirmed: please confirm too",
+        template="seats/email/swap_partner_confirmed",
+        context={
+            "name": to.user.display_name,
+            "binding": binding,
+            "seat": to.constituency.name,
+            "local": to.local_party.name if to.local_party else "",
+            "partner_seat": confirmed.constituency.name,
+            "partner_votes": confirmed.local_party.name if confirmed.local_party else "",
+            "deadline": timezone.localtime(swap.expires_at).strftime("%-d %B %Y, %H:%M"),
+            "url": email_absolute_url(reverse("seats:swap")),
+        },
+    )
+
+
+# --- Choosing a partner ---------------------------------------------------------------------
+
+SWAP_OFFERS_MAX = 5
+
+
+@dataclass(frozen=True)
+class SwapOffer:
+    registration: VoteSwapRegistration
+    benefit: str  # one sentence: what the swap does in both seats
+
+
+def _seat_situation(found, party: Party) -> str:
+    """What `party` stands to do in a seat, in a few words, from its advice."""
+    if found is None:
+        return "is the alliance's choice"
+    carrier = None
+    if found.pact is not None:
+        carrier = next(
+            (
+                link.party_id
+                for link in found.pact.parties.all()
+                if link.role == AgreementRole.CARRIES_HOPES
+            ),
+            None,
+        )
+    if carrier == party.pk:
+        return "carries the agreed pact"
+    analysis = found.analysis
+    if analysis is not None and analysis.winner == party.short_name:
+        return f"holds the seat by {analysis.majority:,} votes"
+    if analysis is not None and analysis.best_placed == party.short_name:
+        return f"is {analysis.votes_needed:,} votes short of winning"
+    return "is the alliance's choice"
+
+
+def swap_benefit(*, me: VoteSwapRegistration, partner: VoteSwapRegistration, mine, theirs) -> str:
+    """One sentence: your partner's vote goes to your party in their seat, yours to theirs in
+    yours, each with what it can do there (`mine`, `theirs`: the seats' advice)."""
+    wanted, local = partner.local_party, me.local_party
+    return (
+        f"Your partner votes {wanted.name} in {partner.constituency.name}, where "
+        f"{wanted.name} {_seat_situation(theirs, wanted)}; you vote {local.name} in "
+        f"{me.constituency.name}, where {local.name} {_seat_situation(mine, local)}."
+    )
+
+
+def vote_swap_offers(
+    registration: VoteSwapRegistration, *, limit: int = SWAP_OFFERS_MAX
+) -> list[SwapOffer]:
+    """Up to `limit` waiting people you could swap with, the most winnable seats first (their
+    target score; then who has waited longest), each with its benefit in one sentence."""
+    from seats.targets import seat_advice_cached
+
+    key = swap_pair_key(registration)
+    if registration.status != SwapStatus.WAITING or key is None:
+        return []
+    wants, local = key
+    partners = list(
+        VoteSwapRegistration.objects.filter(
+            status=SwapStatus.WAITING, preferred_party_id=local, local_party_id=wants
+        )
+        .exclude(constituency_id=registration.constituency_id)
+        .exclude(user_id=registration.user_id)
+        .select_related("constituency", "local_party", "preferred_party")
+        .order_by(F("seat_score").desc(nulls_last=True), "created_at", "pk")[:limit]
+    )
+    if not partners:
+        return []
+    mine = seat_advice_cached(registration.constituency)
+    return [
+        SwapOffer(
+            registration=partner,
+            benefit=swap_benefit(
+                me=registration,
+                partner=partner,
+                mine=mine,
+                theirs=seat_advice_cached(partner.constituency),
+            ),
+        )
+        for partner in partners
+    ]
+
+
+@transaction.atomic
+def vote_swap_choose(*, user, partner_id: int) -> VoteSwap:
+    """`user` chooses one of their offers: the swap is proposed with their side confirmed, and
+    the partner is emailed to confirm theirs (once)."""
+    mine = VoteSwapRegistration.objects.select_for_update().filter(user=user).first()
+    if mine is None or mine.status != SwapStatus.WAITING:
+        raise ValidationError("Register for a swap first (or leave your current one).")
+    partner = (
+        VoteSwapRegistration.objects.select_for_update()
+        .filter(pk=partner_id, status=SwapStatus.WAITING)
+        .first()
+    )
+    if (
+        partner is None
+        or partner.user_id == user.pk
+        or partner.constituency_id == mine.constituency_id
+        or swap_pair_key(mine) is None
+        or swap_pair_key(partner) != tuple(reversed(swap_pair_key(mine)))
+    ):
+        raise ValidationError("That person is no longer free to swap with you.")
+    first, second = sorted([mine, partner], key=lambda r: r.pk)
+    now = timezone.now()
+    swap = VoteSwap.objects.create(
+        a=first, b=second, expires_at=now + timedelta(hours=SWAP_CONFIRM_HOURS)
+    )
+    VoteSwapRegistration.objects.filter(pk__in=[mine.pk, partner.pk]).update(
+        status=SwapStatus.MATCHED
+    )
+    # Choosing is confirming one's own side; the partner hears of it from the same email.
+    swap.notified_at = now  # the matcher's "we found you a partner" email is not needed
+    swap.save(update_fields=["notified_at"])
+    return vote_swap_confirm(user=user, swap_id=swap.pk)
 
 
 @transaction.atomic

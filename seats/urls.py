@@ -1,6 +1,6 @@
 from django.urls import path
 
-from seats.views import activists, advice, agreements, swaps, targets
+from seats.views import activists, advice, agreements, packages, swaps, targets
 
 app_name = "seats"
 urlpatterns = [
@@ -14,10 +14,19 @@ urlpatterns = [
     path("agreements/<int:pk>/accept/", agreements.agreement_accept, name="agreement_accept"),
     path("agreements/<int:pk>/withdraw/", agreements.agreement_withdraw, name="agreement_withdraw"),
     path("agreements/<int:pk>/terms/", agreements.agreement_terms, name="agreement_terms"),
+    path("packages/", packages.package_list, name="package_list"),
+    path("packages/new/", packages.package_create, name="package_create"),
+    path("packages/<int:pk>/", packages.package_detail, name="package_detail"),
+    path("packages/<int:pk>/accept/", packages.package_accept, name="package_accept"),
+    path("packages/<int:pk>/reject/", packages.package_reject, name="package_reject"),
+    path("packages/<int:pk>/seats/", packages.package_seats, name="package_seats"),
+    path("packages/<int:pk>/consult/", packages.package_consult, name="package_consult"),
+    path("packages/<int:pk>/comment/", packages.package_comment, name="package_comment"),
     path("coverage/", agreements.coverage, name="coverage"),
     path("elections/new/", agreements.election_create, name="election_create"),
     path("swap/", swaps.vote_swap, name="swap"),
     path("swap/<int:pk>/confirm/", swaps.vote_swap_confirm, name="swap_confirm"),
+    path("swap/choose/", swaps.vote_swap_choose, name="swap_choose"),
     path("swap/cancel/", swaps.vote_swap_cancel, name="swap_cancel"),
     path("help/", activists.activists, name="activists"),
     path("advice/", advice.advice_lookup, name="advice_lookup"),

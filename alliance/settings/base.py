@@ -412,6 +412,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "petitions.tasks.petitions_retention_task",
         "schedule": timedelta(hours=24),
     },
+    "petitions-response-emails": {
+        "task": "petitions.tasks.petition_responses_emails_sweep_task",
+        "schedule": timedelta(minutes=10),
+    },
     # outbox: delivery after every commit, and this run as a safety net.
     "outbox-deliver": {
         "task": "outbox.tasks.outbox_deliver_task",

@@ -38,6 +38,7 @@ def petition_create(
     opens_at: datetime | None = None,
     closes_at: datetime | None = None,
     is_sample: bool = False,
+    target_party=None,
 ) -> Petition:
     """A draft petition; organisers submit it when ready (see petition_submit)."""
     petition = Petition(
@@ -46,6 +47,7 @@ def petition_create(
         title=title,
         slug=_unique_slug(title),
         target=target,
+        target_party=target_party,
         body=body,
         opens_at=opens_at,
         closes_at=closes_at,
@@ -58,7 +60,7 @@ def petition_create(
     return petition
 
 
-WORDING = ("title", "target", "body")
+WORDING = ("title", "target", "target_party", "body")
 # What the public sees: a change to any of these on a moderated petition needs moderation again.
 PUBLIC_CONTENT = (*WORDING, "image")
 

@@ -13,7 +13,13 @@ from groups.models import Party
 from groups.permissions import user_staff_party_ids
 from petitions.permissions import staff_check
 from seats import services
-from seats.forms import AgreementForm, AgreementTermsForm, PartyActionForm, UpcomingElectionForm
+from seats.forms import (
+    AgreementForm,
+    AgreementTermsForm,
+    PartyActionForm,
+    ReciprocityForm,
+    UpcomingElectionForm,
+)
 from seats.models import Agreement, AgreementStatus, Election
 from seats.permissions import agreement_get_for_staff, party_staff_required, user_is_party_staff
 from seats.targets import election_seat_rows_cached
@@ -177,7 +183,15 @@ def agreement_terms(request, pk):
 
 
 def reciprocity(request):
-    return render(request, "seats/reciprocity.html", {"rows": services.reciprocity_rows()})
+    """Public: the ledger over agreed pacts, for every election, region and package, or one."""
+    form = ReciprocityForm(request.GET or None)
+    chosen = form.cleaned_data if form.is_valid() else {}
+    rows = services.reciprocity_rows(
+        election=chosen.get("election"),
+        region=chosen.get("region") or "",
+        package=chosen.get("package"),
+    )
+    return render(request, "seats/reciprocity.html", {"rows": rows, "form": form})
 
 
 @login_required

@@ -18,6 +18,7 @@ from seats.models import SwapStatus, VoteSwapRegistration
 def vote_swap(request):
     """Explain swapping; register, see your match, confirm or cancel."""
     registration = swap = explanation = None
+    offers = []
     verified = False
     if request.user.is_authenticated:
         verified = user_has_verified_email(request.user)
@@ -29,6 +30,7 @@ def vote_swap(request):
         swap = services.vote_swap_active_for(request.user)
         if registration and registration.status == SwapStatus.WAITING:
             explanation = services.vote_swap_queue_explanation(registration)
+            offers = services.vote_swap_offers(registration)
     # Pre-filled from the seat's advice page (?constituency=<id>); only ever a form's initial.
     initial = {"constituency": request.GET.get("constituency")}
     if not (initial["constituency"] or "").isdigit():
@@ -69,6 +71,7 @@ def vote_swap(request):
             "swap": swap,
             "partner": partner,
             "explanation": explanation,
+            "offers": offers,
             "verified": verified,
             "now": timezone.now(),
         },
@@ -99,4 +102,22 @@ def vote_swap_confirm(request, pk):
 def vote_swap_cancel(request):
     services.vote_swap_cancel(user=request.user)
     messages.success(request, "You have left the vote swap.")
+    return redirect("seats:swap")
+
+
+@login_required
+@require_POST
+def vote_swap_choose(request):
+    """Choose one of the partners offered: the swap is proposed, your side confirmed."""
+    partner = request.POST.get("partner", "")
+    try:
+        services.vote_swap_choose(
+            user=request.user, partner_id=int(partner) if partner.isdigit() else 0
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, "Swap proposed and confirmed on your side: we have emailed your partner."
+        )
     return redirect("seats:swap")

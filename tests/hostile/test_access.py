@@ -13,7 +13,10 @@ from tests.hostile.url_table import (
     CLASH_TAKEOVER_URLS,
     INVITATION_URLS,
     ORGANISER_URLS,
+    PACKAGE_URLS,
+    PETITION_RESPONSE_URLS,
     STAFF_URLS,
+    SWAP_CHOICE_URLS,
     SWAP_URLS,
     fill,
 )
@@ -286,6 +289,7 @@ FOR_EVERYONE = {
     "petitions": {
         "list", "detail", "json", "sign", "signed", "confirm", "remove", "unsubscribe",
         "signer_data", "signer_data_download",
+        "awaiting_response",  # public: petitions a party has not answered yet
     },
     "seats": {
         "list", "map", "pacts", "reciprocity", "swap", "swap_cancel", "activists", "detail",
@@ -310,6 +314,11 @@ def test_every_url_of_events_petitions_and_seats_is_in_the_table_or_for_everyone
     in_table = set()
     for _name, _method, path, data in ALL + INVITATION_URLS:
         match = resolve(fill(world, path, data)[0].split("?")[0])
+        in_table.add((match.namespace, match.url_name))
+    # Their worlds: test_access_packages.py, test_access_petition_responses.py,
+    # tests/seats/test_swap_offers.py
+    for _name, _method, path, _data in PACKAGE_URLS + PETITION_RESPONSE_URLS + SWAP_CHOICE_URLS:
+        match = resolve(path.format(package=0, petition_b="beta-petition"))
         in_table.add((match.namespace, match.url_name))
     for module in (
         groups.urls,

@@ -23,7 +23,7 @@ from petitions.models import ConstituencyTally, PetitionTally, Signature
 from petitions.services.signing import signature_confirmations_send
 from petitions.signer_data_views import signer_data_token
 from petitions.tasks import petition_count_task, petitions_count_task
-from seats.models import VoteSwap, VoteSwapRegistration
+from seats.models import AgreementPackage, PackageComment, VoteSwap, VoteSwapRegistration
 from tests.events.factories import EventFactory, RsvpFactory
 from tests.factories import ConstituencyFactory, MembershipFactory, UserFactory
 from tests.petitions.factories import PetitionFactory, SignatureFactory
@@ -84,6 +84,13 @@ def person(world):
     theirs = VoteSwapRegistration.objects.get(user=partner)
     a, b = sorted([mine, theirs], key=lambda r: r.pk)
     VoteSwap.objects.create(a=a, b=b, expires_at=timezone.now() + timedelta(days=2))
+    # Seats: a comment in a package's local consultation, signed with Pat's name.
+    package = AgreementPackage.objects.create(
+        election=world.agreement.election, name="Pair", consultation_open=True
+    )
+    PackageComment.objects.create(
+        package=package, author=pat, group=world.group_b, body=f"We back it. {NAME}"
+    )
     return {
         "user": pat,
         "full": full,
@@ -125,6 +132,7 @@ def test_export_holds_every_section(person):
     assert seats["vote_swap_registration"]["postcode"] == "EX1 1AA"
     assert seats["vote_swaps"][0]["state"] == "proposed"
     assert seats["vote_swaps"][0]["partner_constituency"] == "Elsewhere"
+    assert seats["package_comments"][0]["body"] == f"We back it. {NAME}"
     # Nothing about other people: not the partner, not the person waiting, not other signers.
     for other in (person["partner"], person["waiting"].user):
         assert other.email not in text and other.name not in text

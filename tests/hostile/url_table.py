@@ -543,3 +543,39 @@ TIME_POLL_URLS = [
         lambda: {"option-{option_1}": "no", "option-{option_2}": "no"},
     ),
 ]
+
+
+# --- Packages of seats (tests/hostile/test_access_packages.py, world: `package_world` there):
+# a package of two agreements between P1 and P2 ({agreement} and a second seat), still being
+# negotiated; P3's staff, organisers and outsiders are refused everything, and organisers of
+# the groups covering its seats may only read it and comment once it is open to consultation.
+PACKAGE_URLS = [
+    ("package list", "get", "/seats/packages/", None),
+    ("package propose", "get", "/seats/packages/new/", None),
+    ("package propose (post)", "post", "/seats/packages/new/",
+     lambda: {"election": "hostile2029", "name": "Hijacked", "agreements": "{agreement}"}),
+    ("package page (not yet agreed)", "get", "/seats/packages/{package}/", None),
+    ("package accept (post)", "post", "/seats/packages/{package}/accept/",
+     lambda: {"accept-party": "{p2_pk}"}),
+    ("package reject (post)", "post", "/seats/packages/{package}/reject/",
+     lambda: {"reject-party": "{p1_pk}", "reject-reason": "Hijacked"}),
+    ("package remove a seat (post)", "post", "/seats/packages/{package}/seats/",
+     lambda: {"remove-agreement": "{agreement}"}),
+    ("package consult (post)", "post", "/seats/packages/{package}/consult/", dict),
+    ("package comment (post)", "post", "/seats/packages/{package}/comment/",
+     lambda: {"group": "{group_b_pk}", "body": "Hijacked", "endorses": "on"}),
+]  # fmt: skip
+
+# A party's answer to group B's petition, addressed to P1 here (test_access_petition_responses.py):
+# only P1's staff answer it; P3's staff, the group's organisers and outsiders are refused.
+PETITION_RESPONSE_URLS = [
+    ("petition answer", "get", "/petitions/{petition_b}/respond/", None),
+    ("petition answer (post)", "post", "/petitions/{petition_b}/respond/",
+     lambda: {"body": "Hijacked answer"}),
+]  # fmt: skip
+
+# Choosing a vote-swap partner from one's offers (tests/seats/test_swap_offers.py): anonymous
+# visitors sign in; people not registered, or not free, and partners not offered change nothing.
+SWAP_CHOICE_URLS = [
+    ("swap choose (post)", "post", "/seats/swap/choose/", lambda: {"partner": "{partner}"}),
+]
