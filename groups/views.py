@@ -28,6 +28,8 @@ from groups.permissions import (
     user_is_organiser,
     user_may_accept_invitation,
 )
+from mailinglists.choices import ConsentSource
+from mailinglists.services import list_subscribe
 from petitions.models import Petition
 
 PAGE_SIZE = 24
@@ -119,6 +121,14 @@ def group_edit(request, slug):
 def group_join(request, slug):
     group = get_object_or_404(Group, slug=slug)
     joined = services.group_join(group=group, user=request.user)
+    if request.POST.get("keep_posted"):  # "Keep me posted by <group>", unticked by default
+        list_subscribe(
+            group=group,
+            email=request.user.email,
+            name=request.user.display_name,
+            source=ConsentSource.JOINED_GROUP,
+            user=request.user,
+        )
     if isinstance(joined, MembershipRequest):
         messages.success(
             request, f"You have asked to join {group.name}. Its organisers will decide."

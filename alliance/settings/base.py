@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "conversations",
     "priorities",
     "primaries",
+    "mailinglists",
 ]
 
 MIDDLEWARE = [
@@ -404,6 +405,18 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# Mailing lists: only verified groups may email more people than this at once; sending and
+# subscribing are rate-limited; the worker writes a mailing's emails in batches of this size.
+MAILINGLISTS_UNVERIFIED_MAX_RECIPIENTS = env_int("MAILINGLISTS_UNVERIFIED_MAX_RECIPIENTS", 50)
+MAILINGLISTS_SENDS_PER_DAY = env_int("MAILINGLISTS_SENDS_PER_DAY", 5)
+MAILINGLISTS_SUBSCRIBE_PER_IP_HOUR = env_int("MAILINGLISTS_SUBSCRIBE_PER_IP_HOUR", 10)
+MAILINGLISTS_BATCH_SIZE = env_int("MAILINGLISTS_BATCH_SIZE", 500)
+CELERY_BEAT_SCHEDULE["mailinglists-send-queued"] = {
+    "task": "mailinglists.tasks.mailings_send_queued_task",
+    "schedule": timedelta(minutes=1),
+    "options": {"expires": 60},
+}
 
 # Open primaries: the voter roll is deleted this many days after the result (counts stay).
 PRIMARIES_ROLL_RETENTION_DAYS = env_int("PRIMARIES_ROLL_RETENTION_DAYS", 30)
