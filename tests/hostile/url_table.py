@@ -502,3 +502,50 @@ PRIMARY_POSTS = [
     ("primary confirm", None, "/primaries/confirm/{confirm_token}/", dict),
     ("primary vote", None, "/primaries/vote/{vote_token}/", lambda: {"choice": "{candidate}"}),
 ]  # fmt: skip
+
+
+# --- Mailing lists (tests/hostile/test_access_mailinglists.py): group B's list, with one subscriber
+# and one email sent (see mailinglist_world). The links in emails (confirm, unsubscribe,
+# forget) carry their own token and are tested there; subscribing is public.
+MAILINGLIST_URLS = [
+    ("mailing list overview", "get", "/lists/{group_b}/", None),
+    ("write a list email", "get", "/lists/{group_b}/new/", None),
+    (
+        "send a list email (post)",
+        "post",
+        "/lists/{group_b}/new/",
+        lambda: {"audience": "list", "subject": "Hijack", "body": "Spam"},
+    ),
+    (
+        "send an event email (post)",
+        "post",
+        "/lists/{group_b}/new/",
+        lambda: {"audience": "event", "event": "{event_b}", "subject": "Hijack", "body": "Spam"},
+    ),
+    ("a sent list email and its counts", "get", "/lists/{group_b}/mailings/{mailing_b}/", None),
+]
+
+
+def mailinglist_world(world) -> dict:
+    """Group B's list has a confirmed subscriber and one email sent; returns placeholders."""
+    from django.db import transaction
+
+    from mailinglists.choices import Audience, ConsentSource
+    from mailinglists.services import list_subscribe, mailing_create
+
+    list_subscribe(
+        group=world.group_b,
+        email=world.member_b.email,
+        name="Max",
+        source=ConsentSource.JOINED_GROUP,
+        user=world.member_b,
+    )
+    with transaction.atomic():
+        mailing = mailing_create(
+            group=world.group_b,
+            author=world.organiser_b,
+            subject="Beta's private plans",
+            body="Only for our list",
+            audience=Audience.LIST,
+        )
+    return {"mailing_b": mailing.pk, "event_b": world.event_b.pk}
