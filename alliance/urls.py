@@ -24,6 +24,7 @@ urlpatterns = [
     path("conversations/", include("conversations.urls")),
     path("priorities/", include("priorities.urls")),
     path("primaries/", include("primaries.urls")),
+    path("lists/", include("mailinglists.urls")),
     path("admin/", admin.site.urls),
 ]
 

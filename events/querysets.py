@@ -27,6 +27,20 @@ class EventQuerySet(models.QuerySet):
 
         return self.filter(span__overlap=DateTimeTZRange(start, end, "[)"))
 
+    def in_calendar_of(self, group_ids):
+        """The events a group's calendar shows: its own, those it co-hosts and those it
+        accepted to promote (groups.EventPromotion). Subqueries, so no row comes twice."""
+        from groups.models import EventPromotion, LinkStatus
+
+        group_ids = list(group_ids)
+        co_hosted = self.model.co_organisers.through.objects.filter(group_id__in=group_ids).values(
+            "event_id"
+        )
+        promoted = EventPromotion.objects.filter(
+            group_id__in=group_ids, status=LinkStatus.ACCEPTED
+        ).values("event_id")
+        return self.filter(Q(group_id__in=group_ids) | Q(pk__in=co_hosted) | Q(pk__in=promoted))
+
     def visible_to(self, user):
         """The one place event visibility is decided; every page, feed and RSVP starts here.
         The promises (shown as help text on the event form, events/forms.py):

@@ -564,11 +564,8 @@ def feed_calendar(request):
 
 def feed_group(request, slug):
     group = get_object_or_404(Group, slug=slug)
-    events = (
-        Event.objects.visible_to(request.user)
-        .filter(Q(group=group) | Q(co_organisers=group))
-        .distinct()
-    )
+    # Its own events, those it co-hosts and those it accepted to promote.
+    events = Event.objects.visible_to(request.user).in_calendar_of([group.pk])
     return ics.feed_response(
         request, ics.feed_events(events), name=group.name, filename=f"{group.slug}.ics"
     )

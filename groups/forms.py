@@ -82,3 +82,37 @@ class LinkRequestForm(forms.Form):
     def __init__(self, *args, from_group: Group, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_group"].queryset = Group.objects.exclude(pk=from_group.pk)
+
+
+class PromoteForm(forms.Form):
+    groups = forms.ModelMultipleChoiceField(
+        queryset=Group.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Ask these linked groups to promote it",
+    )
+
+    def __init__(self, *args, group: Group, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["groups"].queryset = Group.objects.linked_to(group).order_by("name")
+
+
+class CoHostForm(forms.Form):
+    group = forms.ModelChoiceField(queryset=Group.objects.none(), label="Invite this group")
+
+    def __init__(self, *args, event, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = (
+            Group.objects.exclude(pk=event.group_id)
+            .exclude(co_organised_events=event)
+            .only("pk", "name")
+        )
+
+
+class NetworkRequestForm(forms.Form):
+    child = forms.ModelChoiceField(queryset=Group.objects.none(), label="Ask this group to join")
+
+    def __init__(self, *args, parent: Group, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["child"].queryset = (
+            Group.objects.exclude(pk=parent.pk).exclude(parent=parent).only("pk", "name")
+        )

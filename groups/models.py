@@ -83,6 +83,11 @@ class Group(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # A network over local groups (a county network): it sees their events, clashes and member
+    # counts in one view. Set when the local group's organisers accept the network's request.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
 
     objects = GroupQuerySet.as_manager()
 
@@ -267,3 +272,95 @@ class OrganiserInvitation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == InvitationStatus.PENDING and self.expires_at > timezone.now()
+
+
+# --- Coalitions: linked groups promote each other's events and co-host them ------------------
+
+
+class EventPromotion(models.Model):
+    """The event's organisers asked a linked group to promote it. Accepted, the event shows in
+    that group's calendar and feeds, marked "promoted by <group>". The group's organisers
+    decide: nothing shows on their side before they accept."""
+
+    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="promotions")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="event_promotions")
+    status = models.CharField(
+        max_length=10, choices=LinkStatus.choices, default=LinkStatus.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "group"], name="eventpromotion_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group} promotes {self.event} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("groups:promotion", kwargs={"slug": self.group.slug, "pk": self.pk})
+
+
+class CoHostInvitation(models.Model):
+    """The event's organisers invited another group to co-host it. Accepted, the group joins
+    `Event.co_organisers`: its organisers edit the event, see its RSVPs and get its clash
+    notices (the same relation a merged joint event uses)."""
+
+    event = models.ForeignKey(
+        "events.Event", on_delete=models.CASCADE, related_name="cohost_invitations"
+    )
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="cohost_invitations")
+    status = models.CharField(
+        max_length=10, choices=LinkStatus.choices, default=LinkStatus.REQUESTED
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "group"], name="cohostinvitation_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group} invited to co-host {self.event} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("groups:cohosting", kwargs={"slug": self.group.slug, "pk": self.pk})
+
+
+class NetworkRequest(models.Model):
+    """A network (a county network) asked a local group to join it. Accepted by the local
+    group's organisers, the local group's `parent` becomes the network."""
+
+    parent = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="network_requests")
+    child = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="network_invitations")
+    status = models.CharField(
+        max_length=10, choices=LinkStatus.choices, default=LinkStatus.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "child"], name="networkrequest_once"),
+            models.CheckConstraint(condition=~Q(parent=F("child")), name="networkrequest_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parent} asks {self.child} into its network ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("groups:network_request", kwargs={"slug": self.child.slug, "pk": self.pk})

@@ -56,3 +56,19 @@ def invitation_get_open(*, token: str) -> OrganiserInvitation:
     return get_object_or_404(
         OrganiserInvitation.objects.open().select_related("group", "invited_by"), token=token
     )
+
+
+def group_request_get_for_organiser(*, user, slug: str, model, pk: int, field: str = "group"):
+    """A coalition request addressed to a group `user` organises (a link, a promotion, a
+    co-host invitation, a network request): 403 for anyone else, 404 when it is another
+    group's (ids are not probed through one's own group)."""
+    group = group_get_for_organiser(user=user, slug=slug)
+    return get_object_or_404(model, pk=pk, **{field: group})
+
+
+def group_event_get_for_organiser(*, user, slug: str, pk: int):
+    """One of the group's own events, if `user` organises the group."""
+    from events.models import Event
+
+    group = group_get_for_organiser(user=user, slug=slug)
+    return get_object_or_404(Event.objects.select_related("group"), pk=pk, group=group)

@@ -248,7 +248,12 @@ def group_contact_send(*, group: Group, sender_name: str, sender_email: str, mes
     ).send()
 
 
+@transaction.atomic
 def group_link_request(*, from_group: Group, to_group: Group, user, message: str = "") -> GroupLink:
+    """Ask to link up; `to_group`'s organisers are emailed a link to accept or decline (at
+    most once a day per request). Asking a group that asked us first is accepting."""
+    from groups.coalitions import group_link_request_notify
+
     if from_group == to_group:
         raise ValidationError("A group cannot link to itself.")
     reverse_link = GroupLink.objects.filter(from_group=to_group, to_group=from_group).first()
@@ -258,20 +263,25 @@ def group_link_request(*, from_group: Group, to_group: Group, user, message: str
     if reverse_link and reverse_link.status == LinkStatus.ACCEPTED:
         return reverse_link
     try:
-        link, _ = GroupLink.objects.get_or_create(
-            from_group=from_group,
-            to_group=to_group,
-            defaults={"requested_by": user, "message": message},
-        )
+        with transaction.atomic():
+            link, created = GroupLink.objects.get_or_create(
+                from_group=from_group,
+                to_group=to_group,
+                defaults={"requested_by": user, "message": message},
+            )
     except IntegrityError:
-        link = GroupLink.objects.get(from_group=from_group, to_group=to_group)
+        link, created = GroupLink.objects.get(from_group=from_group, to_group=to_group), False
     if link.status == LinkStatus.DECLINED:
         link.status, link.decided_at, link.message = LinkStatus.REQUESTED, None, message
         link.save(update_fields=["status", "decided_at", "message"])
+        created = True
+    if created:
+        group_link_request_notify(link=link)
     return link
 
 
 def group_link_decide(*, link: GroupLink, accept: bool) -> GroupLink:
+    """The asked group's organisers decide (from the group page or the emailed link)."""
     link.status = LinkStatus.ACCEPTED if accept else LinkStatus.DECLINED
     link.decided_at = timezone.now()
     link.save(update_fields=["status", "decided_at"])

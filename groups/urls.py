@@ -28,4 +28,33 @@ urlpatterns = [
     path("<slug:slug>/contact/", views.group_contact, name="contact"),
     path("<slug:slug>/links/new/", views.group_link_request, name="link_request"),
     path("<slug:slug>/links/<int:link_id>/decide/", views.group_link_decide, name="link_decide"),
+    path("<slug:slug>/links/<int:link_id>/", views.group_link_detail, name="link_detail"),
+    # Coalitions: the combined calendar, promotions, co-hosts, networks.
+    path("<slug:slug>/coalition/", views.group_coalition, name="coalition"),
+    path("<slug:slug>/coalition.ics", views.group_coalition_feed, name="coalition_feed"),
+    path("<slug:slug>/events/<int:pk>/promote/", views.group_event_promote, name="event_promote"),
+    path("<slug:slug>/events/<int:pk>/cohost/", views.group_event_cohost, name="event_cohost"),
+    path("<slug:slug>/promotions/<int:pk>/", views.group_promotion_detail, name="promotion"),
+    path(
+        "<slug:slug>/promotions/<int:pk>/decide/",
+        views.group_promotion_decide,
+        name="promotion_decide",
+    ),
+    path("<slug:slug>/cohosting/<int:pk>/", views.group_cohosting_detail, name="cohosting"),
+    path(
+        "<slug:slug>/cohosting/<int:pk>/decide/",
+        views.group_cohosting_decide,
+        name="cohosting_decide",
+    ),
+    path("<slug:slug>/network/", views.group_network, name="network"),
+    path(
+        "<slug:slug>/network/requests/<int:pk>/",
+        views.group_network_request_detail,
+        name="network_request",
+    ),
+    path(
+        "<slug:slug>/network/requests/<int:pk>/decide/",
+        views.group_network_request_decide,
+        name="network_request_decide",
+    ),
 ]

@@ -2,32 +2,50 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from alliance.ratelimit import client_ip, rate_limit_exceeded
+from events import ics
 from events.models import Event
-from groups import services
+from groups import coalitions, services
 from groups.filters import GroupFilter
-from groups.forms import ContactForm, GroupForm, LinkRequestForm, OrganiserInviteForm
+from groups.forms import (
+    CoHostForm,
+    ContactForm,
+    GroupForm,
+    LinkRequestForm,
+    NetworkRequestForm,
+    OrganiserInviteForm,
+    PromoteForm,
+)
 from groups.models import (
     INVITATION_LIFETIME,
+    CoHostInvitation,
+    EventPromotion,
     Group,
     GroupLink,
     InvitationStatus,
     LinkStatus,
     Membership,
     MembershipRequest,
+    NetworkRequest,
     OrganiserInvitation,
     Role,
 )
 from groups.permissions import (
+    group_event_get_for_organiser,
     group_get_for_organiser,
+    group_request_get_for_organiser,
     invitation_get_open,
     user_is_member,
     user_is_organiser,
     user_may_accept_invitation,
 )
+from mailinglists.choices import ConsentSource
+from mailinglists.services import list_subscribe
 from petitions.models import Petition
 
 PAGE_SIZE = 24
@@ -63,12 +81,20 @@ def group_detail(request, slug):
         and MembershipRequest.objects.filter(group=group, user=request.user).exists(),
         "is_organiser": is_organiser,
         "pending_links": GroupLink.objects.pending_for(group) if is_organiser else [],
+        # Its own events, those it co-hosts and those it promotes (marked so).
         "upcoming_events": (
-            Event.objects.filter(group=group)
+            Event.objects.in_calendar_of([group.pk])
             .scheduled()
             .upcoming()
             .visible_to(request.user)
-            .select_related("constituency")
+            .select_related("constituency", "group")
+            .annotate(
+                promoted_here=Exists(
+                    EventPromotion.objects.filter(
+                        event=OuterRef("pk"), group=group, status=LinkStatus.ACCEPTED
+                    )
+                )
+            )
             .order_by("starts_at")[:6]
         ),
         "petitions": Petition.objects.filter(group=group).public().order_by("-created_at")[:6],
@@ -119,6 +145,14 @@ def group_edit(request, slug):
 def group_join(request, slug):
     group = get_object_or_404(Group, slug=slug)
     joined = services.group_join(group=group, user=request.user)
+    if request.POST.get("keep_posted"):  # "Keep me posted by <group>", unticked by default
+        list_subscribe(
+            group=group,
+            email=request.user.email,
+            name=request.user.display_name,
+            source=ConsentSource.JOINED_GROUP,
+            user=request.user,
+        )
     if isinstance(joined, MembershipRequest):
         messages.success(
             request, f"You have asked to join {group.name}. Its organisers will decide."
@@ -314,3 +348,315 @@ def group_link_decide(request, slug, link_id):
         request, f"Link with {link.from_group.name} {'accepted' if accept else 'declined'}."
     )
     return redirect(group)
+
+
+# --- Coalitions -----------------------------------------------------------------------------
+
+COALITION_EVENTS = 100
+NETWORK_EVENTS = 100
+NETWORK_CLASHES = 50
+# Co-host invitations and network requests one organiser may send in an hour.
+COALITION_REQUESTS_PER_HOUR = 20
+
+
+def _coalition_limit_exceeded(user) -> bool:
+    return rate_limit_exceeded(
+        scope="coalition-request",
+        key=str(user.pk),
+        limit=COALITION_REQUESTS_PER_HOUR,
+        period_seconds=3600,
+    )
+
+
+@login_required
+def group_link_detail(request, slug, link_id):
+    """The page the link request email opens: accept or decline (POST to link_decide)."""
+    link = group_request_get_for_organiser(
+        user=request.user, slug=slug, model=GroupLink, pk=link_id, field="to_group"
+    )
+    return render(
+        request,
+        "groups/coalition_request.html",
+        {
+            "group": link.to_group,
+            "request_obj": link,
+            "heading": f"{link.from_group.name} asks to link up",
+            "asker": link.from_group,
+            "message": link.message,
+            "decide_url": reverse("groups:link_decide", args=[slug, link.pk]),
+            "accept_label": "Accept the link",
+        },
+    )
+
+
+def _coalition_events(group_ids, user):
+    return (
+        Event.objects.visible_to(user)
+        .scheduled()
+        .upcoming()
+        .in_calendar_of(group_ids)
+        .select_related("group")
+        .order_by("starts_at", "pk")
+    )
+
+
+def _promoted_by(events, group_ids) -> dict[int, list[str]]:
+    """{event id: names of the coalition's groups promoting it}, in one query."""
+    promoted: dict[int, list[str]] = {}
+    rows = EventPromotion.objects.filter(
+        event__in=[event.pk for event in events],
+        group_id__in=group_ids,
+        status=LinkStatus.ACCEPTED,
+    ).values_list("event_id", "group__name")
+    for event_id, name in rows.order_by("group__name"):
+        promoted.setdefault(event_id, []).append(name)
+    return promoted
+
+
+def group_coalition(request, slug):
+    """The group and the groups linked with it: one combined calendar and its feed."""
+    group = get_object_or_404(Group, slug=slug)
+    linked = list(Group.objects.linked_to(group).select_related("party").order_by("name"))
+    group_ids = [group.pk, *(g.pk for g in linked)]
+    events = list(_coalition_events(group_ids, request.user)[:COALITION_EVENTS])
+    promoted = _promoted_by(events, group_ids)
+    for event in events:
+        event.promoted_by = promoted.get(event.pk, [])
+    return render(
+        request,
+        "groups/group_coalition.html",
+        {"group": group, "linked_groups": linked, "events": events},
+    )
+
+
+def group_coalition_feed(request, slug):
+    group = get_object_or_404(Group, slug=slug)
+    group_ids = [group.pk, *Group.objects.linked_to(group).values_list("pk", flat=True)]
+    events = Event.objects.visible_to(request.user).in_calendar_of(group_ids)
+    return ics.feed_response(
+        request,
+        ics.feed_events(events),
+        name=f"{group.name} and linked groups",
+        filename=f"{group.slug}-coalition.ics",
+    )
+
+
+@login_required
+def group_event_promote(request, slug, pk):
+    event = group_event_get_for_organiser(user=request.user, slug=slug, pk=pk)
+    form = PromoteForm(request.POST or None, group=event.group)
+    if request.method == "POST" and form.is_valid():
+        try:
+            asked = coalitions.event_promotion_request(
+                event=event, groups=form.cleaned_data["groups"], user=request.user
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                f"Asked {len(asked)} group{'s' if len(asked) != 1 else ''}. It shows in their "
+                "calendars once their organisers accept.",
+            )
+            return redirect(event)
+    asked = EventPromotion.objects.filter(event=event).select_related("group")
+    return render(
+        request,
+        "groups/event_promote.html",
+        {"group": event.group, "event": event, "form": form, "asked": asked},
+    )
+
+
+@login_required
+def group_promotion_detail(request, slug, pk):
+    promotion = group_request_get_for_organiser(
+        user=request.user, slug=slug, model=EventPromotion.objects.select_related(
+            "event__group", "group"
+        ), pk=pk,
+    )  # fmt: skip
+    event = promotion.event
+    return render(
+        request,
+        "groups/coalition_request.html",
+        {
+            "group": promotion.group,
+            "request_obj": promotion,
+            "heading": f"{event.group.name} asks you to promote “{event.title}”",
+            "asker": event.group,
+            "event": event,
+            "decide_url": reverse("groups:promotion_decide", args=[slug, pk]),
+            "accept_label": "Promote it",
+        },
+    )
+
+
+@login_required
+@require_POST
+def group_promotion_decide(request, slug, pk):
+    promotion = group_request_get_for_organiser(
+        user=request.user, slug=slug, model=EventPromotion, pk=pk
+    )
+    accept = request.POST.get("decision") == "accept"
+    if coalitions.event_promotion_decide(promotion=promotion, accept=accept):
+        messages.success(request, "Promoted: it is in your calendar." if accept else "Declined.")
+    return redirect(promotion.group)
+
+
+@login_required
+def group_event_cohost(request, slug, pk):
+    event = group_event_get_for_organiser(user=request.user, slug=slug, pk=pk)
+    form = CoHostForm(request.POST or None, event=event)
+    if request.method == "POST" and form.is_valid():
+        if _coalition_limit_exceeded(request.user):
+            form.add_error(None, "You have sent several requests recently. Try again in an hour.")
+        else:
+            try:
+                coalitions.event_cohost_invite(
+                    event=event, group=form.cleaned_data["group"], user=request.user
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Invitation sent to their organisers.")
+                return redirect(event)
+    invited = CoHostInvitation.objects.filter(event=event).select_related("group")
+    return render(
+        request,
+        "groups/event_cohost.html",
+        {"group": event.group, "event": event, "form": form, "invited": invited},
+    )
+
+
+@login_required
+def group_cohosting_detail(request, slug, pk):
+    invitation = group_request_get_for_organiser(
+        user=request.user, slug=slug, model=CoHostInvitation.objects.select_related(
+            "event__group", "group"
+        ), pk=pk,
+    )  # fmt: skip
+    event = invitation.event
+    return render(
+        request,
+        "groups/coalition_request.html",
+        {
+            "group": invitation.group,
+            "request_obj": invitation,
+            "heading": f"{event.group.name} invites you to co-host “{event.title}”",
+            "asker": event.group,
+            "event": event,
+            "decide_url": reverse("groups:cohosting_decide", args=[slug, pk]),
+            "accept_label": "Co-host it",
+        },
+    )
+
+
+@login_required
+@require_POST
+def group_cohosting_decide(request, slug, pk):
+    invitation = group_request_get_for_organiser(
+        user=request.user, slug=slug, model=CoHostInvitation, pk=pk
+    )
+    accept = request.POST.get("decision") == "accept"
+    if coalitions.event_cohost_decide(invitation=invitation, accept=accept):
+        messages.success(request, "You co-host it now." if accept else "Declined.")
+    return redirect(invitation.event if accept else invitation.group)
+
+
+@login_required
+def group_network(request, slug):
+    """A network's organisers: its groups' events, open clashes and member counts."""
+    from clashes.models import Clash
+
+    group = group_get_for_organiser(user=request.user, slug=slug)
+    children = list(group.children.with_counts().order_by("name"))
+    child_ids = [child.pk for child in children]
+    events = (
+        Event.objects.visible_to(request.user)
+        .scheduled()
+        .upcoming()
+        .in_calendar_of(child_ids)
+        .select_related("group")
+        .order_by("starts_at", "pk")[:NETWORK_EVENTS]
+    )
+    # The network sees its groups' clashes; an event the viewer may not see keeps its title.
+    clashes = list(
+        Clash.objects.open()
+        .filter(Q(event_a__group_id__in=child_ids) | Q(event_b__group_id__in=child_ids))
+        .for_list()
+        .order_by("event_a__starts_at", "pk")[:NETWORK_CLASHES]
+    )
+    clash_event_ids = {pk for clash in clashes for pk in (clash.event_a_id, clash.event_b_id)}
+    visible = set(
+        Event.objects.visible_to(request.user)
+        .filter(pk__in=clash_event_ids)
+        .values_list("pk", flat=True)
+    )
+    for clash in clashes:
+        clash.a_visible = clash.event_a_id in visible
+        clash.b_visible = clash.event_b_id in visible
+    form = NetworkRequestForm(request.POST or None, parent=group)
+    if request.method == "POST" and form.is_valid():
+        if _coalition_limit_exceeded(request.user):
+            form.add_error(None, "You have sent several requests recently. Try again in an hour.")
+        else:
+            try:
+                coalitions.network_request_create(
+                    parent=group, child=form.cleaned_data["child"], user=request.user
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Request sent to their organisers.")
+                return redirect("groups:network", slug=group.slug)
+    return render(
+        request,
+        "groups/group_network.html",
+        {
+            "group": group,
+            "children": children,
+            "events": events,
+            "clashes": clashes,
+            "form": form,
+            "pending": NetworkRequest.objects.filter(
+                parent=group, status=LinkStatus.REQUESTED
+            ).select_related("child"),
+        },
+    )
+
+
+@login_required
+def group_network_request_detail(request, slug, pk):
+    network_request = group_request_get_for_organiser(
+        user=request.user, slug=slug, model=NetworkRequest.objects.select_related(
+            "parent", "child"
+        ), pk=pk, field="child",
+    )  # fmt: skip
+    return render(
+        request,
+        "groups/coalition_request.html",
+        {
+            "group": network_request.child,
+            "request_obj": network_request,
+            "heading": f"{network_request.parent.name} asks you to join its network",
+            "asker": network_request.parent,
+            "decide_url": reverse("groups:network_request_decide", args=[slug, pk]),
+            "accept_label": "Join the network",
+        },
+    )
+
+
+@login_required
+@require_POST
+def group_network_request_decide(request, slug, pk):
+    network_request = group_request_get_for_organiser(
+        user=request.user, slug=slug, model=NetworkRequest, pk=pk, field="child"
+    )
+    accept = request.POST.get("decision") == "accept"
+    try:
+        decided = coalitions.network_request_decide(request=network_request, accept=accept)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if decided:
+            messages.success(request, "Joined the network." if accept else "Declined.")
+    return redirect("groups:detail", slug=slug)

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "conversations",
     "priorities",
     "primaries",
+    "mailinglists",
 ]
 
 MIDDLEWARE = [
@@ -333,6 +334,14 @@ PRIMARIES_REGISTER_LIMIT_PERIOD_SECONDS = env_int("PRIMARIES_REGISTER_LIMIT_PERI
 # A voter asking for their confirmation link again gets at most one email per this many seconds.
 PRIMARIES_RESEND_SECONDS = env_int("PRIMARIES_RESEND_SECONDS", 600)
 
+# --- mailinglists (group mailing lists) ------------------------------------------------
+# Only verified groups may email more people than this at once; sending and subscribing are
+# rate-limited; the worker writes a mailing's emails in batches of this size.
+MAILINGLISTS_UNVERIFIED_MAX_RECIPIENTS = env_int("MAILINGLISTS_UNVERIFIED_MAX_RECIPIENTS", 50)
+MAILINGLISTS_SENDS_PER_DAY = env_int("MAILINGLISTS_SENDS_PER_DAY", 5)
+MAILINGLISTS_SUBSCRIBE_PER_IP_HOUR = env_int("MAILINGLISTS_SUBSCRIBE_PER_IP_HOUR", 10)
+MAILINGLISTS_BATCH_SIZE = env_int("MAILINGLISTS_BATCH_SIZE", 500)
+
 
 # === The beat schedule: one dict, grouped by app ======================================
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
@@ -452,5 +461,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "primaries-rolls-delete": {
         "task": "primaries.tasks.primaries_rolls_delete_task",
         "schedule": timedelta(hours=24),
+    },
+    # mailinglists
+    "mailinglists-send-queued": {
+        "task": "mailinglists.tasks.mailings_send_queued_task",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 60},
     },
 }

@@ -11,6 +11,7 @@ from tests.hostile.conftest import db_snapshot
 from tests.hostile.url_table import (
     CLASH_TAKEOVER_EXPECTED,
     CLASH_TAKEOVER_URLS,
+    COALITION_URLS,
     INVITATION_URLS,
     ORGANISER_URLS,
     PACKAGE_URLS,
@@ -280,7 +281,10 @@ def test_group_b_organiser_can_cancel_their_event(client, world):
 # Pages anyone (or any signed-in person, about themselves) may use; checked elsewhere: the
 # clash list only lists what the user may see (above), signed links in test_personal_data.
 FOR_EVERYONE = {
-    "groups": {"list", "mine", "create", "detail", "join", "leave", "contact"},
+    "groups": {
+        "list", "mine", "create", "detail", "join", "leave", "contact", "coalition",
+        "coalition_feed",
+    },
     "events": {
         "list", "month", "week", "agenda", "create_choose", "detail", "ics", "rsvp", "feed",
         "feed_group", "feed_party", "feed_private", "my_calendar",
@@ -301,6 +305,11 @@ FOR_EVERYONE = {
 }  # fmt: skip
 
 
+class _AnyId(dict):
+    def __missing__(self, key):
+        return "1"
+
+
 def test_every_url_of_events_petitions_and_seats_is_in_the_table_or_for_everyone(world):
     from django.urls import resolve
 
@@ -319,6 +328,11 @@ def test_every_url_of_events_petitions_and_seats_is_in_the_table_or_for_everyone
     # tests/seats/test_swap_offers.py
     for _name, _method, path, _data in PACKAGE_URLS + PETITION_RESPONSE_URLS + SWAP_CHOICE_URLS:
         match = resolve(path.format(package=0, petition_b="beta-petition"))
+        in_table.add((match.namespace, match.url_name))
+    # Coalition rows need their own world (tests/hostile/test_access_coalitions.py): any id
+    # resolves the path to its name.
+    for _name, _method, path, _data in COALITION_URLS:
+        match = resolve(path.format_map(_AnyId()))
         in_table.add((match.namespace, match.url_name))
     for module in (
         groups.urls,

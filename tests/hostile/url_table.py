@@ -545,6 +545,103 @@ TIME_POLL_URLS = [
 ]
 
 
+# --- Mailing lists (tests/hostile/test_access_mailinglists.py): group B's list, with one subscriber
+# and one email sent (see mailinglist_world). The links in emails (confirm, unsubscribe,
+# forget) carry their own token and are tested there; subscribing is public.
+MAILINGLIST_URLS = [
+    ("mailing list overview", "get", "/lists/{group_b}/", None),
+    ("write a list email", "get", "/lists/{group_b}/new/", None),
+    (
+        "send a list email (post)",
+        "post",
+        "/lists/{group_b}/new/",
+        lambda: {"audience": "list", "subject": "Hijack", "body": "Spam"},
+    ),
+    (
+        "send an event email (post)",
+        "post",
+        "/lists/{group_b}/new/",
+        lambda: {"audience": "event", "event": "{event_b}", "subject": "Hijack", "body": "Spam"},
+    ),
+    ("a sent list email and its counts", "get", "/lists/{group_b}/mailings/{mailing_b}/", None),
+]
+
+
+def mailinglist_world(world) -> dict:
+    """Group B's list has a confirmed subscriber and one email sent; returns placeholders."""
+    from django.db import transaction
+
+    from mailinglists.choices import Audience, ConsentSource
+    from mailinglists.services import list_subscribe, mailing_create
+
+    list_subscribe(
+        group=world.group_b,
+        email=world.member_b.email,
+        name="Max",
+        source=ConsentSource.JOINED_GROUP,
+        user=world.member_b,
+    )
+    with transaction.atomic():
+        mailing = mailing_create(
+            group=world.group_b,
+            author=world.organiser_b,
+            subject="Beta's private plans",
+            body="Only for our list",
+            audience=Audience.LIST,
+        )
+    return {"mailing_b": mailing.pk, "event_b": world.event_b.pk}
+
+
+# --- Coalitions (tests/hostile/test_access_coalitions.py): requests addressed to group B from
+# group C, linked with B (see coalition_world), and B's own event tools. The coalition page and
+# its feed are public (what they list goes through Event.visible_to).
+COALITION_URLS = [
+    ("link request page", "get", "/groups/{group_b}/links/{link_b}/", None),
+    ("ask linked groups to promote", "get", "/groups/{group_b}/events/{event_b}/promote/", None),
+    (
+        "ask linked groups to promote (post)",
+        "post",
+        "/groups/{group_b}/events/{event_b}/promote/",
+        lambda: {"groups": "{group_c_pk}"},
+    ),
+    ("invite a co-host", "get", "/groups/{group_b}/events/{event_b}/cohost/", None),
+    (
+        "invite a co-host (post)",
+        "post",
+        "/groups/{group_b}/events/{event_b}/cohost/",
+        lambda: {"group": "{group_a_pk}"},
+    ),
+    ("promotion request page", "get", "/groups/{group_b}/promotions/{promotion_b}/", None),
+    (
+        "promotion decide (post)",
+        "post",
+        "/groups/{group_b}/promotions/{promotion_b}/decide/",
+        lambda: {"decision": "accept"},
+    ),
+    ("co-host invitation page", "get", "/groups/{group_b}/cohosting/{cohosting_b}/", None),
+    (
+        "co-host decide (post)",
+        "post",
+        "/groups/{group_b}/cohosting/{cohosting_b}/decide/",
+        lambda: {"decision": "accept"},
+    ),
+    ("network view", "get", "/groups/{group_b}/network/", None),
+    (
+        "network request (post)",
+        "post",
+        "/groups/{group_b}/network/",
+        lambda: {"child": "{group_a_pk}"},
+    ),
+    ("network request page", "get", "/groups/{group_b}/network/requests/{network_b}/", None),
+    (
+        "network request decide (post)",
+        "post",
+        "/groups/{group_b}/network/requests/{network_b}/decide/",
+        lambda: {"decision": "accept"},
+    ),
+]
+
+
 # --- Packages of seats (tests/hostile/test_access_packages.py, world: `package_world` there):
 # a package of two agreements between P1 and P2 ({agreement} and a second seat), still being
 # negotiated; P3's staff, organisers and outsiders are refused everything, and organisers of
@@ -579,3 +676,32 @@ PETITION_RESPONSE_URLS = [
 SWAP_CHOICE_URLS = [
     ("swap choose (post)", "post", "/seats/swap/choose/", lambda: {"partner": "{partner}"}),
 ]
+
+
+def coalition_world(world) -> dict:
+    """Group C, linked with B, asks B to promote and co-host its event and to join its
+    network; returns placeholders."""
+    from groups import coalitions
+    from groups.models import GroupLink, LinkStatus
+    from tests.events.factories import EventFactory
+    from tests.factories import GroupFactory, UserFactory
+
+    organiser_c = UserFactory(name="Cat Gamma")
+    group_c = GroupFactory(name="Gamma Greens", slug="gamma-greens", organiser=organiser_c)
+    GroupLink.objects.create(from_group=group_c, to_group=world.group_b, status=LinkStatus.ACCEPTED)
+    event_c = EventFactory(group=group_c, title="Gamma hustings")
+    (promotion,) = coalitions.event_promotion_request(
+        event=event_c, groups=[world.group_b], user=organiser_c
+    )
+    cohosting = coalitions.event_cohost_invite(event=event_c, group=world.group_b, user=organiser_c)
+    network = coalitions.network_request_create(
+        parent=group_c, child=world.group_b, user=organiser_c
+    )
+    return {
+        "group_c_pk": group_c.pk,
+        "promotion_b": promotion.pk,
+        "cohosting_b": cohosting.pk,
+        "network_b": network.pk,
+        "event_b": world.event_b.pk,
+        "group_a_pk": world.group_a.pk,
+    }

@@ -1,0 +1,185 @@
+"""Coalitions: a link request emails the other group's organisers, who accept from the link;
+linked groups share a coalition calendar and feed; a promoted event shows in the promoting
+group's calendar and feed (marked) only once they accept; a co-host edits the event and sees
+its RSVPs; a network sees its groups' events, clashes and member counts. Lists keep a
+constant number of queries."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+
+from clashes.models import Clash
+from groups import coalitions, services
+from groups.models import EventPromotion, Group, GroupLink, LinkStatus
+from outbox.services import outbox_deliver
+from tests.events.factories import EventFactory, RsvpFactory
+from tests.factories import GroupFactory, MembershipFactory, UserFactory
+
+
+@pytest.fixture
+def ann(db):
+    return UserFactory(name="Ann Lewes", email="ann@example.org")
+
+
+@pytest.fixture
+def bob(db):
+    return UserFactory(name="Bob Brighton", email="bob@example.org")
+
+
+@pytest.fixture
+def lewes(ann):
+    return GroupFactory(name="Lewes for Europe", slug="lewes", organiser=ann)
+
+
+@pytest.fixture
+def brighton(bob):
+    return GroupFactory(name="Brighton Greens", slug="brighton", organiser=bob)
+
+
+@pytest.fixture
+def linked(lewes, brighton, ann):
+    link = services.group_link_request(from_group=lewes, to_group=brighton, user=ann)
+    return services.group_link_decide(link=link, accept=True)
+
+
+def _path(message) -> str:
+    return re.search(r"https?://[^/\s]+(/groups/\S+/)", message.body).group(1)
+
+
+def test_a_link_request_emails_their_organisers_who_accept_from_the_link(
+    client, lewes, brighton, ann, bob
+):
+    client.force_login(ann)
+    client.post("/groups/lewes/links/new/", {"to_group": brighton.pk, "message": "Stalls?"})
+    link = GroupLink.objects.get()
+    assert link.status == LinkStatus.REQUESTED
+    outbox_deliver()
+    (message,) = mail.outbox
+    assert message.to == ["bob@example.org"]
+    assert "Lewes for Europe asks to link up with Brighton Greens" in message.subject
+    path = _path(message)
+    assert path == f"/groups/brighton/links/{link.pk}/"
+    # Ann asked: she cannot accept for them.
+    assert client.get(path).status_code == 403
+    assert (
+        client.post(f"/groups/brighton/links/{link.pk}/decide/", {"decision": "accept"}).status_code
+        == 403
+    )
+    client.force_login(bob)
+    page = client.get(path).content.decode()
+    assert "Stalls?" in page and "Accept the link" in page
+    client.post(f"/groups/brighton/links/{link.pk}/decide/", {"decision": "accept"})
+    assert GroupLink.objects.get().status == LinkStatus.ACCEPTED
+    assert list(Group.objects.linked_to(lewes)) == [brighton]
+
+
+def test_asking_again_the_same_day_emails_nobody_again(lewes, brighton, ann):
+    services.group_link_request(from_group=lewes, to_group=brighton, user=ann)
+    services.group_link_request(from_group=lewes, to_group=brighton, user=ann)
+    outbox_deliver()
+    assert len(mail.outbox) == 1
+
+
+def test_a_promoted_event_shows_in_their_calendar_and_feed_once_accepted(
+    client, linked, lewes, brighton, ann, bob
+):
+    event = EventFactory(group=lewes, title="Lewes street stall")
+    client.force_login(ann)
+    client.post(f"/groups/lewes/events/{event.pk}/promote/", {"groups": [brighton.pk]})
+    promotion = EventPromotion.objects.get()
+    assert promotion.status == LinkStatus.REQUESTED
+    client.logout()
+    assert "Lewes street stall" not in client.get("/groups/brighton/").content.decode()
+    assert b"Lewes street stall" not in client.get("/events/feeds/group/brighton.ics").content
+
+    client.force_login(bob)
+    client.post(f"/groups/brighton/promotions/{promotion.pk}/decide/", {"decision": "accept"})
+    client.logout()
+    page = client.get("/groups/brighton/").content.decode()
+    assert "Lewes street stall" in page and "Promoted by Brighton Greens" in page
+    assert b"Lewes street stall" in client.get("/events/feeds/group/brighton.ics").content
+    coalition = client.get("/groups/brighton/coalition/").content.decode()
+    assert "Lewes street stall" in coalition and "Promoted by Brighton Greens" in coalition
+    assert b"Lewes street stall" in client.get("/groups/brighton/coalition.ics").content
+
+
+def test_only_linked_groups_can_be_asked_to_promote(lewes, ann):
+    stranger = GroupFactory()
+    event = EventFactory(group=lewes)
+    with pytest.raises(ValidationError):
+        coalitions.event_promotion_request(event=event, groups=[stranger], user=ann)
+    assert not EventPromotion.objects.exists()
+
+
+def test_a_co_host_edits_the_event_and_sees_its_rsvps(client, lewes, brighton, ann, bob):
+    event = EventFactory(group=lewes, title="Joint hustings")
+    RsvpFactory(event=event, user=UserFactory(name="Vera Voter"))
+    client.force_login(bob)
+    assert client.get(f"/events/{event.pk}/edit/").status_code == 403
+    client.force_login(ann)
+    client.post(f"/groups/lewes/events/{event.pk}/cohost/", {"group": brighton.pk})
+    outbox_deliver()
+    (message,) = mail.outbox
+    assert message.to == ["bob@example.org"]
+    client.force_login(bob)
+    path = _path(message)
+    assert "Co-host it" in client.get(path).content.decode()
+    client.post(path + "decide/", {"decision": "accept"})
+    assert list(event.co_organisers.all()) == [brighton]
+    assert client.get(f"/events/{event.pk}/edit/").status_code == 200
+    assert "Vera Voter" in client.get(f"/events/{event.pk}/attendees/").content.decode()
+
+
+def test_a_network_sees_its_groups_events_clashes_and_members(client, lewes, brighton, ann, bob):
+    sussex = GroupFactory(name="Sussex Network", slug="sussex", organiser=ann)
+    coalitions.network_request_create(parent=sussex, child=brighton, user=ann)
+    outbox_deliver()
+    client.force_login(bob)
+    path = _path(mail.outbox[-1])
+    client.post(path + "decide/", {"decision": "accept"})
+    assert Group.objects.get(pk=brighton.pk).parent == sussex
+    MembershipFactory(group=brighton)
+    one = EventFactory(group=brighton, title="Brighton canvass")
+    two = EventFactory(group=lewes, title="Lewes canvass", starts_at=one.starts_at)
+    Clash.objects.create(
+        event_a=min(one, two, key=lambda e: e.pk), event_b=max(one, two, key=lambda e: e.pk)
+    )
+    client.force_login(ann)
+    page = client.get("/groups/sussex/network/").content.decode()
+    assert "Brighton canvass" in page
+    assert re.search(r"Brighton Greens</a></td><td>2</td>", page)
+    assert "Lewes canvass" in page and "an event you cannot see" not in page
+    with pytest.raises(ValidationError):
+        coalitions.network_request_create(parent=brighton, child=sussex, user=bob)
+
+
+@pytest.mark.parametrize("n", [1, 5])
+def test_the_coalition_page_has_constant_queries(
+    client, linked, lewes, brighton, ann, bob, n, django_assert_num_queries
+):
+    for i in range(n):
+        event = EventFactory(group=lewes, title=f"Stall {i}")
+        (promotion,) = coalitions.event_promotion_request(event=event, groups=[brighton], user=ann)
+        coalitions.event_promotion_decide(promotion=promotion, accept=True)
+        EventFactory(group=brighton, title=f"Canvass {i}")
+    with django_assert_num_queries(4):
+        page = client.get("/groups/brighton/coalition/").content.decode()
+    assert page.count("Promoted by Brighton Greens") == n
+
+
+@pytest.mark.parametrize("n", [1, 5])
+def test_the_network_page_has_constant_queries(client, ann, n, django_assert_num_queries):
+    network = GroupFactory(slug="net", organiser=ann)
+    for i in range(n):
+        child = GroupFactory(name=f"Local {i}")
+        Group.objects.filter(pk=child.pk).update(parent=network)
+        one = EventFactory(group=child)
+        two = EventFactory(starts_at=one.starts_at)
+        Clash.objects.create(event_a=one, event_b=two)
+    client.force_login(ann)
+    client.get("/groups/net/network/")
+    with django_assert_num_queries(14):
+        page = client.get("/groups/net/network/").content.decode()
+    assert page.count("Local ") >= n
