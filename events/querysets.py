@@ -69,20 +69,17 @@ class EventQuerySet(models.QuerySet):
         from django.db.models import Count, IntegerField, OuterRef, Subquery
         from django.db.models.functions import Coalesce
 
-        from events.models import Rsvp
+        from events.models import GuestRsvp, Rsvp
 
-        going = (
-            Rsvp.objects.filter(event=OuterRef("pk"), answer=RsvpAnswer.GOING)
-            .order_by()
-            .values("event")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
+        def count_of(rows):
+            counted = rows.order_by().values("event").annotate(n=Count("pk")).values("n")
+            return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+        going = Rsvp.objects.filter(event=OuterRef("pk"), answer=RsvpAnswer.GOING)
+        guests = GuestRsvp.objects.counted_going().filter(event=OuterRef("pk"))
         return (
             self.select_related("group", "group__party", "constituency")
-            .annotate(
-                going_count=Coalesce(Subquery(going, output_field=IntegerField()), 0),
-            )
+            .annotate(going_count=count_of(going) + count_of(guests))
             .with_open_clash_count(viewer)
         )
 
@@ -96,6 +93,18 @@ class EventQuerySet(models.QuerySet):
         if seam is None:
             return self.annotate(open_clash_count=models.Value(0))
         return seam.events_with_open_clash_count(self, viewer=viewer)
+
+    def near(self, point, miles: float):
+        """Events placed within `miles` of `point`, nearest first (then soonest), each with
+        `distance` in miles. Events without coordinates are not placed, so not listed."""
+        from seats.distance import distance_miles, near_q
+
+        return (
+            self.filter(near_q(point, miles))
+            .annotate(distance=distance_miles(point))
+            .filter(distance__lte=miles)
+            .order_by("distance", "starts_at", "pk")
+        )
 
     def between(self, start, end):
         return self.overlapping(start, end)

@@ -129,10 +129,10 @@ def email_render(*, template: str, context: dict, unsubscribe_url: str | None) -
 
 INSERT_SQL = """
     INSERT INTO outbox_outboxemail
-        (key, to_email, subject, body_text, body_html, headers, status, attempts,
+        (key, to_email, subject, body_text, body_html, headers, attachment, status, attempts,
          created_at, next_attempt_at, last_error)
     VALUES (%(key)s, %(to)s, %(subject)s, %(text)s, %(html)s, %(headers)s::jsonb,
-            %(status)s, 0, now(), now(), '')
+            %(attachment)s::jsonb, %(status)s, 0, now(), now(), '')
     ON CONFLICT (key) DO NOTHING
     RETURNING id
 """
@@ -173,6 +173,23 @@ def _require_transaction() -> None:
         raise RuntimeError("Emails are enqueued inside the caller's transaction.")
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """One text file sent with an email (an event's .ics)."""
+
+    filename: str
+    mimetype: str
+    content: str
+
+    def as_json(self) -> str:
+        filename = header_safe(self.filename, 100).replace('"', "")
+        if not filename:
+            raise ValueError("An attachment needs a file name.")
+        return json.dumps(
+            {"filename": filename, "mimetype": self.mimetype, "content": self.content}
+        )
+
+
 def email_enqueue(
     *,
     key: str,
@@ -181,11 +198,13 @@ def email_enqueue(
     template: str,
     context: dict,
     unsubscribe_url: str | None = None,
+    attachment: Attachment | None = None,
 ) -> OutboxEmail | None:
     """Write one email to the outbox in the caller's transaction; deliver it after commit.
 
     Idempotent on `key`: if an email with this key was ever enqueued, nothing happens and None
     is returned (INSERT ... ON CONFLICT DO NOTHING, so two concurrent callers cannot both win).
+    `attachment` is stored on the row, so every attempt sends the same file.
     """
     _require_transaction()
     row = _email_row(
@@ -198,6 +217,7 @@ def email_enqueue(
     )
     with connection.cursor() as cursor:
         cursor.execute(INSERT_SQL, {**row, "headers": json.dumps(row["headers"]),
+                                    "attachment": attachment.as_json() if attachment else None,
                                     "status": OutboxStatus.PENDING.value})  # fmt: skip
         inserted = cursor.fetchone()
     if inserted is None:
@@ -211,6 +231,7 @@ def email_enqueue(
         body_text=row["text"],
         body_html=row["html"],
         headers=row["headers"],
+        attachment=json.loads(attachment.as_json()) if attachment else None,
         status=OutboxStatus.PENDING,
     )
 
@@ -367,6 +388,12 @@ def outbox_message(email: OutboxEmail) -> EmailMultiAlternatives:
         },
     )
     message.attach_alternative(email.body_html, "text/html")
+    if email.attachment:
+        message.attach(
+            email.attachment["filename"],
+            email.attachment["content"],
+            email.attachment["mimetype"],
+        )
     return message
 
 
@@ -421,6 +448,7 @@ def outbox_emails_erase(*, addresses: list[str]) -> int:
 
 
 __all__ = [
+    "Attachment",
     "DeliveryReport",
     "email_absolute_url",
     "email_enqueue",

@@ -166,3 +166,17 @@ class InvalidateForm(forms.Form):
         if not any(cleaned.get(name) for name in ("domain", "ip_network", "start", "end")):
             raise forms.ValidationError("Choose at least a domain, an IP range or a time window.")
         return cleaned
+
+
+class StallForm(forms.Form):
+    """Switch stall mode on (for a number of hours) or off, on this device."""
+
+    action = forms.ChoiceField(choices=[("on", "On"), ("off", "Off")], widget=forms.HiddenInput)
+    hours = forms.TypedChoiceField(
+        label="For how long",
+        choices=[(n, f"{n} hour{'s' if n > 1 else ''}") for n in (1, 2, 3, 4, 6, 8, 12)],
+        coerce=int,
+        initial=3,
+        required=False,
+        empty_value=3,
+    )

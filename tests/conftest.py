@@ -105,7 +105,7 @@ def subprocess_env() -> dict[str, str]:
 @pytest.fixture
 def postcodes_server(settings):
     """A postcodes.io-compatible server on loopback. `server.answers[postcode] = code | None`
-    (None: 500 error, as when the service is down)."""
+    (None: 500 error, as when the service is down), or (code, latitude, longitude)."""
 
     answers: dict[str, str | None] = {}
     hits: list[str] = []
@@ -118,7 +118,9 @@ def postcodes_server(settings):
                 self.send_response(404)
                 self.end_headers()
                 return
-            code = answers[postcode]
+            code, latitude, longitude = answers[postcode], 51.5, -0.1
+            if isinstance(code, tuple):  # (code, latitude, longitude): a place of its own
+                code, latitude, longitude = code
             if code is None:
                 self.send_response(500)
                 self.end_headers()
@@ -128,8 +130,8 @@ def postcodes_server(settings):
                     "status": 200,
                     "result": {
                         "postcode": postcode,
-                        "latitude": 51.5,
-                        "longitude": -0.1,
+                        "latitude": latitude,
+                        "longitude": longitude,
                         "codes": {"parliamentary_constituency_2024": code},
                     },
                 }
