@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from events.models import CalendarFeed, Event, RsvpAnswer, Visibility
+from seats.forms import PostcodeField
 from seats.models import Constituency
 from seats.postcodes import (
     InvalidPostcode,
@@ -215,6 +216,32 @@ class RsvpForm(forms.Form):
         ],
         widget=forms.RadioSelect,
     )
+
+
+class GuestRsvpForm(forms.Form):
+    """Going without an account: a name and an email; the postcode helps organisers plan."""
+
+    name = forms.CharField(label="Your name", max_length=100)
+    email = forms.EmailField(label="Your email", max_length=254)
+    postcode = PostcodeField(label="Postcode (optional)")
+    keep_posted = forms.BooleanField(required=False, initial=False)
+
+    def __init__(self, *args, group=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if group is not None:
+            self.fields["keep_posted"].label = f"Keep me posted by {group.name}"
+
+
+class AttendanceForm(forms.Form):
+    """Who came: the ids of the member and guest answers ticked on the attendees page."""
+
+    rsvp = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    guest = forms.TypedMultipleChoiceField(coerce=int, required=False)
+
+    def __init__(self, *args, rsvp_ids=(), guest_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rsvp"].choices = [(pk, pk) for pk in rsvp_ids]
+        self.fields["guest"].choices = [(pk, pk) for pk in guest_ids]
 
 
 class CalendarFeedForm(forms.ModelForm):

@@ -104,6 +104,8 @@ class Event(models.Model):
             models.Index(fields=["starts_at"], name="event_starts_at"),
             # Calendar and feed filters by group or party and kind ("canvassing in LD branches").
             models.Index(fields=["group", "kind"], name="event_group_kind"),
+            # "Near me": the bounding box prefilter (seats/distance.py) reads these.
+            models.Index(fields=["latitude", "longitude"], name="event_lat_lng"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -158,6 +160,8 @@ class Rsvp(models.Model):
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     # The event SEQUENCE this person was last emailed about (changes, cancellation).
     notified_sequence = models.PositiveIntegerField(default=0)
+    # Marked by an organiser after the event.
+    attended = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -167,6 +171,60 @@ class Rsvp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.event}: {self.answer}"
+
+
+def new_guest_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class GuestRsvpQuerySet(models.QuerySet):
+    def confirmed(self):
+        return self.filter(confirmed_at__isnull=False)
+
+    def counted_going(self):
+        """Guests holding a place: confirmed and going (an unconfirmed answer holds none)."""
+        return self.confirmed().filter(answer=RsvpAnswer.GOING)
+
+    def for_email(self, addresses):
+        return self.filter(email__in=[address.lower() for address in addresses])
+
+
+class GuestRsvp(models.Model):
+    """An answer from someone without an account, by email. It counts (and takes a place, or
+    joins the waiting list) only once they confirm from the email; until then nobody emails
+    that address again for this event. Their links carry `token`, signed (events/guests.py)."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="guest_rsvps")
+    name = models.CharField(max_length=100)
+    email = models.EmailField(max_length=254, help_text="Stored lower-cased.")
+    postcode = models.CharField(max_length=8, blank=True)
+    # going (asked or held), waiting, or not_going once they cancel; see confirmed_at.
+    answer = models.CharField(max_length=10, choices=RsvpAnswer.choices, default=RsvpAnswer.GOING)
+    token = models.CharField(max_length=64, unique=True, default=new_guest_token)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    attended = models.BooleanField(default=False)
+    # "Keep me posted by <group>", ticked by the guest: when, and on which form.
+    list_consent_at = models.DateTimeField(null=True, blank=True)
+    list_consent_source = models.CharField(max_length=100, blank=True)
+
+    objects = GuestRsvpQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "email"], name="guestrsvp_unique_event_email")
+        ]
+        indexes = [models.Index(fields=["email"], name="guestrsvp_email")]
+
+    def __str__(self) -> str:
+        return f"{self.name} (guest) – {self.event}: {self.answer}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
 
 
 def new_feed_token() -> str:

@@ -4,16 +4,44 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from events import services
-from events.models import CalendarFeed, CalendarToken, Event, Rsvp, RsvpAnswer
+from events.models import CalendarFeed, CalendarToken, Event, GuestRsvp, Rsvp, RsvpAnswer
 
 
 def _iso(value) -> str | None:
     return value.isoformat() if value else None
 
 
+def _addresses(user) -> list[str]:
+    """The account's login and verified addresses: answers given without signing in, with
+    any of them, are this person's."""
+    from allauth.account.models import EmailAddress
+
+    verified = EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    return [address for address in {user.email, *verified} if address]
+
+
 def export(user) -> dict:
     token = CalendarToken.objects.filter(user=user).first()
     return {
+        "answers_without_an_account": [
+            {
+                "event": guest.event.title,
+                "event_id": guest.event_id,
+                "starts_at": _iso(guest.event.starts_at),
+                "name": guest.name,
+                "email": guest.email,
+                "postcode": guest.postcode,
+                "answer": guest.answer,
+                "confirmed_at": _iso(guest.confirmed_at),
+                "answered_at": _iso(guest.created_at),
+                "attended": guest.attended,
+                "keep_me_posted_at": _iso(guest.list_consent_at),
+                "keep_me_posted_source": guest.list_consent_source,
+            }
+            for guest in GuestRsvp.objects.for_email(_addresses(user))
+            .select_related("event")
+            .order_by("pk")
+        ],
         "rsvps": [
             {
                 "event": rsvp.event.title,
@@ -21,6 +49,7 @@ def export(user) -> dict:
                 "starts_at": _iso(rsvp.event.starts_at),
                 "answer": rsvp.answer,
                 "answered_at": _iso(rsvp.updated_at),
+                "attended": rsvp.attended,
             }
             for rsvp in Rsvp.objects.filter(user=user).select_related("event").order_by("pk")
         ],
@@ -57,6 +86,7 @@ def erase(user) -> None:
         except ValidationError:  # cancelled or over in the meantime: nobody to promote
             pass
     Rsvp.objects.filter(user=user).delete()
+    services.guest_rsvps_erase(guests=GuestRsvp.objects.for_email(_addresses(user)))
     CalendarToken.objects.filter(user=user).delete()
     Event.objects.filter(created_by=user).update(created_by=None)
     CalendarFeed.objects.filter(created_by=user).update(created_by=None)

@@ -83,21 +83,19 @@ class EventQuerySet(models.QuerySet):
         from django.db.models import Count, IntegerField, OuterRef, Subquery
         from django.db.models.functions import Coalesce
 
-        # The Rsvp model, without importing events.models (which imports this module).
+        # The RSVP models, without importing events.models (which imports this module).
         rsvps = self.model._meta.get_field("rsvps").related_model.objects
+        guest_rsvps = self.model._meta.get_field("guest_rsvps").related_model.objects
 
-        going = (
-            rsvps.filter(event=OuterRef("pk"), answer=RsvpAnswer.GOING)
-            .order_by()
-            .values("event")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
+        def count_of(rows):
+            counted = rows.order_by().values("event").annotate(n=Count("pk")).values("n")
+            return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+        going = rsvps.filter(event=OuterRef("pk"), answer=RsvpAnswer.GOING)
+        guests = guest_rsvps.counted_going().filter(event=OuterRef("pk"))
         return (
             self.select_related("group", "group__party", "constituency")
-            .annotate(
-                going_count=Coalesce(Subquery(going, output_field=IntegerField()), 0),
-            )
+            .annotate(going_count=count_of(going) + count_of(guests))
             .with_open_clash_count(viewer)
         )
 
@@ -111,6 +109,18 @@ class EventQuerySet(models.QuerySet):
         if seam is None:
             return self.annotate(open_clash_count=models.Value(0))
         return seam.events_with_open_clash_count(self, viewer=viewer)
+
+    def near(self, point, miles: float):
+        """Events placed within `miles` of `point`, nearest first (then soonest), each with
+        `distance` in miles. Events without coordinates are not placed, so not listed."""
+        from seats.distance import distance_miles, near_q
+
+        return (
+            self.filter(near_q(point, miles))
+            .annotate(distance=distance_miles(point))
+            .filter(distance__lte=miles)
+            .order_by("distance", "starts_at", "pk")
+        )
 
     def between(self, start, end):
         return self.overlapping(start, end)

@@ -12,18 +12,22 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
+from django.urls import reverse
 from django.utils import timezone
 
 from alliance.tasks import enqueue_after_commit
+from events import ics
 from events.apps import clashes_api
 from events.models import (
     CalendarToken,
     Event,
     EventSeries,
     EventStatus,
+    GuestRsvp,
     Rsvp,
     RsvpAnswer,
     Visibility,
@@ -31,7 +35,7 @@ from events.models import (
 )
 from events.tasks import event_attendees_notify_task, rsvp_promoted_notify_task
 from outbox.emails import email_message_build
-from outbox.services import email_enqueue
+from outbox.services import Attachment, email_absolute_url, email_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -253,23 +257,47 @@ def event_series_extend_all() -> int:
 # --- RSVPs --------------------------------------------------------------------------------
 
 
-def _going_count(event: Event, *, excluding_user=None) -> int:
+def _going_count(event: Event, *, excluding_user=None, excluding_guest=None) -> int:
+    """Places taken: members going, and guests going who confirmed their email. The one
+    count every capacity decision uses (members' answers, guests' confirmations, promotions)."""
     rsvps = event.rsvps.filter(answer=RsvpAnswer.GOING)
     if excluding_user is not None:
         rsvps = rsvps.exclude(user=excluding_user)
-    return rsvps.count()
+    guests = GuestRsvp.objects.filter(event=event).counted_going()
+    if excluding_guest is not None:
+        guests = guests.exclude(pk=excluding_guest.pk)
+    return rsvps.count() + guests.count()
 
 
-def _waiting_list_promote(event: Event) -> list[Rsvp]:
+def _has_room(event: Event, **excluding) -> bool:
+    return event.capacity is None or _going_count(event, **excluding) < event.capacity
+
+
+def _first_waiting(event: Event) -> Rsvp | GuestRsvp | None:
+    """The person waiting longest, member or confirmed guest (rows locked)."""
+    member = (
+        event.rsvps.select_for_update()
+        .filter(answer=RsvpAnswer.WAITING)
+        .order_by("updated_at", "pk")
+        .first()
+    )
+    guest = (
+        GuestRsvp.objects.select_for_update()
+        .filter(event=event, answer=RsvpAnswer.WAITING)
+        .confirmed()
+        .order_by("updated_at", "pk")
+        .first()
+    )
+    if member is None or guest is None:
+        return member or guest
+    return guest if guest.updated_at < member.updated_at else member
+
+
+def _waiting_list_promote(event: Event) -> list[Rsvp | GuestRsvp]:
     """Move people from the waiting list to going while there is room (event row locked)."""
     promoted = []
-    while event.capacity is None or _going_count(event) < event.capacity:
-        waiting = (
-            event.rsvps.select_for_update()
-            .filter(answer=RsvpAnswer.WAITING)
-            .order_by("updated_at", "pk")
-            .first()
-        )
+    while _has_room(event):
+        waiting = _first_waiting(event)
         if waiting is None:
             break
         waiting.answer = RsvpAnswer.GOING
@@ -277,7 +305,10 @@ def _waiting_list_promote(event: Event) -> list[Rsvp]:
         waiting.save(update_fields=["answer", "updated_at"])
         promoted.append(waiting)
     for rsvp in promoted:
-        enqueue_after_commit(rsvp_promoted_notify_task, rsvp.pk)
+        if isinstance(rsvp, GuestRsvp):
+            _guest_email(rsvp, "promoted", f"A place came up: {event.title}")
+        else:
+            enqueue_after_commit(rsvp_promoted_notify_task, rsvp.pk)
     return promoted
 
 
@@ -294,11 +325,12 @@ def rsvp_set(*, event: Event, user, answer: str) -> Rsvp:
         raise ValidationError("This event is over.")
     rsvp = Rsvp.objects.filter(event=event, user=user).first()
     previous = rsvp.answer if rsvp else None
-    if answer == RsvpAnswer.GOING and event.capacity is not None:
-        if previous == RsvpAnswer.GOING:
-            pass
-        elif _going_count(event, excluding_user=user) >= event.capacity:
-            answer = RsvpAnswer.WAITING
+    if (
+        answer == RsvpAnswer.GOING
+        and previous != RsvpAnswer.GOING
+        and not _has_room(event, excluding_user=user)
+    ):
+        answer = RsvpAnswer.WAITING
     if rsvp is None:
         rsvp = Rsvp(event=event, user=user, notified_sequence=event.sequence)
     if previous == answer:
@@ -309,6 +341,188 @@ def rsvp_set(*, event: Event, user, answer: str) -> Rsvp:
     if previous == RsvpAnswer.GOING:
         _waiting_list_promote(event)
     return rsvp
+
+
+# --- RSVPs without an account ---------------------------------------------------------------
+
+GUEST_LINK_SALT = "events.guest-rsvp"
+OPEN_ANSWERS = (RsvpAnswer.GOING, RsvpAnswer.WAITING)
+
+
+def guest_rsvp_link_token(guest: GuestRsvp) -> str:
+    """What a guest's links carry: their secret token, signed with the site's key."""
+    return signing.Signer(salt=GUEST_LINK_SALT).sign(guest.token)
+
+
+def guest_rsvp_from_link(signed: str) -> GuestRsvp | None:
+    try:
+        token = signing.Signer(salt=GUEST_LINK_SALT).unsign(signed)
+    except signing.BadSignature:
+        return None
+    return GuestRsvp.objects.select_related("event", "event__group").filter(token=token).first()
+
+
+def guest_rsvp_url(guest: GuestRsvp) -> str:
+    return email_absolute_url(
+        reverse("events:guest_rsvp_manage", kwargs={"signed": guest_rsvp_link_token(guest)})
+    )
+
+
+def _event_ics_attachment(event: Event) -> Attachment:
+    return Attachment(
+        filename=f"event-{event.pk}.ics",
+        mimetype="text/calendar",
+        content=ics.calendar_build([event], name=event.title).decode(),
+    )
+
+
+def _guest_email(guest: GuestRsvp, kind: str, subject: str, *, key_suffix: str = "") -> bool:
+    """One email to a guest through the outbox; the key `guest-rsvp:<pk>:<kind>...` makes it
+    exactly once, and lets erasing a guest forget every email sent to them."""
+    event = guest.event
+    return (
+        email_enqueue(
+            key=f"guest-rsvp:{guest.pk}:{kind}{key_suffix}",
+            to=guest.email,
+            subject=subject,
+            template=f"events/email/guest_{kind}",
+            context={
+                "event": event,
+                "guest": guest,
+                "event_url": email_absolute_url(event.get_absolute_url()),
+                "manage_url": guest_rsvp_url(guest),
+            },
+            attachment=_event_ics_attachment(event) if kind == "confirm" else None,
+        )
+        is not None
+    )
+
+
+def _event_open_for_answers(event: Event) -> None:
+    if event.is_cancelled:
+        raise ValidationError("This event is cancelled.")
+    if event.ends_at < timezone.now():
+        raise ValidationError("This event is over.")
+
+
+@transaction.atomic
+def guest_rsvp_request(
+    *, event: Event, name: str, email: str, postcode: str = "", keep_posted: bool = False
+) -> GuestRsvp:
+    """Someone without an account says they are going. One email asks them to confirm (the
+    .ics attached); until they do, the answer holds no place and counts nowhere. Asking again
+    with the same address changes nothing and sends nothing (no list bombing; and a stranger
+    cannot overwrite or reveal someone's answer)."""
+    if event.visibility != Visibility.PUBLIC:
+        raise ValidationError("Only public events take answers without an account.")
+    _event_open_for_answers(event)
+    now = timezone.now()
+    guest, created = GuestRsvp.objects.get_or_create(
+        event=event,
+        email=email.strip().lower(),
+        defaults={
+            "name": name.strip(),
+            "postcode": postcode,
+            "list_consent_at": now if keep_posted else None,
+            "list_consent_source": f"guest RSVP to event {event.pk}" if keep_posted else "",
+        },
+    )
+    if created:
+        guest.full_clean()
+        _guest_email(guest, "confirm", f"Please confirm: {event.title}")
+    return guest
+
+
+@transaction.atomic
+def guest_rsvp_confirm(*, guest: GuestRsvp) -> GuestRsvp:
+    """The guest confirms from their email (or comes back after cancelling): they take a
+    place if there is room, or join the waiting list: the same rule as members' answers."""
+    event = Event.objects.select_for_update().get(pk=guest.event_id)
+    _event_open_for_answers(event)
+    guest = GuestRsvp.objects.select_for_update().get(pk=guest.pk)
+    if guest.is_confirmed and guest.answer in OPEN_ANSWERS:
+        return guest
+    guest.answer = (
+        RsvpAnswer.GOING if _has_room(event, excluding_guest=guest) else RsvpAnswer.WAITING
+    )
+    now = timezone.now()
+    guest.confirmed_at = guest.confirmed_at or now
+    guest.updated_at = now
+    guest.save(update_fields=["answer", "confirmed_at", "updated_at"])
+    return guest
+
+
+@transaction.atomic
+def guest_rsvp_cancel(*, guest: GuestRsvp) -> GuestRsvp:
+    """Not going after all: a place they held goes to the first person waiting."""
+    event = Event.objects.select_for_update().get(pk=guest.event_id)
+    guest = GuestRsvp.objects.select_for_update().get(pk=guest.pk)
+    if guest.answer == RsvpAnswer.NOT_GOING:
+        return guest
+    held_place = guest.is_confirmed and guest.answer == RsvpAnswer.GOING
+    guest.answer = RsvpAnswer.NOT_GOING
+    guest.updated_at = timezone.now()
+    guest.save(update_fields=["answer", "updated_at"])
+    if held_place and not event.is_cancelled and event.ends_at >= timezone.now():
+        _waiting_list_promote(event)
+    return guest
+
+
+@transaction.atomic
+def guest_rsvps_erase(*, guests) -> int:
+    """Forget these guests: places they held go to the waiting list, then their rows and
+    every email the outbox keeps for them are deleted."""
+    from outbox.models import OutboxEmail
+
+    erased = 0
+    for guest in list(guests):
+        guest_rsvp_cancel(guest=guest)
+        OutboxEmail.objects.filter(key__startswith=f"guest-rsvp:{guest.pk}:").delete()
+        guest.delete()
+        erased += 1
+    return erased
+
+
+def guest_rsvp_reminders_send(*, now: datetime | None = None) -> int:
+    """Beat (hourly, with the members' reminders): confirmed guests going to an event that
+    starts tomorrow (London date) get one reminder with their confirm and cancel links. The
+    claim and the email are one transaction, and the outbox key is the guest's: once."""
+    now = now or timezone.now()
+    tomorrow = timezone.localtime(now, LONDON).date() + timedelta(days=1)
+    day_start = datetime.combine(tomorrow, datetime.min.time(), tzinfo=LONDON)
+    day_end = datetime.combine(tomorrow + timedelta(days=1), datetime.min.time(), tzinfo=LONDON)
+    due = GuestRsvp.objects.counted_going().filter(
+        reminder_sent_at__isnull=True,
+        event__status=EventStatus.SCHEDULED,
+        event__starts_at__gte=day_start,
+        event__starts_at__lt=day_end,
+    )
+    sent = 0
+    for guest in due.select_related("event", "event__group"):
+        with transaction.atomic():
+            if not GuestRsvp.objects.filter(pk=guest.pk, reminder_sent_at__isnull=True).update(
+                reminder_sent_at=now
+            ):
+                continue
+            sent += _guest_email(guest, "reminder", f"Tomorrow: {guest.event.title}")
+    return sent
+
+
+@transaction.atomic
+def event_attendance_set(*, event: Event, rsvp_ids, guest_ids) -> int:
+    """After the event has started, organisers tick who came (members and guests); everyone
+    else answering is marked as not come. Returns how many came."""
+    if event.starts_at > timezone.now():
+        raise ValidationError("You can mark who came once the event has started.")
+    rsvp_ids, guest_ids = set(rsvp_ids), set(guest_ids)
+    for model, ids in ((Rsvp, rsvp_ids), (GuestRsvp, guest_ids)):
+        model.objects.filter(event=event).update(
+            attended=Case(When(pk__in=ids, then=Value(True)), default=Value(False))
+        )
+    return (
+        Rsvp.objects.filter(event=event, attended=True).count()
+        + GuestRsvp.objects.filter(event=event, attended=True).count()
+    )
 
 
 # --- Private feed token -------------------------------------------------------------------
@@ -363,6 +577,17 @@ def event_attendees_notify(*, event_id: int) -> int:
             context={"event": event, "user": rsvp.user},
         )
         sent += 1
+    return sent + _guests_notify(event, subject=subject)
+
+
+def _guests_notify(event: Event, *, subject: str) -> int:
+    """Confirmed guests going or waiting hear of the change once per SEQUENCE: the outbox
+    key `guest-rsvp:<pk>:changed:<sequence>` is the claim."""
+    sent = 0
+    guests = GuestRsvp.objects.confirmed().filter(event=event, answer__in=OPEN_ANSWERS)
+    for guest in guests.select_related("event", "event__group"):
+        with transaction.atomic():
+            sent += _guest_email(guest, "changed", subject, key_suffix=f":{event.sequence}")
     return sent
 
 

@@ -20,10 +20,15 @@ def rsvp_promoted_notify_task(rsvp_id: int) -> bool:
 
 @shared_task(acks_late=True)
 def event_reminders_send_task() -> int:
-    """Beat, hourly: tomorrow's reminders, and any change emails that were never queued."""
-    from events.services import event_attendees_notify_pending, event_reminders_send
+    """Beat, hourly: tomorrow's reminders (members and guests), and any change emails that
+    were never queued."""
+    from events.services import (
+        event_attendees_notify_pending,
+        event_reminders_send,
+        guest_rsvp_reminders_send,
+    )
 
-    return event_reminders_send() + event_attendees_notify_pending()
+    return event_reminders_send() + guest_rsvp_reminders_send() + event_attendees_notify_pending()
 
 
 @shared_task(acks_late=True)

@@ -14,26 +14,37 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber, TruncDate
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 
 from alliance.exports import csv_response
 from alliance.links import absolute_url
+from alliance.ratelimit import client_ip, rate_limit_exceeded
 from alliance.tasks import enqueue_after_commit
 from events import ics, imports, services, week_grid
 from events.apps import clashes_api
 from events.filters import EventFilter, filter_querystring
 from events.forms import (
     DATETIME_FORMAT,
+    AttendanceForm,
     CalendarFeedForm,
     EventClashCheckForm,
     EventForm,
+    GuestRsvpForm,
     RsvpForm,
 )
-from events.models import CalendarFeed, CalendarToken, Event, RsvpAnswer, Visibility
+from events.models import (
+    CalendarFeed,
+    CalendarToken,
+    Event,
+    GuestRsvp,
+    RsvpAnswer,
+    Visibility,
+)
 from events.permissions import (
     event_get_for_editing,
     event_get_for_organiser,
@@ -43,6 +54,8 @@ from events.permissions import (
 )
 from groups.models import Group, Membership, Party, Role
 from groups.permissions import group_get_for_organiser
+from seats.charts import hexmap_locator
+from seats.forms import NearForm
 
 LONDON = ZoneInfo("Europe/London")
 AGENDA_PAGE_SIZE = 25
@@ -121,6 +134,8 @@ def _nav_context(request, event_filter) -> dict:
 
 
 def calendar_month(request):
+    if request.GET.get("postcode"):  # "near me": a list nearest first, not a grid
+        return calendar_agenda(request)
     event_filter = _calendar_filter(request)
     today = _today()
     chosen = _parse_date(request.GET.get("month"), "%Y-%m") or today.replace(day=1)
@@ -205,19 +220,27 @@ def calendar_week(request):
 
 
 def calendar_agenda(request):
+    """Events from a date, by date; with a postcode ("near me"), the placed events within the
+    chosen distance, nearest first, each with its distance in miles."""
     event_filter = _calendar_filter(request)
+    near_form = NearForm(request.GET)
+    near_point = near_form.point if near_form.is_valid() else None
     today = _today()
     chosen = _parse_date(request.GET.get("date"), "%Y-%m-%d") or today
-    events = (
-        event_filter.qs.filter(ends_at__gte=_local_midnight(chosen))
-        .for_calendar(viewer=request.user)
-        .annotate(day=TruncDate("starts_at", tzinfo=LONDON))
-        .order_by("starts_at", "pk")
+    events = event_filter.qs.filter(ends_at__gte=_local_midnight(chosen))
+    if near_point:
+        events = events.near(near_point, near_form.miles)
+    events = events.for_calendar(viewer=request.user).annotate(
+        day=TruncDate("starts_at", tzinfo=LONDON)
     )
+    if not near_point:
+        events = events.order_by("starts_at", "pk")
     page = Paginator(events, AGENDA_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page_obj": page,
         "events": page.object_list,
+        "near_form": near_form,
+        "near_point": near_point,
         "date": chosen,
         "previous": chosen - timedelta(days=7),
         "next": chosen + timedelta(days=7),
@@ -228,18 +251,37 @@ def calendar_agenda(request):
     return render(request, "events/event_agenda.html", context)
 
 
-def event_detail(request, pk):
-    event = event_get_for_viewer(user=request.user, pk=pk)
+def _rsvp_counts(event) -> dict:
+    """Members' answers and confirmed guests' (an unconfirmed guest counts nowhere)."""
     counts = event.rsvps.aggregate(
         going=Count("pk", filter=Q(answer=RsvpAnswer.GOING)),
         maybe=Count("pk", filter=Q(answer=RsvpAnswer.MAYBE)),
         waiting=Count("pk", filter=Q(answer=RsvpAnswer.WAITING)),
     )
+    guests = (
+        GuestRsvp.objects.filter(event=event)
+        .confirmed()
+        .aggregate(
+            going=Count("pk", filter=Q(answer=RsvpAnswer.GOING)),
+            waiting=Count("pk", filter=Q(answer=RsvpAnswer.WAITING)),
+        )
+    )
+    return {
+        "going": counts["going"] + guests["going"],
+        "maybe": counts["maybe"],
+        "waiting": counts["waiting"] + guests["waiting"],
+        "guests": guests["going"],
+    }
+
+
+def _event_detail_render(request, event, *, guest_form=None, status=200):
+    counts = _rsvp_counts(event)
     my_rsvp = (
         event.rsvps.filter(user=request.user).first() if request.user.is_authenticated else None
     )
     is_organiser = user_organises_event(user=request.user, event=event)
     api = clashes_api()
+    can_rsvp = not event.is_cancelled and event.ends_at >= timezone.now()
     context = {
         "event": event,
         # Only organisers of either side and party staff who may see a clash get these.
@@ -250,16 +292,117 @@ def event_detail(request, pk):
         "is_full": event.capacity is not None and counts["going"] >= event.capacity,
         "my_rsvp": my_rsvp,
         "rsvp_form": RsvpForm(initial={"answer": my_rsvp.answer if my_rsvp else "going"}),
+        "guest_form": guest_form or GuestRsvpForm(group=event.group),
+        "takes_guests": can_rsvp
+        and not request.user.is_authenticated
+        and event.visibility == Visibility.PUBLIC,
         "is_organiser": is_organiser,
-        "can_rsvp": not event.is_cancelled and event.ends_at >= timezone.now(),
+        "can_rsvp": can_rsvp,
         "organisers": Membership.objects.filter(
             group=event.group, role=Role.ORGANISER
         ).select_related("user"),
         "co_organisers": event.co_organisers.all(),
         "map_url": ics.openstreetmap_url(event),
         "google_url": ics.google_calendar_url(event),
+        "locator": hexmap_locator([event.constituency]) if event.constituency else None,
     }
-    return render(request, "events/event_detail.html", context)
+    return render(request, "events/event_detail.html", context, status=status)
+
+
+def event_detail(request, pk):
+    event = event_get_for_viewer(user=request.user, pk=pk)
+    return _event_detail_render(request, event)
+
+
+# Going without an account: per address making the requests, and per email address (each
+# address gets at most one email per event anyway; this bounds how many events).
+GUEST_RSVPS_PER_IP_PER_HOUR = 10
+GUEST_RSVPS_PER_EMAIL_PER_DAY = 5
+
+
+def _guest_rsvp_limited(request, email: str) -> bool:
+    return rate_limit_exceeded(
+        scope="events-guest-rsvp-ip",
+        key=client_ip(request),
+        limit=GUEST_RSVPS_PER_IP_PER_HOUR,
+        period_seconds=3600,
+    ) or rate_limit_exceeded(
+        scope="events-guest-rsvp-email",
+        key=email.strip().lower(),
+        limit=GUEST_RSVPS_PER_EMAIL_PER_DAY,
+        period_seconds=24 * 3600,
+    )
+
+
+@require_POST
+def event_guest_rsvp(request, pk):
+    """Going without an account: one email asks to confirm; nothing counts until then."""
+    event = event_get_for_viewer(user=request.user, pk=pk)
+    if request.user.is_authenticated:
+        messages.info(request, "You are signed in: answer with your account below.")
+        return redirect(event)
+    form = GuestRsvpForm(request.POST, group=event.group)
+    if form.is_valid():
+        data = form.cleaned_data
+        if _guest_rsvp_limited(request, data["email"]):
+            form.add_error(None, "Too many answers from here: try again later.")
+        else:
+            try:
+                services.guest_rsvp_request(
+                    event=event,
+                    name=data["name"],
+                    email=data["email"],
+                    postcode=data["postcode"],
+                    keep_posted=data["keep_posted"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                # The same answer whether or not this address had answered already.
+                messages.success(
+                    request,
+                    "Almost done: we emailed you a link to confirm. Your place counts once "
+                    "you confirm.",
+                )
+                return redirect(event)
+    return _event_detail_render(request, event, guest_form=form, status=400)
+
+
+GUEST_ACTIONS = {
+    "confirm": (services.guest_rsvp_confirm, "Confirmed: see you there."),
+    "cancel": (services.guest_rsvp_cancel, "Cancelled: thank you for letting us know."),
+}
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def guest_rsvp_manage(request, signed):
+    """A guest's page, reached from their emails (a signed token, no sign-in): confirm, cancel
+    or delete their answer. A GET never changes anything (mail scanners open links)."""
+    guest = services.guest_rsvp_from_link(signed)
+    if guest is None:
+        raise Http404("This link is not valid any more.")
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "erase":
+            event = guest.event
+            services.guest_rsvps_erase(guests=[guest])
+            messages.success(request, "Your answer and your details are deleted.")
+            return redirect(event) if event.visibility == Visibility.PUBLIC else redirect("/")
+        if action not in GUEST_ACTIONS:
+            return HttpResponseBadRequest("Unknown action.")
+        service, done = GUEST_ACTIONS[action]
+        try:
+            guest = service(guest=guest)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            if guest.answer == RsvpAnswer.WAITING:
+                messages.warning(request, "The event is full: you are on the waiting list.")
+            else:
+                messages.success(request, done)
+        return redirect(request.path)
+    return render(request, "events/guest_rsvp_manage.html", {"guest": guest, "event": guest.event})
 
 
 def event_ics(request, pk):
@@ -530,22 +673,71 @@ def event_cancel(request, pk):
 
 @login_required
 def event_attendees(request, pk):
+    """Members' and guests' answers (two queries whatever the size), and after the event has
+    started, the form to tick who came."""
     event = event_get_for_organiser(user=request.user, pk=pk)
-    rsvps = event.rsvps.select_related("user").order_by("answer", "created_at", "pk")
+    rsvps = list(event.rsvps.select_related("user").order_by("answer", "created_at", "pk"))
+    guests = list(GuestRsvp.objects.filter(event=event).order_by("answer", "created_at", "pk"))
     if request.GET.get("format") == "csv":
         response, writer = csv_response(f"event-{event.pk}-attendees.csv")
-        writer.writerow(["Name", "Email", "Answer", "Answered at (UK time)"])
-        for rsvp in rsvps:
+        writer.writerow(
+            ["Name", "Email", "Answer", "Answered at (UK time)", "Account", "Postcode", "Came"]
+        )
+        rows = [(rsvp.user.name, rsvp.user.email, rsvp, "yes", "") for rsvp in rsvps] + [
+            (guest.name, guest.email, guest, "no (guest)", guest.postcode) for guest in guests
+        ]
+        for name, email, answer, account, postcode in rows:
             writer.writerow(
                 [
-                    rsvp.user.name,
-                    rsvp.user.email,
-                    rsvp.get_answer_display(),
-                    timezone.localtime(rsvp.updated_at, LONDON).strftime("%Y-%m-%d %H:%M"),
+                    name,
+                    email,
+                    _answer_label(answer),
+                    timezone.localtime(answer.updated_at, LONDON).strftime("%Y-%m-%d %H:%M"),
+                    account,
+                    postcode,
+                    "yes" if answer.attended else "",
                 ]
             )
         return response
-    return render(request, "events/event_attendees.html", {"event": event, "rsvps": rsvps})
+    context = {
+        "event": event,
+        "rsvps": rsvps,
+        "guests": guests,
+        "answered": len(rsvps) + len(guests),
+        "can_mark_attendance": event.starts_at <= timezone.now(),
+    }
+    return render(request, "events/event_attendees.html", context)
+
+
+def _answer_label(answer) -> str:
+    if isinstance(answer, GuestRsvp) and not answer.is_confirmed:
+        return "Not confirmed yet"
+    return answer.get_answer_display()
+
+
+@login_required
+@require_POST
+def event_attendance(request, pk):
+    event = event_get_for_organiser(user=request.user, pk=pk)
+    form = AttendanceForm(
+        request.POST,
+        rsvp_ids=event.rsvps.values_list("pk", flat=True),
+        guest_ids=GuestRsvp.objects.filter(event=event).values_list("pk", flat=True),
+    )
+    if not form.is_valid():
+        messages.error(request, "Tick people who answered this event.")
+        return redirect("events:attendees", pk=event.pk)
+    try:
+        came = services.event_attendance_set(
+            event=event,
+            rsvp_ids=form.cleaned_data["rsvp"],
+            guest_ids=form.cleaned_data["guest"],
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Saved: {came} came.")
+    return redirect("events:attendees", pk=event.pk)
 
 
 # --- Feeds --------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 from django import forms
 
 from groups.models import Group, GroupKind, JoinPolicy
+from seats.forms import PostcodeField
 from seats.models import Constituency
+from seats.postcodes import postcode_lookup
 
 
 class GroupForm(forms.ModelForm):
@@ -10,6 +12,11 @@ class GroupForm(forms.ModelForm):
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 8}),
         help_text="Hold Ctrl (Cmd on a Mac) to choose several.",
+    )
+    postcode = PostcodeField(
+        label="Postcode where you meet or campaign",
+        help_text="Optional: people searching by postcode find you by distance from it. "
+        "It is shown on your page.",
     )
 
     class Meta:
@@ -22,6 +29,7 @@ class GroupForm(forms.ModelForm):
             "description",
             "join_policy",
             "constituencies",
+            "postcode",
             "contact_email",
             "website",
             "social_x",
@@ -50,6 +58,11 @@ class GroupForm(forms.ModelForm):
             self.add_error("party", "Choose the party this branch belongs to.")
         if data.get("kind") and data.get("kind") != GroupKind.PARTY_BRANCH:
             data["party"] = None
+        # Placed for "near me"; a lookup that is down never stops the group being saved.
+        place = postcode_lookup(data["postcode"]) if data.get("postcode") else None
+        placed = place is not None and place.latitude is not None
+        data["latitude"] = place.latitude if placed else None
+        data["longitude"] = place.longitude if placed else None
         return data
 
 

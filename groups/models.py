@@ -53,6 +53,16 @@ class Group(models.Model):
     constituencies = models.ManyToManyField(
         "seats.Constituency", blank=True, related_name="covering_groups"
     )
+    # Where the group meets or campaigns, for "near me": the postcode the organiser gives,
+    # placed by the postcode lookup (left blank when the lookup is down or does not know it).
+    postcode = models.CharField(
+        "Postcode where you meet or campaign",
+        max_length=8,
+        blank=True,
+        help_text="Optional: people searching by postcode find you by distance from it.",
+    )
+    latitude = models.FloatField(null=True, blank=True, editable=False)
+    longitude = models.FloatField(null=True, blank=True, editable=False)
     website = models.URLField(blank=True)
     social_x = models.URLField("X / Twitter", blank=True)
     social_facebook = models.URLField("Facebook", blank=True)
@@ -97,8 +107,15 @@ class Group(models.Model):
             models.CheckConstraint(
                 condition=Q(kind="party_branch", party__isnull=False) | ~Q(kind="party_branch"),
                 name="group_party_branch_has_party",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="group_lat_lng_together",
+            ),
         ]
+        # "Near me": the bounding box prefilter (seats/distance.py) reads these.
+        indexes = [models.Index(fields=["latitude", "longitude"], name="group_lat_lng")]
 
     def __str__(self) -> str:
         return self.name

@@ -18,6 +18,17 @@ class GroupQuerySet(models.QuerySet):
             member_count=Count("memberships", distinct=True)
         )
 
+    def near(self, point, miles: float):
+        """Groups within `miles` of `point`, nearest first, each with `distance` (miles)."""
+        from seats.distance import distance_miles, near_q
+
+        return (
+            self.filter(near_q(point, miles))
+            .annotate(distance=distance_miles(point))
+            .filter(distance__lte=miles)
+            .order_by("distance", Lower("name"), "pk")
+        )
+
     def alphabetical(self):
         """By name, ignoring case whatever the database collation ("C" sorts Z before a)."""
         return self.order_by(Lower("name"), "pk")

@@ -47,14 +47,30 @@ from groups.permissions import (
 from mailinglists.choices import ConsentSource
 from mailinglists.services import list_subscribe
 from petitions.models import Petition
+from seats.charts import hexmap_locator
+from seats.forms import NearForm
 
 PAGE_SIZE = 24
 
 
 def group_list(request):
+    """The directory; with a postcode, the groups within the chosen distance, nearest first."""
     group_filter = GroupFilter(request.GET, queryset=Group.objects.with_counts())
-    page = Paginator(group_filter.qs.alphabetical(), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "groups/group_list.html", {"filter": group_filter, "page_obj": page})
+    near_form = NearForm(request.GET)
+    near_point = near_form.point if near_form.is_valid() else None
+    groups = (
+        group_filter.qs.near(near_point, near_form.miles)
+        if near_point
+        else group_filter.qs.alphabetical()
+    )
+    page = Paginator(groups, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "filter": group_filter,
+        "page_obj": page,
+        "near_form": near_form,
+        "near_point": near_point,
+    }
+    return render(request, "groups/group_list.html", context)
 
 
 @login_required
@@ -71,11 +87,13 @@ def my_groups(request):
 def group_detail(request, slug):
     group = get_object_or_404(Group.objects.with_counts(), slug=slug)
     is_organiser = user_is_organiser(user=request.user, group=group)
+    constituencies = list(group.constituencies.all())
     context = {
         "group": group,
         "organisers": Membership.objects.organisers().filter(group=group).select_related("user"),
         "linked_groups": Group.objects.linked_to(group).select_related("party"),
-        "constituencies": group.constituencies.all(),
+        "constituencies": constituencies,
+        "locator": hexmap_locator(constituencies),
         "is_member": user_is_member(user=request.user, group=group),
         "has_asked_to_join": request.user.is_authenticated
         and MembershipRequest.objects.filter(group=group, user=request.user).exists(),

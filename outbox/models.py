@@ -32,6 +32,9 @@ class OutboxEmail(models.Model):
     body_text = models.TextField()
     body_html = models.TextField()
     headers = models.JSONField(default=dict, blank=True)
+    # At most one file sent with the email (an event's .ics): {"filename", "mimetype",
+    # "content"}, text only. Kept on the row so a retry sends exactly what was enqueued.
+    attachment = models.JSONField(null=True, blank=True)
     status = models.CharField(
         max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
     )

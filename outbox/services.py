@@ -68,10 +68,10 @@ def email_message_id(key: str) -> str:
 
 INSERT_SQL = """
     INSERT INTO outbox_outboxemail
-        (key, to_email, subject, body_text, body_html, headers, status, attempts,
+        (key, to_email, subject, body_text, body_html, headers, attachment, status, attempts,
          created_at, next_attempt_at, last_error)
     VALUES (%(key)s, %(to)s, %(subject)s, %(text)s, %(html)s, %(headers)s::jsonb,
-            %(status)s, 0, now(), now(), '')
+            %(attachment)s::jsonb, %(status)s, 0, now(), now(), '')
     ON CONFLICT (key) DO NOTHING
     RETURNING id
 """
@@ -116,6 +116,23 @@ def _require_transaction() -> None:
         raise RuntimeError("Emails are enqueued inside the caller's transaction.")
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """One text file sent with an email (an event's .ics)."""
+
+    filename: str
+    mimetype: str
+    content: str
+
+    def as_json(self) -> str:
+        filename = header_safe(self.filename, 100).replace('"', "")
+        if not filename:
+            raise ValueError("An attachment needs a file name.")
+        return json.dumps(
+            {"filename": filename, "mimetype": self.mimetype, "content": self.content}
+        )
+
+
 def email_enqueue(
     *,
     key: str,
@@ -125,11 +142,13 @@ def email_enqueue(
     context: dict,
     unsubscribe_url: str | None = None,
     one_click_url: str | None = None,
+    attachment: Attachment | None = None,
 ) -> OutboxEmail | None:
     """Write one email to the outbox in the caller's transaction; deliver it after commit.
 
     Idempotent on `key`: if an email with this key was ever enqueued, nothing happens and None
     is returned (INSERT ... ON CONFLICT DO NOTHING, so two concurrent callers cannot both win).
+    `attachment` is stored on the row, so every attempt sends the same file.
     """
     _require_transaction()
     row = _email_row(
@@ -143,6 +162,7 @@ def email_enqueue(
     )
     with connection.cursor() as cursor:
         cursor.execute(INSERT_SQL, {**row, "headers": json.dumps(row["headers"]),
+                                    "attachment": attachment.as_json() if attachment else None,
                                     "status": OutboxStatus.PENDING.value})  # fmt: skip
         inserted = cursor.fetchone()
     if inserted is None:
@@ -156,6 +176,7 @@ def email_enqueue(
         body_text=row["text"],
         body_html=row["html"],
         headers=row["headers"],
+        attachment=json.loads(attachment.as_json()) if attachment else None,
         status=OutboxStatus.PENDING,
     )
 
@@ -307,7 +328,14 @@ def outbox_message(email: OutboxEmail) -> EmailMultiAlternatives:
         html=email.body_html,
         headers=email.headers,
     )
-    return email_message(rendered, headers={"Message-ID": email_message_id(email.key)})
+    message = email_message(rendered, headers={"Message-ID": email_message_id(email.key)})
+    if email.attachment:
+        message.attach(
+            email.attachment["filename"],
+            email.attachment["content"],
+            email.attachment["mimetype"],
+        )
+    return message
 
 
 def _send_batch(ids: list[int], token: uuid.UUID, report: DeliveryReport) -> None:
@@ -361,6 +389,7 @@ def outbox_emails_erase(*, addresses: list[str]) -> int:
 
 
 __all__ = [
+    "Attachment",
     "DeliveryReport",
     "email_absolute_url",
     "email_enqueue",

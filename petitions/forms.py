@@ -176,3 +176,17 @@ class ResponseForm(forms.Form):
         help_text="Shown on the petition page and emailed once to the signers who asked for "
         "updates. It cannot be changed afterwards.",
     )
+
+
+class StallForm(forms.Form):
+    """Switch stall mode on (for a number of hours) or off, on this device."""
+
+    action = forms.ChoiceField(choices=[("on", "On"), ("off", "Off")], widget=forms.HiddenInput)
+    hours = forms.TypedChoiceField(
+        label="For how long",
+        choices=[(n, f"{n} hour{'s' if n > 1 else ''}") for n in (1, 2, 3, 4, 6, 8, 12)],
+        coerce=int,
+        initial=3,
+        required=False,
+        empty_value=3,
+    )

@@ -11,11 +11,12 @@ REFUSAL = (
 )
 
 
-def signing_refusal(*, ip: str, email: str) -> str | None:
-    """None when this attempt may go ahead; otherwise the message to show (with a 429)."""
+def signing_refusal(*, ip: str, email: str, at_stall: bool = False) -> str | None:
+    """None when this attempt may go ahead; otherwise the message to show (with a 429).
+    A device in stall mode (petitions/stall.py) is not held to the per-IP limit."""
     period = settings.PETITIONS_SIGN_LIMIT_PERIOD_SECONDS
     minutes = max(1, period // 60)
-    if rate_limit_exceeded(
+    if not at_stall and rate_limit_exceeded(
         scope="petition-sign-ip",
         key=ip or "unknown",
         limit=settings.PETITIONS_SIGN_LIMIT_PER_IP,

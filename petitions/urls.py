@@ -30,6 +30,7 @@ urlpatterns = [
     path("<slug:slug>/edit/", views.petition_edit, name="edit"),
     path("<slug:slug>/submit/", views.petition_submit, name="submit"),
     path("<slug:slug>/dashboard/", views.petition_dashboard, name="dashboard"),
+    path("<slug:slug>/stall/", views.petition_stall, name="stall"),
     path("<slug:slug>/export/signers.csv", views.petition_export_signers, name="export_signers"),
     path("<slug:slug>/export/counts.csv", views.petition_export_counts, name="export_counts"),
     path("<slug:slug>/update/", views.petition_send_update, name="send_update"),

@@ -10,6 +10,7 @@ from django.db.models.functions import TruncDate, TruncHour
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import user_has_verified_email
@@ -28,6 +29,7 @@ from petitions.forms import (
     PetitionForm,
     RejectForm,
     SignForm,
+    StallForm,
     UpdateForm,
 )
 from petitions.images import image_content_type
@@ -51,6 +53,8 @@ from petitions.permissions import (
 from petitions.ratelimits import signing_refusal
 from petitions.services import abuse, counting, signing, updates
 from petitions.services import petitions as petition_services
+from petitions.stall import MAX_HOURS as STALL_MAX_HOURS
+from petitions.stall import stall_switch_off, stall_switch_on, stall_until
 
 PAGE_SIZE = 20
 RECENT_SIGNERS = 10
@@ -85,9 +89,15 @@ def petition_list(request):
     )
 
 
+def _one_click(request, petition: Petition) -> bool:
+    """A signed-in verified user signs in one click, except on a device in stall mode, where
+    every signer fills the public form (and confirms by email)."""
+    return user_has_verified_email(user=request.user) and not stall_until(request, petition)
+
+
 def _detail_context(request, petition: Petition, *, form=None, refusal: str = "") -> dict:
     count = counting.petition_shown_count(petition)
-    verified = user_has_verified_email(user=request.user)
+    verified = _one_click(request, petition)
     if form is None:
         form = OneClickSignForm() if verified else SignForm()
     share_url = absolute_url(petition)
@@ -124,6 +134,7 @@ def _detail_context(request, petition: Petition, *, form=None, refusal: str = ""
         "one_click": verified,
         "refusal": refusal,
         "is_organiser": user_can_organise(user=request.user, petition=petition),
+        "stall_until": stall_until(request, petition),
         "share_url": share_url,
         "share_links": [
             ("Email", f"mailto:?subject={quote(petition.title)}&body={share_text}"),
@@ -144,7 +155,7 @@ def petition_detail(request, slug):
 @require_POST
 def petition_sign(request, slug):
     petition = petition_get_for_viewer(user=request.user, slug=slug)
-    verified = user_has_verified_email(user=request.user)
+    verified = _one_click(request, petition)
     form = (OneClickSignForm if verified else SignForm)(request.POST)
     if not petition.is_accepting_signatures:
         form.add_error(None, "This petition is not open for signatures.")
@@ -160,7 +171,9 @@ def petition_sign(request, slug):
         return redirect(_signed_url(petition, "check-email"))
     email = request.user.email if verified else data["email"]
     ip = client_ip(request)
-    refusal = signing_refusal(ip=ip, email=email)
+    refusal = signing_refusal(
+        ip=ip, email=email, at_stall=stall_until(request, petition) is not None
+    )
     if refusal:
         context = _detail_context(request, petition, form=form, refusal=refusal)
         response = render(request, "petitions/petition_detail.html", context, status=429)
@@ -607,3 +620,33 @@ def staff_invalidate(request):
             return redirect("petitions:staff_invalidate")
         preview = criteria.queryset().count()
     return render(request, "petitions/staff_invalidate.html", {"form": form, "preview": preview})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def petition_stall(request, slug):
+    """Stall mode on this device (a signed cookie, see petitions/stall.py): for organisers."""
+    petition = petition_get_for_organiser(user=request.user, slug=slug)
+    form = StallForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        response = redirect("petitions:stall", slug=petition.slug)
+        if form.cleaned_data["action"] == "off":
+            stall_switch_off(response, petition=petition)
+            messages.success(request, "Stall mode is off on this device.")
+        elif not petition.is_accepting_signatures:
+            messages.error(request, "This petition is not open for signatures.")
+        else:
+            ends = stall_switch_on(response, petition=petition, hours=form.cleaned_data["hours"])
+            messages.success(
+                request,
+                f"Stall mode is on on this device until {timezone.localtime(ends):%H:%M}. "
+                "Hand it to people at the stall: each signer confirms by email.",
+            )
+        return response
+    context = {
+        "petition": petition,
+        "form": form,
+        "stall_until": stall_until(request, petition),
+        "max_hours": STALL_MAX_HOURS,
+    }
+    return render(request, "petitions/petition_stall.html", context)

@@ -230,3 +230,41 @@ def hexmap_counts(
         "legend": legend,
         "hex_points": hex_points(),
     }
+
+
+LOCATOR_CACHE_SECONDS = 60 * 60
+
+
+def hexmap_locator(constituencies) -> dict | None:
+    """ "Where is it?" without a tile server: every constituency of the boundary set as a grey
+    hex, the given ones in red (drawn last, so on top). The grey layout is cached per boundary
+    set; None when none of them has a place on the hex map."""
+    seats = [seat for seat in constituencies if seat.hex_q is not None]
+    if not seats:
+        return None
+    boundary_set = seats[0].boundary_set
+    key = f"seats:hexlocator:{boundary_set}"
+    layout = cache.get(key)
+    if layout is None:
+        layout = [
+            (pk, *hex_centre(q, r))
+            for pk, q, r in Constituency.objects.filter(
+                boundary_set=boundary_set, hex_q__isnull=False
+            ).values_list("pk", "hex_q", "hex_r")
+        ]
+        cache.set(key, layout, LOCATOR_CACHE_SECONDS)
+    chosen = {seat.pk for seat in seats if seat.boundary_set == boundary_set}
+    grey = [HexCell(x=x, y=y, fill=NEUTRAL, url="", title="") for pk, x, y in layout]
+    red = [
+        HexCell(x=x, y=y, fill=HIGHLIGHT, url="", title="") for pk, x, y in layout if pk in chosen
+    ]
+    return {
+        "cells_svg": format_html_join(
+            "",
+            '<use href="#hex-locator" x="{}" y="{}" fill="{}"/>',
+            ((c.x, c.y, c.fill) for c in [*grey, *red]),
+        ),  # fmt: skip
+        "viewbox": hex_viewbox(grey),
+        "hex_points": hex_points(),
+        "names": [seat.name for seat in seats if seat.boundary_set == boundary_set],
+    }

@@ -3,7 +3,12 @@ from django import forms
 from groups.models import Group, Party
 from seats.models import Agreement, Arrangement, Constituency, Election, ElectionKind
 from seats.party_codes import DEFAULT_BLOC
-from seats.postcodes import InvalidPostcode, postcode_normalise
+from seats.postcodes import (
+    InvalidPostcode,
+    PostcodeLookupUnavailable,
+    postcode_locate,
+    postcode_normalise,
+)
 
 
 def bloc_parties():
@@ -28,6 +33,49 @@ class PostcodeField(forms.CharField):
             return postcode_normalise(raw)
         except InvalidPostcode as error:
             raise forms.ValidationError(str(error))
+
+
+DISTANCE_CHOICES = [(1, "1 mile"), (5, "5 miles"), (10, "10 miles"), (25, "25 miles"),
+                    (50, "50 miles")]  # fmt: skip
+DEFAULT_DISTANCE = 10
+
+
+class NearForm(forms.Form):
+    """ "Near me": a postcode and how far, placed by the postcode lookup. Valid and empty
+    when no postcode is given (the page lists as usual); `point` is set when it is placed."""
+
+    postcode = PostcodeField(label="Your postcode")
+    distance = forms.TypedChoiceField(
+        label="Within",
+        choices=DISTANCE_CHOICES,
+        coerce=int,
+        required=False,
+        empty_value=DEFAULT_DISTANCE,
+        initial=DEFAULT_DISTANCE,
+    )
+
+    point = None
+
+    def clean(self):
+        from seats.distance import Point
+
+        data = super().clean()
+        if not data.get("postcode"):
+            return data
+        try:
+            place = postcode_locate(data["postcode"])
+        except PostcodeLookupUnavailable:
+            raise forms.ValidationError(
+                "We cannot look up postcodes just now: try again in a few minutes."
+            ) from None
+        if place is None or place.latitude is None or place.longitude is None:
+            raise forms.ValidationError("We do not know where this postcode is.")
+        self.point = Point(place.latitude, place.longitude)
+        return data
+
+    @property
+    def miles(self) -> int:
+        return self.cleaned_data.get("distance") or DEFAULT_DISTANCE
 
 
 class SearchableSeatSelect(forms.Select):

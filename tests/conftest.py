@@ -105,9 +105,10 @@ def subprocess_env() -> dict[str, str]:
 @pytest.fixture
 def postcodes_server(settings):
     """A postcodes.io-compatible server on loopback. `server.answers[postcode] = code | None`
-    (None: 500 error, as when the service is down); `server.points[postcode] = (lat, lon)`
-    places a postcode elsewhere than the default (51.5, -0.1). `server.url` is its address
-    (a real worker reads it from ALLIANCE_TEST_POSTCODES_API_URL)."""
+    (None: 500 error, as when the service is down), or (code, latitude, longitude);
+    `server.points[postcode] = (lat, lon)` places a postcode elsewhere than the default
+    (51.5, -0.1). `server.url` is its address (a real worker reads it from
+    ALLIANCE_TEST_POSTCODES_API_URL)."""
 
     answers: dict[str, str | None] = {}
     points: dict[str, tuple[float, float]] = {}
@@ -123,6 +124,8 @@ def postcodes_server(settings):
                 return
             code = answers[postcode]
             latitude, longitude = points.get(postcode, (51.5, -0.1))
+            if isinstance(code, tuple):  # (code, latitude, longitude): a place of its own
+                code, latitude, longitude = code
             if code is None:
                 self.send_response(500)
                 self.end_headers()

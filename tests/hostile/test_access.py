@@ -12,11 +12,13 @@ from tests.hostile.url_table import (
     CLASH_TAKEOVER_EXPECTED,
     CLASH_TAKEOVER_URLS,
     COALITION_URLS,
+    GUEST_RSVP_URLS,
     INVITATION_URLS,
     ORGANISER_URLS,
     PACKAGE_URLS,
     PETITION_RESPONSE_URLS,
     STAFF_URLS,
+    STALL_URLS,
     SWAP_CHOICE_URLS,
     SWAP_URLS,
     fill,
@@ -321,7 +323,7 @@ def test_every_url_of_events_petitions_and_seats_is_in_the_table_or_for_everyone
     import seats.urls
 
     in_table = set()
-    for _name, _method, path, data in ALL + INVITATION_URLS:
+    for _name, _method, path, data in ALL + INVITATION_URLS + GUEST_RSVP_URLS + STALL_URLS:
         match = resolve(fill(world, path, data)[0].split("?")[0])
         in_table.add((match.namespace, match.url_name))
     # Their worlds: test_access_packages.py, test_access_petition_responses.py,

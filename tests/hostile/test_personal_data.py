@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.services import user_data_export, user_delete
 from clashes.models import Clash, ClashNotification, NotificationPreference
 from events import services as event_services
-from events.models import CalendarFeed, CalendarToken, Rsvp
+from events.models import CalendarFeed, CalendarToken, GuestRsvp, Rsvp
 from petitions.models import ConstituencyTally, PetitionTally, Signature
 from petitions.services.signing import signature_confirmations_send
 from petitions.signer_data_views import signer_data_token
@@ -73,6 +73,15 @@ def person(world):
     third = PetitionFactory(group=world.group_a, slug="third-petition")
     SignatureFactory(petition=third, confirmed=True, name=NAME, email="pat@work.example")
     SignatureFactory(petition=third, confirmed=True, name="Not Pat", email="not.pat@example.net")
+    # Events, answered without signing in: with the verified second address (confirmed, ticked
+    # "keep me posted"), and someone else's answer with the unverified one.
+    guest = event_services.guest_rsvp_request(
+        event=world.event_b2, name=NAME, email="pat@work.example", keep_posted=True
+    )
+    event_services.guest_rsvp_confirm(guest=guest)
+    event_services.guest_rsvp_request(
+        event=world.event_b2, name="Not Pat", email="not.pat@example.net"
+    )
     # Seats: matched with a partner, the swap proposed.
     partner = world.swapper_b
     VoteSwap.objects.all().delete()
@@ -115,6 +124,11 @@ def test_export_holds_every_section(person):
     assert events["private_calendar_feed"]["created_at"]
     assert CalendarToken.objects.get(user=person["user"]).token not in text  # not the secret
     assert [e["event"] for e in events["events_created"]] == ["Pat's canvass"]
+    (guest,) = events["answers_without_an_account"]
+    assert (guest["event"], guest["email"], guest["answer"]) == (
+        "Beta canvass", "pat@work.example", "going",
+    )  # fmt: skip
+    assert guest["confirmed_at"] and guest["keep_me_posted_at"]
     assert [f["name"] for f in events["calendar_feeds_added"]] == ["Pat's feed"]
     clashes = data["clashes"]  # clash detection is its own app, with its own section
     assert clashes["clash_email_setting"] == "digest"
@@ -224,6 +238,7 @@ def test_deleting_the_account_keeps_counts_and_leaves_no_trace(
     # No table anywhere still holds their email address or name.
     assert _tables_mentioning(EMAIL, NAME, "pat.person", "pat@work.example") == []
     assert Signature.objects.filter(email="not.pat@example.net", name="Not Pat").exists()
+    assert GuestRsvp.objects.filter(email="not.pat@example.net", name="Not Pat").exists()
 
 
 # --- Signers without an account ----------------------------------------------------------

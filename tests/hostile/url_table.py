@@ -350,6 +350,7 @@ def placeholders(world) -> dict:
         "join_request_b": world.join_request_b.pk,
         "link_b": world.link_b.pk,
         "event_b": world.event_b.pk,
+        "rsvp_b": world.event_b.rsvps.values_list("pk", flat=True).first(),
         "feed_b": world.feed_b.pk,
         "clash_b": world.clash_b.pk,
         "clash_cb": world.proposal_b.clash_id,
@@ -705,3 +706,26 @@ def coalition_world(world) -> dict:
         "event_b": world.event_b.pk,
         "group_a_pk": world.group_a.pk,
     }
+
+
+# --- Answering events without an account (tests/hostile/test_access_guest_rsvp.py): who came
+# is for group B's organisers; the guest form is for signed-out visitors on public events; a
+# guest's page opens only with a link we signed (a forged one here).
+GUEST_RSVP_URLS = [
+    ("event attendance (post)", "post", "/events/{event_b}/attendance/",
+     lambda: {"rsvp": "{rsvp_b}"}),
+    ("guest RSVP (post)", "post", "/events/{event_b}/guest-rsvp/",
+     lambda: {"name": "Guest", "email": "guest@example.net"}),
+    ("guest RSVP page, forged link", "get", "/events/guest/forged:not-ours/", None),
+    ("guest RSVP page, forged link (post)", "post", "/events/guest/forged:not-ours/",
+     lambda: {"action": "erase"}),
+]  # fmt: skip
+
+
+# --- Stall mode (tests/petitions/test_stall.py has the cookie's "no"): for group B's
+# organisers only.
+STALL_URLS = [
+    ("petition stall mode", "get", "/petitions/{petition_b}/stall/", None),
+    ("petition stall mode (post)", "post", "/petitions/{petition_b}/stall/",
+     lambda: {"action": "on", "hours": "3"}),
+]  # fmt: skip
