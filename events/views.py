@@ -209,7 +209,7 @@ def calendar_agenda(request):
     today = _today()
     chosen = _parse_date(request.GET.get("date"), "%Y-%m-%d") or today
     events = (
-        event_filter.qs.filter(ends_at__gte=_local_midnight(chosen))
+        event_filter.qs.not_ended_before(_local_midnight(chosen))
         .for_calendar(viewer=request.user)
         .annotate(day=TruncDate("starts_at", tzinfo=LONDON))
         .order_by("starts_at", "pk")
