@@ -77,12 +77,15 @@ def clash_condition_sql(m: str, gm: str, e: str, ge: str, *, area: str = "any") 
             point({m}.longitude + {dlon}, {m}.latitude + %(dlat)s))
         AND {_haversine_sql(m, e)} <= %(radius)s
     )"""
+    # An array overlap rather than EXISTS: a semi-join would let the planner hash every
+    # group's coverage on each call; this reads the coverage of the few events at that time
+    # without a place, one index probe each.
     e_area = f"""(
         {e}.constituency_id IS NULL AND {e}.latitude IS NULL
-        AND EXISTS (
-            SELECT 1 FROM groups_group_constituencies ce
-            WHERE ce.group_id = {e}.group_id AND ce.constituency_id = ANY({_seats_sql(m)})
-        )
+        AND ARRAY(
+            SELECT ce.constituency_id::bigint FROM groups_group_constituencies ce
+            WHERE ce.group_id = {e}.group_id
+        ) && {_seats_sql(m)}
     )"""
     m_area = f"""(
         {m}.constituency_id IS NULL AND {m}.latitude IS NULL

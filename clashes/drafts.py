@@ -59,14 +59,32 @@ def _params(draft: Draft, slots: list[tuple[datetime, datetime]], **extra) -> di
     }
 
 
+def _areas(draft: Draft) -> tuple[str, ...]:
+    """The area branches that can be true for this draft, the others being left out of the
+    SQL (each costs planning time, the live check's main cost): "seat" needs its
+    constituency, "near" its point, "e_area" some constituency it may be in (its own, or its
+    group's area when it has no place), "m_area" no place at all."""
+    unplaced = draft.constituency_id is None and draft.latitude is None
+    possible = {
+        "seat": draft.constituency_id is not None,
+        "near": draft.latitude is not None,
+        "e_area": draft.constituency_id is not None or unplaced,
+        "m_area": unplaced,
+    }
+    return tuple(area for area in AREA_BRANCHES if possible[area])
+
+
 def draft_clashing_event_ids(draft: Draft, *, limit: int = 3) -> list[int]:
     """The saved events the draft would clash with, soonest first (at most `limit`)."""
+    areas = _areas(draft)
+    if not areas:
+        return []
     branches = " UNION ".join(
         f"""SELECT e.id, e.starts_at
             FROM m JOIN groups_group gm ON gm.id = m.group_id,
                  events_event e JOIN groups_group ge ON ge.id = e.group_id
             WHERE {clash_condition_sql("m", "gm", "e", "ge", area=area)}"""
-        for area in AREA_BRANCHES
+        for area in areas
     )
     sql = f"""
         WITH m AS ({DRAFT_ROWS_SQL})
@@ -85,12 +103,15 @@ def draft_free_slots(
     query checks every candidate."""
     if not candidates:
         return []
+    areas = _areas(draft)
+    if not areas:
+        return [Slot(*slot) for slot in candidates[:limit]]
     free = " AND ".join(
         f"""NOT EXISTS (
             SELECT 1 FROM events_event e JOIN groups_group ge ON ge.id = e.group_id
             WHERE {clash_condition_sql("m", "gm", "e", "ge", area=area)}
         )"""
-        for area in AREA_BRANCHES
+        for area in areas
     )
     sql = f"""
         WITH m AS ({DRAFT_ROWS_SQL})

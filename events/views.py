@@ -227,7 +227,7 @@ def calendar_agenda(request):
     near_point = near_form.point if near_form.is_valid() else None
     today = _today()
     chosen = _parse_date(request.GET.get("date"), "%Y-%m-%d") or today
-    events = event_filter.qs.filter(ends_at__gte=_local_midnight(chosen))
+    events = event_filter.qs.not_ended_before(_local_midnight(chosen))
     if near_point:
         events = events.near(near_point, near_form.miles)
     events = events.for_calendar(viewer=request.user).annotate(

@@ -1,9 +1,13 @@
 """In Chromium: the main pages load under the Content-Security-Policy without one violation,
 and htmx still starts (its config comes from a meta tag, not an inline script)."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from tests.conftest import browser_login
+from tests.events.factories import EventFactory
 from tests.factories import GroupFactory, PartyFactory, UserFactory
 from tests.petitions.factories import PetitionFactory
 
@@ -33,13 +37,17 @@ def test_main_pages_load_without_a_csp_violation(page, live_server):
     party = PartyFactory(colour="#aa3355")
     group = GroupFactory(name="Colourful Group", party=party)
     PetitionFactory(group=group, title="Open the library", slug="library")
+    # Two overlapping events this week: the week's time grid places them by classes only.
+    soon = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    for title in ("Stall", "Rally"):
+        EventFactory(group=group, title=title, starts_at=soon, ends_at=soon + timedelta(hours=2))
     user = UserFactory(email="reader@example.org", is_staff=True, is_superuser=True)
     console: list[str] = []
     page.on("console", lambda message: console.append(message.text))
     page.context.add_init_script(WATCH_VIOLATIONS)
 
-    for path in ("/", "/groups/", group.get_absolute_url(), "/events/", "/petitions/",
-                 "/petitions/library/", "/seats/", "/seats/map/", "/accounts/login/",
+    for path in ("/", "/groups/", group.get_absolute_url(), "/events/", "/events/week/",
+                 "/petitions/", "/petitions/library/", "/seats/", "/seats/map/", "/accounts/login/",
                  "/no-such-page/"):  # fmt: skip
         _visit(page, path, console)
     # A party badge's colour is a style attribute: allowed, and applied.
