@@ -543,3 +543,10 @@ TIME_POLL_URLS = [
         lambda: {"option-{option_1}": "no", "option-{option_2}": "no"},
     ),
 ]
+
+# The conversation's proposal and invitation forms on pages of their own (GET; their POSTs are
+# in CONVERSATION_URLS): participants only, and organisers only for the invitation.
+CONVERSATION_FORM_PAGE_URLS = [
+    ("proposal form", "get", "/conversations/{conversation}/proposals/new/", None),
+    ("invite form", "get", "/conversations/{conversation}/invite/", None),
+]
