@@ -1,16 +1,16 @@
 """HTML that every viewer of a conversation sees alike, rendered once and kept in Redis.
 
-Three parts of the conversation page are the same for everyone allowed to read it: a page of
-posts (the newest POSTS_PER_PAGE, or those before ?before=<post id>), the list of proposals
-and the list of participants. The viewer's access is checked by the view before a fragment is
-looked up, and nothing in a fragment depends on who asks (no forms, no CSRF token, no "you":
-what awaits the viewer's answer is a query of its own). They are stored under the
-conversation's *version*, a random token in the cache:
+Three parts of the conversation page are the same for everyone allowed to read it: the newest
+page of posts (POSTS_PER_PAGE; older pages, ?before=<post id>, are rendered each time), the
+list of proposals and the list of participants. The viewer's access is checked by the view
+before a fragment is looked up, and nothing in a fragment depends on who asks (no forms, no
+CSRF token, no "you": what awaits the viewer's answer is a query of its own). They are stored
+under the conversation's *version*, a random token in the cache:
 
 - `conversation_fragments_expire(conversation_ids=...)` deletes the token when something
   changes, and again after the writing transaction commits (a post, a proposal put, closed
   or decided, someone invited, leaving or erased); the next reader draws a new token, so
-  every old fragment of that conversation is unreachable at once, whichever pages it had.
+  every old fragment of that conversation is unreachable at once.
 - A token evicted by Redis is drawn anew the same way (`cache.add`, so two readers agree), so
   eviction can only cost a render, never show stale posts.
 - A fragment lives FRAGMENT_SECONDS at most: a changed display name shows within that time.
@@ -99,13 +99,15 @@ def _participants(conversation_id: int) -> dict:
 def conversation_fragments(*, conversation, before: int | None = None) -> dict[str, str]:
     """{"posts_html", "proposals_html", "participants_html"} for the conversation page, from
     the cache in one round trip when they are there. The caller has checked that the viewer
-    may read the conversation."""
+    may read the conversation. Only the newest page of posts is cached: `before` comes from
+    the address, and caching every value someone types would fill Redis with copies."""
     version = _version(conversation.pk)
     keys = {
-        "posts_html": f"conversations:posts:{conversation.pk}:{version}:{before or ''}",
         "proposals_html": f"conversations:proposals:{conversation.pk}:{version}",
         "participants_html": f"conversations:participants:{conversation.pk}:{version}",
     }
+    if before is None:
+        keys["posts_html"] = f"conversations:posts:{conversation.pk}:{version}"
     found = cache.get_many(list(keys.values()))
     parts: dict[str, str] = {}
     missing: dict[str, str] = {}
@@ -123,6 +125,11 @@ def conversation_fragments(*, conversation, before: int | None = None) -> dict[s
             template = "conversations/_participants.html"
         parts[name] = missing[key] = str(
             render_to_string(template, {"conversation": conversation, **context})
+        )
+    if before is not None:
+        context = _posts_page(conversation_id=conversation.pk, before=before)
+        parts["posts_html"] = str(
+            render_to_string("conversations/_posts.html", {"conversation": conversation, **context})
         )
     if missing:
         cache.set_many(missing, FRAGMENT_SECONDS)

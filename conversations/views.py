@@ -191,8 +191,6 @@ def _detail(request, conversation, participant, *, status=200, **forms):
         ),
         "awaiting_shown": AWAITING_SHOWN,
         "post_form": forms.get("post_form") or PostForm(),
-        "proposal_form": forms.get("proposal_form") or ProposalForm(),
-        "invite_form": forms.get("invite_form") or InviteForm(),
         "email_form": EmailModeForm(
             initial={"email_mode": participant.email_mode if participant else None}
         ),
@@ -221,14 +219,22 @@ def post_create(request, pk):
     return _detail(request, conversation, participant, status=400, post_form=form)
 
 
+def _form_page(request, template, conversation, form, *, status=None):
+    """A conversation's form on a page of its own (GET shows it; a bad POST shows it again
+    with what was typed): the conversation page stays light."""
+    if status is None:
+        status = 400 if request.method == "POST" else 200
+    context = {"form": form, "conversation": conversation}
+    return render(request, f"conversations/{template}", context, status=status)
+
+
 @login_required
-@require_POST
 def conversation_invite(request, pk):
-    conversation, participant = permissions.conversation_get_for_organiser(user=request.user, pk=pk)
-    form = InviteForm(request.POST)
-    if form.is_valid():
+    conversation, _ = permissions.conversation_get_for_organiser(user=request.user, pk=pk)
+    form = InviteForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
         if _too_many(request, scope="invite", limit=20):
-            return _detail(request, conversation, participant, status=429, invite_form=form)
+            return _form_page(request, "invite_form.html", conversation, form, status=429)
         try:
             added = services.conversation_invite(
                 conversation=conversation,
@@ -242,7 +248,7 @@ def conversation_invite(request, pk):
         else:
             messages.success(request, f"Invited {len(added)} people.")
             return redirect(conversation)
-    return _detail(request, conversation, participant, status=400, invite_form=form)
+    return _form_page(request, "invite_form.html", conversation, form)
 
 
 @login_required
@@ -287,15 +293,12 @@ def conversation_close(request, pk):
 
 
 @login_required
-@require_POST
 def proposal_create(request, pk):
-    conversation, participant = permissions.conversation_get_for_participant(
-        user=request.user, pk=pk
-    )
-    form = ProposalForm(request.POST)
-    if form.is_valid():
+    conversation, _ = permissions.conversation_get_for_participant(user=request.user, pk=pk)
+    form = ProposalForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
         if _too_many(request, scope="proposal", limit=20):
-            return _detail(request, conversation, participant, status=429, proposal_form=form)
+            return _form_page(request, "proposal_form.html", conversation, form, status=429)
         try:
             proposal = services.proposal_create(
                 conversation=conversation,
@@ -308,25 +311,17 @@ def proposal_create(request, pk):
             _errors(request, error)
         else:
             return redirect(proposal)
-    return _detail(request, conversation, participant, status=400, proposal_form=form)
+    return _form_page(request, "proposal_form.html", conversation, form)
 
 
 @login_required
 def time_poll_create(request, pk):
-    """ "When shall we meet?": GET shows the form (a page of its own, so the conversation page
-    stays light), POST puts the poll."""
-    conversation, participant = permissions.conversation_get_for_participant(
-        user=request.user, pk=pk
-    )
-    form = TimePollForm(request.POST or None)
+    """ "When shall we meet?": GET shows the form, POST puts the poll."""
+    conversation, _ = permissions.conversation_get_for_participant(user=request.user, pk=pk)
+    form = TimePollForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if _too_many(request, scope="proposal", limit=20):
-            return render(
-                request,
-                "conversations/time_poll_form.html",
-                {"form": form, "conversation": conversation},
-                status=429,
-            )
+            return _form_page(request, "time_poll_form.html", conversation, form, status=429)
         try:
             proposal = services.proposal_create(
                 conversation=conversation,
@@ -340,12 +335,7 @@ def time_poll_create(request, pk):
             _errors(request, error)
         else:
             return redirect(proposal)
-    return render(
-        request,
-        "conversations/time_poll_form.html",
-        {"form": form, "conversation": conversation},
-        status=400 if request.method == "POST" else 200,
-    )
+    return _form_page(request, "time_poll_form.html", conversation, form)
 
 
 @login_required

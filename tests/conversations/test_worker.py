@@ -124,3 +124,57 @@ def test_weekly_digest_one_email_per_subscriber(db, celery_worker_factory, smtp_
     message = smtp_sink.messages[0]["message"]
     assert "".join(message["List-Unsubscribe"].split()).startswith("<http")  # folded header
     assert "Save the library" in message.get_payload()[0].get_payload(decode=True).decode()
+
+
+def test_a_time_poll_closes_at_the_deadline_and_each_participant_gets_one_outcome(
+    cast, celery_worker_factory, smtp_sink
+):
+    worker = celery_worker_factory(worker_env(smtp_sink.port))
+    conversation = services.conversation_open(
+        author=cast.staffer,
+        title="Marginalton planning",
+        scope_kind="seat",
+        constituency=cast.seat,
+        body="When can we all meet?",
+    )
+    services.conversation_invite(
+        conversation=conversation, inviter=cast.staffer, groups=[cast.pro_eu]
+    )
+    now = timezone.now()
+    poll = services.proposal_create(
+        conversation=conversation,
+        proposer=cast.staffer,
+        statement="Planning meeting",
+        details="",
+        deadline=now + timedelta(days=1),
+        options=[now + timedelta(days=3), now + timedelta(days=4)],
+    )
+    first, second = poll.options.values_list("pk", flat=True)
+    services.poll_votes_set(
+        proposal=poll, user=cast.pro_eu_organiser, votes={first: "no", second: "yes"}
+    )
+    Proposal.objects.filter(pk=poll.pk).update(deadline=timezone.now())  # time passes
+
+    proposals_close_due_task.delay()
+    proposals_close_due_task.delay()  # delivered twice
+    assert wait_until(lambda: Proposal.objects.get(pk=poll.pk).status == ProposalStatus.CLOSED), (
+        worker.output()[-3000:]
+    )
+    services.proposal_outcome_record(proposal=poll, user=cast.staffer, outcome="The 2nd it is.")
+    outbox_deliver_task.delay()
+    outbox_deliver_task.delay()
+    people = {cast.staffer.email, cast.pro_eu_organiser.email}
+    assert wait_until(lambda: set(received(smtp_sink, "[Alliance] Outcome:")) == people), (
+        worker.output()[-3000:]
+    )
+    proposals_close_due_task.delay()
+    outbox_deliver_task.delay()
+    time.sleep(2)
+    assert received(smtp_sink, "[Alliance] Outcome:") == Counter(dict.fromkeys(people, 1))
+    outcome = next(
+        m["message"]
+        for m in smtp_sink.messages
+        if m["message"]["Subject"].startswith("[Alliance] Outcome")
+    )
+    text = outcome.get_payload()[0].get_payload(decode=True).decode()
+    assert "The 2nd it is." in text and "Best time:" in text

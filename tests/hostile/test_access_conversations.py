@@ -7,13 +7,14 @@ import pytest
 
 from tests.hostile.conftest import db_snapshot as base_snapshot
 from tests.hostile.url_table import (
+    CONVERSATION_FORM_PAGE_URLS,
     CONVERSATION_URLS,
     TIME_POLL_URLS,
     conversation_world,
     fill,
 )
 
-URLS = CONVERSATION_URLS + TIME_POLL_URLS
+URLS = CONVERSATION_URLS + TIME_POLL_URLS + CONVERSATION_FORM_PAGE_URLS
 
 
 def db_snapshot() -> dict:

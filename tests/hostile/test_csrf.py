@@ -176,6 +176,8 @@ POSTS = [
     ("proposal create", "organiser_b", "/conversations/{conversation}/proposals/new/", dict),
     ("proposal answer", "organiser_b", "/conversations/proposals/{proposal}/answer/", dict),
     ("proposal outcome", "organiser_b", "/conversations/proposals/{proposal}/outcome/", dict),
+    ("time poll create", "organiser_b", "/conversations/{conversation}/polls/new/", dict),
+    ("time poll vote", "organiser_b", "/conversations/proposals/{time_poll}/vote/", dict),
     ("digest setting", "organiser_b", "/conversations/digest/", lambda: {"weekly": "on"}),
     ("conversation unsubscribe link", None, "/conversations/unsubscribe/{conv_token}/", dict),
     ("swap cancel", "swapper_a", "/seats/swap/cancel/", dict),

@@ -729,3 +729,10 @@ STALL_URLS = [
     ("petition stall mode (post)", "post", "/petitions/{petition_b}/stall/",
      lambda: {"action": "on", "hours": "3"}),
 ]  # fmt: skip
+
+# The conversation's proposal and invitation forms on pages of their own (GET; their POSTs are
+# in CONVERSATION_URLS): participants only, and organisers only for the invitation.
+CONVERSATION_FORM_PAGE_URLS = [
+    ("proposal form", "get", "/conversations/{conversation}/proposals/new/", None),
+    ("invite form", "get", "/conversations/{conversation}/invite/", None),
+]
