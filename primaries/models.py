@@ -268,12 +268,24 @@ class Ballot(models.Model):
     """The ballot box. No voter, no time: a random id, the ranking, the receipt's hash."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    primary = models.ForeignKey(Primary, on_delete=models.PROTECT, related_name="ballots")
+    # Indexed by the constraint below (primary first), not on its own.
+    primary = models.ForeignKey(
+        Primary, on_delete=models.PROTECT, related_name="ballots", db_index=False
+    )
     ranking = ArrayField(models.IntegerField())  # candidate ids, most preferred first
-    receipt_hash = models.CharField(max_length=64, unique=True)
+    receipt_hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["id"]  # random: the published file is in no meaningful order
+        # Two indexes in all (this and the id): the count re-inserts the whole box, and every
+        # index is written once per ballot. A receipt is looked up within its primary, which
+        # this serves, as it serves "the box of this primary"; `unique=True` on the field
+        # would have added a second index on the hash and a third for LIKE queries.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["primary", "receipt_hash"], name="ballot_receipt_unique_in_primary"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Ballot in primary {self.primary_id}"
