@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
+from alliance.images import image_prepare
 from petitions.emails import email_is_disposable
-from petitions.images import image_prepare
 from petitions.models import Petition
 from seats.postcodes import InvalidPostcode, postcode_normalise
 

@@ -47,7 +47,7 @@ class Petition(models.Model):
         help_text="Plain text. Blank lines start paragraphs, **bold** and lines starting with "
         "“- ” make lists. Links are made clickable. No HTML.",
     )
-    # Stored under a generated name with the extension of the decoded format (petitions/images.py)
+    # Stored under a generated name with the extension of the decoded format (alliance/images.py)
     # and served only through the petitions:image view, never straight from the storage.
     image = models.FileField(upload_to=petition_image_path, blank=True)
     status = models.CharField(

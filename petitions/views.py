@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.permissions import user_has_verified_email
 from alliance.exports import csv_response
+from alliance.images import image_content_type
 from alliance.links import absolute_url
 from alliance.ratelimit import client_ip
 from groups.models import Group, Role
@@ -32,7 +33,6 @@ from petitions.forms import (
     StallForm,
     UpdateForm,
 )
-from petitions.images import image_content_type
 from petitions.maps import petition_map
 from petitions.models import (
     ConstituencyTally,

@@ -1,5 +1,7 @@
 from django import forms
+from django.core.exceptions import ValidationError
 
+from alliance.images import image_prepare
 from events.forms import DATETIME_FORMAT, LocalDateTimeInput
 from groups.models import Party
 from primaries.models import Candidate, CountingMethod, Electorate, Primary
@@ -59,6 +61,24 @@ class CandidateForm(PartyChoiceForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Your party's red lines (public)",
     )
+    photo = forms.FileField(
+        required=False,
+        label="Photo (optional: PNG, JPEG, GIF or WebP, at most 2 MB)",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}
+        ),
+    )
+
+    def clean_photo(self):
+        """Decoded, checked and re-encoded here (alliance/images.py): a bad file is refused
+        with the form as typed and the candidate unchanged."""
+        upload = self.cleaned_data.get("photo")
+        if not upload:
+            return None
+        try:
+            return image_prepare(upload, field="photo")
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["photo"]) from error
 
 
 class PostcodeForm(forms.Form):

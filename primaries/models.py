@@ -3,11 +3,13 @@
 Secrecy is a property of the tables, not of the code that reads them: the voter roll (`Voter`)
 and the ballot box (`Ballot`) share no key and no timestamp. A roll row records only that its
 voter has voted; a ballot records only its ranking and the hash of its receipt code, with a
-random UUID as primary key (so neither its id nor the natural order of the table says when it
-was cast). See primaries/README.md for what this does and does not protect against.
+random UUID as primary key (so its id does not say when it was cast; its physical place in the
+table does, until the count re-inserts the box). See primaries/README.md for what this does and
+does not protect against.
 """
 
 import uuid
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -15,6 +17,12 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+
+from alliance.images import image_path
+
+
+def candidate_photo_path(instance, filename: str) -> str:
+    return image_path("primaries", filename)
 
 
 class Electorate(models.TextChoices):
@@ -146,6 +154,9 @@ class Candidate(models.Model):
     red_lines = models.TextField(
         max_length=3000, blank=True, help_text="What your party will not accept. Public."
     )
+    # Optional. Checked and re-encoded by alliance/images.py, stored under a random name, and
+    # served only through primaries:candidate_photo, to those who may see the candidate.
+    photo = models.FileField(upload_to=candidate_photo_path, blank=True)
     # Ballot order, drawn by lot at nomination; also the last step of the tie-break.
     draw = models.BigIntegerField()
     updated_at = models.DateTimeField(default=timezone.now)
@@ -158,6 +169,17 @@ class Candidate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.party})"
+
+    @property
+    def photo_url(self) -> str:
+        """Served by primaries:candidate_photo; the stored name is in it, so a new photo is a
+        new address."""
+        if not self.photo:
+            return ""
+        return reverse(
+            "primaries:candidate_photo",
+            kwargs={"pk": self.pk, "name": PurePosixPath(self.photo.name).name},
+        )
 
 
 class PrimaryAcceptance(models.Model):
@@ -268,12 +290,24 @@ class Ballot(models.Model):
     """The ballot box. No voter, no time: a random id, the ranking, the receipt's hash."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    primary = models.ForeignKey(Primary, on_delete=models.PROTECT, related_name="ballots")
+    # Indexed by the constraint below (primary first), not on its own.
+    primary = models.ForeignKey(
+        Primary, on_delete=models.PROTECT, related_name="ballots", db_index=False
+    )
     ranking = ArrayField(models.IntegerField())  # candidate ids, most preferred first
-    receipt_hash = models.CharField(max_length=64, unique=True)
+    receipt_hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["id"]  # random: the published file is in no meaningful order
+        # Two indexes in all (this and the id): the count re-inserts the whole box, and every
+        # index is written once per ballot. A receipt is looked up within its primary, which
+        # this serves, as it serves "the box of this primary"; `unique=True` on the field
+        # would have added a second index on the hash and a third for LIKE queries.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["primary", "receipt_hash"], name="ballot_receipt_unique_in_primary"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Ballot in primary {self.primary_id}"

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from groups.permissions import user_staff_party_ids
-from primaries.models import Phase, Primary, PrimaryStatus, Voter, VoterStatus
+from primaries.models import Candidate, Phase, Primary, PrimaryStatus, Voter, VoterStatus
 from seats.models import Agreement, AgreementStatus, Arrangement
 from seats.permissions import user_staff_parties_in
 
@@ -118,3 +118,16 @@ def result_check_visible(*, primary: Primary) -> None:
     """Nothing of the result (not even a running total) before the count after the close."""
     if primary.status != PrimaryStatus.COUNTED:
         raise PermissionDenied("The result is published once voting has closed and been counted.")
+
+
+def candidate_get_for_photo(*, user, pk: int) -> Candidate:
+    """A candidate whose photo `user` may see: anyone once the primary is published, before
+    that only staff of the parties in its agreement (who see the set-up page). 404 otherwise,
+    so unpublished candidates cannot be probed."""
+    candidate = get_object_or_404(Candidate.objects.select_related("primary__agreement"), pk=pk)
+    if Primary.objects.published().filter(pk=candidate.primary_id).exists():
+        return candidate
+    party_ids = set(candidate.primary.agreement.parties.values_list("party_id", flat=True))
+    if user.is_authenticated and user_staff_parties_in(user=user, party_ids=party_ids):
+        return candidate
+    raise Http404("No such photo.")

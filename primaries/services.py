@@ -140,19 +140,32 @@ def primary_rules_set(
 
 @transaction.atomic
 def candidate_save(
-    *, primary: Primary, user, party: Party, name: str, statement: str, red_lines: str, now=None
+    *,
+    primary: Primary,
+    user,
+    party: Party,
+    name: str,
+    statement: str,
+    red_lines: str,
+    photo=None,
+    now=None,
 ) -> Candidate:
-    """Nominate (or change) `party`'s candidate; its own staff only, until voting opens."""
+    """Nominate (or change) `party`'s candidate; its own staff only, until voting opens.
+    `photo`: a new photo already checked and re-encoded (alliance/images.py), or None to
+    keep the one there is. A new photo is a change like any other: acceptances reset."""
     primary = _locked(primary)
     candidate_check_editable(primary=primary, user=user, party=party, now=now)
     candidate = Candidate.objects.filter(primary=primary, party=party).first()
     fields = {"name": name.strip(), "statement": statement.strip(), "red_lines": red_lines.strip()}
-    if candidate is not None and all(getattr(candidate, k) == v for k, v in fields.items()):
+    unchanged = candidate is not None and all(getattr(candidate, k) == v for k, v in fields.items())
+    if unchanged and photo is None:
         return candidate
     if candidate is None:
         candidate = Candidate(primary=primary, party=party, draw=secrets.randbits(62))
     for key, value in fields.items():
         setattr(candidate, key, value)
+    if photo is not None:
+        candidate.photo.save(photo.name, photo, save=False)
     candidate.updated_at = timezone.now()
     candidate.full_clean(exclude=["primary", "party"], validate_constraints=False)
     candidate.save()

@@ -20,6 +20,7 @@ urlpatterns = [
     path("<int:pk>/receipt/", views.receipt, name="receipt"),
     path("<int:pk>/result/", views.result, name="result"),
     path("<int:pk>/ballots.csv", views.ballots_csv, name="ballots_csv"),
+    path("candidates/<int:pk>/photo/<str:name>", views.candidate_photo, name="candidate_photo"),
     # Links emailed to voters
     path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("vote/<str:token>/", views.vote, name="vote"),

@@ -1,17 +1,19 @@
 """Open primary pages: staff set-up, the public page, registration, the ballot, the result."""
 
 import csv
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.exports import csv_cell
+from alliance.images import image_content_type
 from alliance.ratelimit import client_ip, rate_limit_exceeded
 from groups.models import Party
 from primaries import services
@@ -30,6 +32,7 @@ from primaries.permissions import (
     BEFORE_VOTING,
     SETUP_PHASES,
     agreement_get_for_primary_staff,
+    candidate_get_for_photo,
     primary_get_public,
     registration_check_open,
     result_check_visible,
@@ -113,7 +116,7 @@ def rules(request, agreement_pk):
 @require_POST
 def candidate(request, agreement_pk):
     agreement, parties, primary = _staff_context(request, agreement_pk)
-    form = CandidateForm(request.POST, parties=parties, prefix="candidate")
+    form = CandidateForm(request.POST, request.FILES, parties=parties, prefix="candidate")
     if form.is_valid():
         try:
             services.candidate_save(primary=primary, user=request.user, **form.cleaned_data)
@@ -123,6 +126,27 @@ def candidate(request, agreement_pk):
             messages.success(request, "Candidate saved. Every party must now accept again.")
             return redirect("primaries:setup", agreement_pk=agreement.pk)
     return _setup_render(request, agreement, parties, primary, candidate_form=form, status=400)
+
+
+@require_GET
+def candidate_photo(request, pk, name):
+    """A candidate's photo, to those who may see the candidate, with the type of its decoded
+    format and the headers petition images are served with."""
+    candidate = candidate_get_for_photo(user=request.user, pk=pk)
+    stored = candidate.photo.name if candidate.photo else ""
+    content_type = image_content_type(stored)
+    if content_type is None or PurePosixPath(stored).name != name:
+        raise Http404("No such photo.")
+    try:
+        file = candidate.photo.storage.open(stored, "rb")
+    except FileNotFoundError:
+        raise Http404("No such photo.")
+    response = FileResponse(file, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cross-Origin-Resource-Policy"] = "same-site"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @login_required
@@ -345,7 +369,13 @@ def vote(request, token):
     return render(
         request,
         "primaries/vote.html",
-        {"primary": primary, "form": form, "problem": problem, "ranked": ranked},
+        {
+            "primary": primary,
+            "form": form,
+            "problem": problem,
+            "ranked": ranked,
+            "candidates_with_photos": [c for c in candidates if c.photo],
+        },
         status=status,
     )
 

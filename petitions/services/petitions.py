@@ -8,9 +8,9 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.text import slugify
 
+from alliance.images import image_prepare
 from alliance.tasks import enqueue_after_commit
 from groups.models import Group
-from petitions.images import image_prepare
 from petitions.models import (
     Petition,
     PetitionStatus,

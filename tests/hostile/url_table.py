@@ -466,7 +466,9 @@ def conversation_world(world) -> dict:
 
 # --- Open primaries (tests/primaries/test_access.py and test_csrf.py use these, with their own
 # world, tests/primaries/conftest.py `hostile`: open-primary agreements between parties P1, P2,
-# P3, one still being set up, one taking registrations).
+# P3, one still being set up, one taking registrations). The public pages, and candidates'
+# photos (public once published, staff of the agreement's parties before), are listed in
+# test_access.py's FOR_EVERYONE; the photos' "no" is tests/primaries/test_photos.py.
 def _primary_rules_form() -> dict:
     start = timezone.localtime(timezone.now() + timedelta(days=30)).replace(second=0)
     fmt = "%Y-%m-%dT%H:%M"

@@ -108,8 +108,10 @@ def test_an_agreement_that_is_not_an_open_primary_has_no_primary(client, pw):
     assert client.get(f"/primaries/agreement/{pw.agreement.pk}/").status_code == 404
 
 
+# candidate_photo: public once the primary is published, before that its parties' staff only
+# (the "no" for anonymous visitors and outside staff: tests/primaries/test_photos.py).
 FOR_EVERYONE = {"detail", "can_i_vote", "register", "registered", "receipt", "result",
-                "ballots_csv", "confirm", "vote"}  # fmt: skip
+                "ballots_csv", "confirm", "vote", "candidate_photo"}  # fmt: skip
 
 
 def test_every_primaries_url_is_in_the_table_or_for_everyone(hostile):
