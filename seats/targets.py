@@ -195,6 +195,28 @@ def advice_changed() -> None:
     cache.set(ADVICE_VERSION_KEY, time.time_ns(), None)
 
 
+# Whole pages for anonymous visitors (the target list, a seat's advice page), as rendered HTML
+# parts: dropped when advice_changed() bumps the version (pacts, upcoming elections, results)
+# and after at most PAGE_CACHE_SECONDS (what else they show: a seat's events and groups).
+PAGE_CACHE_SECONDS = 60
+
+
+def page_cache_get(key: str) -> tuple[dict | None, int]:
+    """(the page's cached parts if still current, the current version): one Redis round trip.
+    Pass the version to `page_cache_set` after rendering, so a change made meanwhile is never
+    stored under the new version."""
+    found = cache.get_many([ADVICE_VERSION_KEY, key])
+    version = found.get(ADVICE_VERSION_KEY, 0)
+    entry = found.get(key)
+    if entry is None or entry.get("version") != version:
+        return None, version
+    return entry, version
+
+
+def page_cache_set(key: str, version: int, **parts: str) -> None:
+    cache.set(key, {"version": version, **parts}, PAGE_CACHE_SECONDS)
+
+
 def seat_advice_cached(constituency: Constituency, bloc=DEFAULT_BLOC) -> SeatAdvice:
     """`seat_advice_for`, cached per seat until advice_changed() (and at most CACHE_SECONDS, so
     an election that passes at midnight stops being "next" soon after)."""
