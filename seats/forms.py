@@ -1,9 +1,13 @@
+import re
+
 from django import forms
 
 from groups.models import Group, Party
 from seats.models import Agreement, Arrangement, Constituency, Election, ElectionKind
 from seats.party_codes import DEFAULT_BLOC
 from seats.postcodes import InvalidPostcode, postcode_normalise
+
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,40}")
 
 
 def bloc_parties():
@@ -229,7 +233,8 @@ class PackageForm(forms.Form):
         slug = (self.data.get("election") if self.is_bound else None) or self.initial.get(
             "election"
         )
-        election = Election.objects.filter(slug=str(slug)).first() if slug else None
+        slug = str(slug or "")
+        election = Election.objects.filter(slug=slug).first() if SLUG.fullmatch(slug) else None
         self.election_shown = election
         if election is not None:
             self.fields["agreements"].queryset = (
