@@ -6,6 +6,7 @@ from petitions.models import (
     ConstituencyTally,
     Milestone,
     Petition,
+    PetitionResponse,
     PetitionTally,
     PetitionUpdate,
     Signature,
@@ -58,3 +59,12 @@ admin.site.register(PetitionTally)
 admin.site.register(ConstituencyTally)
 admin.site.register(Milestone)
 admin.site.register(PetitionUpdate)
+
+
+@admin.register(PetitionResponse)
+class PetitionResponseAdmin(admin.ModelAdmin):
+    """A party's answer: written in the app by its staff and emailed to signers as it was."""
+
+    list_display = ["petition", "party", "created_at", "emails_queued", "emails_finished_at"]
+    readonly_fields = ["petition", "party", "body", "responded_by", "created_at",
+                       "last_signature_id", "emails_queued", "emails_finished_at"]  # fmt: skip

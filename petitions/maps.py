@@ -2,6 +2,7 @@
 visitor's own constituency. Every number is a `ConstituencyTally`: confirmed signatures counted
 by `services/counting.py: petition_count`, the same counts as the table and the CSV."""
 
+import re
 from collections import Counter
 
 from django.urls import reverse
@@ -11,6 +12,7 @@ from seats.charts import hexmap_counts
 from seats.models import BoundarySet, Constituency
 
 TOP_CONSTITUENCIES = 10
+ONS_CODE = re.compile(r"[A-Z][0-9]{8}")
 
 
 def petition_map(*, petition: Petition, tallies: list, seat_code: str = "", user=None) -> dict:
@@ -36,9 +38,10 @@ def petition_map(*, petition: Petition, tallies: list, seat_code: str = "", user
 
 def _your_seat(petition, counts, seat_code, user, boundary_set):
     seat = None
-    if seat_code:
+    seat_code = seat_code.strip().upper()
+    if ONS_CODE.fullmatch(seat_code):
         seat = (
-            Constituency.objects.filter(ons_code=seat_code.strip().upper()[:9])
+            Constituency.objects.filter(ons_code=seat_code)
             .order_by("-boundary_set" if boundary_set == BoundarySet.B2024 else "boundary_set")
             .first()
         )

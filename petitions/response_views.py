@@ -1,6 +1,8 @@
 """A party answers a petition addressed to it; the public list of petitions still waiting for
 their party's answer."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -16,6 +18,7 @@ from petitions.permissions import petition_get_for_responder
 from petitions.services.responses import petition_respond
 
 PAGE_SIZE = 20
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 
 
 @login_required
@@ -52,7 +55,8 @@ def petitions_awaiting_response(request):
         .order_by(F("tally__confirmed_count").desc(nulls_last=True), "-created_at", "pk")
     )
     parties = Party.objects.filter(petitions_addressed__isnull=False).distinct().order_by("name")
-    party = parties.filter(slug=request.GET.get("party", "")).first()
+    slug = request.GET.get("party", "")
+    party = parties.filter(slug=slug).first() if SLUG.fullmatch(slug) else None
     if party is not None:
         petitions = petitions.filter(target_party=party)
     page = Paginator(petitions, PAGE_SIZE).get_page(request.GET.get("page"))

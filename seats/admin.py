@@ -4,10 +4,14 @@ from seats.models import (
     Agreement,
     AgreementAcceptance,
     AgreementHistory,
+    AgreementPackage,
     AgreementParty,
     Constituency,
     Contest,
     Election,
+    PackageAcceptance,
+    PackageComment,
+    PackageHistory,
     VoteSwap,
     VoteSwapRegistration,
 )
@@ -77,6 +81,47 @@ class AgreementAdmin(admin.ModelAdmin):
     search_fields = ["constituency__name"]
     readonly_fields = ["status", "proposed_by", "created_at", "updated_at"]
     inlines = [AgreementPartyInline, AgreementAcceptanceInline, AgreementHistoryInline]
+
+
+class PackageAcceptanceInline(admin.TabularInline):
+    model = PackageAcceptance
+    extra = 0
+    readonly_fields = ["party", "accepted_by", "at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PackageHistoryInline(admin.TabularInline):
+    model = PackageHistory
+    extra = 0
+    readonly_fields = ["at", "actor", "action", "detail"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PackageCommentInline(admin.TabularInline):
+    model = PackageComment
+    extra = 0
+    readonly_fields = ["group", "author", "body", "endorses", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AgreementPackage)
+class AgreementPackageAdmin(admin.ModelAdmin):
+    """Packages are proposed, accepted and changed in the app by the parties' staff."""
+
+    list_display = ["name", "election", "status", "consultation_open", "updated_at"]
+    list_filter = ["status", "election"]
+    search_fields = ["name"]
+    readonly_fields = ["status", "proposed_by", "created_at", "updated_at"]
+    inlines = [PackageAcceptanceInline, PackageHistoryInline, PackageCommentInline]
 
 
 @admin.register(VoteSwapRegistration)

@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 
 from groups.models import Group, Party
@@ -9,6 +11,8 @@ from seats.postcodes import (
     postcode_locate,
     postcode_normalise,
 )
+
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,40}")
 
 
 def bloc_parties():
@@ -277,7 +281,8 @@ class PackageForm(forms.Form):
         slug = (self.data.get("election") if self.is_bound else None) or self.initial.get(
             "election"
         )
-        election = Election.objects.filter(slug=str(slug)).first() if slug else None
+        slug = str(slug or "")
+        election = Election.objects.filter(slug=slug).first() if SLUG.fullmatch(slug) else None
         self.election_shown = election
         if election is not None:
             self.fields["agreements"].queryset = (

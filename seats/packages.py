@@ -16,7 +16,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from groups.models import Group, Party, Role
-from groups.permissions import user_staff_party_ids
 from outbox.services import email_absolute_url, email_enqueue
 from seats import services
 from seats.models import (
@@ -412,9 +411,3 @@ def package_comment_add(
     comment.full_clean()
     comment.save()
     return comment
-
-
-def user_package_party_ids(user, package: AgreementPackage) -> set[int]:
-    if user.is_superuser:
-        return package_party_ids(package)
-    return user_staff_party_ids(user) & package_party_ids(package)

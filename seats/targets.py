@@ -193,6 +193,64 @@ def advice_changed() -> None:
     """Pacts, elections or results changed: every cached seat advice is stale. Call it after
     the commit (a request between the bump and the commit would cache the old advice)."""
     cache.set(ADVICE_VERSION_KEY, time.time_ns(), None)
+    page_cache_forget_local()
+
+
+# Whole pages for anonymous visitors (the target list, a seat's advice page), as rendered HTML
+# parts: dropped when advice_changed() bumps the version (pacts, upcoming elections, results)
+# and after at most PAGE_CACHE_SECONDS (what else they show: a seat's events and groups).
+# Shared through Redis, and kept in this process's memory too, where a hit costs nothing: the
+# version is read from Redis at most once every VERSION_MEMO_SECONDS per process (at once in
+# the process that made the change), so another process shows a change within a second.
+PAGE_CACHE_SECONDS = 60
+VERSION_MEMO_SECONDS = 1.0
+_PAGES: dict[str, tuple[int, float, dict]] = {}  # key -> (version, expires at, parts)
+_PAGES_MAX = 128
+_VERSION_MEMO: list = [0, float("-inf")]  # [version, read at (monotonic)]
+
+
+def _advice_version() -> int:
+    now = time.monotonic()
+    if now - _VERSION_MEMO[1] > VERSION_MEMO_SECONDS:
+        # A version always exists: after the cache is emptied a new one starts, so nothing
+        # remembered in a process from before can match it.
+        cache.add(ADVICE_VERSION_KEY, time.time_ns(), None)
+        _VERSION_MEMO[:] = [cache.get(ADVICE_VERSION_KEY, 0), now]
+    return _VERSION_MEMO[0]
+
+
+def page_cache_forget_local() -> None:
+    """This process's page memory and version memo (after a change here, and in tests)."""
+    _PAGES.clear()
+    _VERSION_MEMO[1] = float("-inf")
+
+
+def page_cache_get(key: str) -> tuple[dict | None, int]:
+    """(the page's cached parts if still current, the current version). Pass the version to
+    `page_cache_set` after rendering, so a change made meanwhile is never stored under the
+    new version."""
+    version = _advice_version()
+    now = time.monotonic()
+    local = _PAGES.get(key)
+    if local is not None and local[0] == version and local[1] > now:
+        return local[2], version
+    entry = cache.get(key)
+    if entry is None or entry.get("version") != version:
+        return None, version
+    _remember(key, version, entry)
+    return entry, version
+
+
+def page_cache_set(key: str, version: int, **parts: str) -> None:
+    entry = {"version": version, **parts}
+    cache.set(key, entry, PAGE_CACHE_SECONDS)
+    _remember(key, version, entry)
+
+
+def _remember(key: str, version: int, entry: dict) -> None:
+    if len(_PAGES) >= _PAGES_MAX:
+        _PAGES.clear()
+    _PAGES[key] = (version, time.monotonic() + PAGE_CACHE_SECONDS, entry)
 
 
 def seat_advice_cached(constituency: Constituency, bloc=DEFAULT_BLOC) -> SeatAdvice:

@@ -4,7 +4,8 @@ Every target-list request analyses all 650 seats of an election in Python from t
 (contests, results): this section shows what that costs next to /ping/. The count of
 Conservative wins despite a progressive majority and the hex map markup are cached per election
 and bloc, so query counts are taken on a warm cache, with a 10-seat bench election and with the
-real 650-seat ge2019 one. Needs ../shared/data (the real files).
+real 650-seat ge2019 one (anonymous: the target list then comes from the whole-page cache,
+seats/targets.py: page_cache_get, with no query). Needs ../shared/data (the real files).
 """
 
 from __future__ import annotations
@@ -83,7 +84,8 @@ def run(report) -> None:
     for name in small:
         verdict = "same" if small[name] == large[name] else "GROWS"
         report.note(
-            f"queries: {name}", f"{small[name]} with 10 seats, {large[name]} with 650 ({verdict})"
+            f"queries: {name} (anonymous, warm caches)",
+            f"{small[name]} with 10 seats, {large[name]} with 650 ({verdict})",
         )
     for name, path in PAGES.items():
         report.measure(name, path, requests=120)

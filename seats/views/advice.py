@@ -1,6 +1,7 @@
 """ "How should I vote here?": postcode to seat, the seat's advice, its embeddable card, and
 email alerts when the advice changes (no account needed)."""
 
+import hashlib
 from urllib.parse import quote, urlencode
 
 from csp.decorators import csp_replace
@@ -8,7 +9,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -18,7 +21,7 @@ from seats import services
 from seats.forms import AdviceAlertForm, AdviceLookupForm
 from seats.models import AdviceAlert, Constituency
 from seats.postcodes import postcode_lookup
-from seats.targets import seat_advice_cached
+from seats.targets import page_cache_get, page_cache_set, seat_advice_cached
 
 # Alert requests per client address per hour: each one can send a confirmation email.
 ALERT_REQUESTS_PER_HOUR = 10
@@ -86,23 +89,55 @@ def _advice_context(request, seat) -> dict:
     }
 
 
-@require_GET
-def advice_detail(request, ons_code):
-    seat = _seat_or_404(ons_code)
+def _advice_page(request, seat, *, events=True) -> dict:
+    """The advice page's parts: its title words and its main HTML (everything but the alert
+    form, which carries the visitor's CSRF token)."""
     context = _advice_context(request, seat)
-    context.update(
-        {
-            "alert_form": AdviceAlertForm(),
-            "events": Event.objects.filter(constituency=seat)
+    if events:
+        context["events"] = (
+            Event.objects.filter(constituency=seat)
             .visible_to(request.user)
             .upcoming()
             .scheduled()
             .select_related("group")
-            .order_by("starts_at")[:10],
-            "groups": seat.covering_groups.select_related("party").order_by("name")[:20],
-        }
+            .order_by("starts_at")[:10]
+        )
+        context["groups"] = seat.covering_groups.select_related("party").order_by("name")[:20]
+    return {
+        "seat_name": seat.name,
+        "ons_code": seat.ons_code,
+        "headline": context["advice"].headline,
+        "main": render_to_string("seats/_advice_main.html", context, request=request),
+    }
+
+
+@require_GET
+def advice_detail(request, ons_code):
+    """For anonymous visitors the page's parts come from the page cache (one Redis round trip,
+    no query) until the advice changes, and for at most a minute (events and groups)."""
+    key = None
+    if not request.user.is_authenticated:
+        digest = hashlib.sha256(f"{request.get_host()}|{ons_code}".encode()).hexdigest()[:32]
+        key = f"seats:advice-page:{digest}"
+        page, version = page_cache_get(key)
+        if page is not None:
+            return _advice_render(request, page, AdviceAlertForm())
+    seat = _seat_or_404(ons_code)  # only a real seat's page is ever stored
+    page = _advice_page(request, seat)
+    if key is not None:
+        page_cache_set(key, version, **page)
+    return _advice_render(request, page, AdviceAlertForm())
+
+
+def _advice_render(request, page: dict, alert_form, status: int = 200):
+    # `main` was rendered from our own autoescaped template by _advice_page.
+    page = {**page, "main": mark_safe(page["main"])}
+    return render(
+        request,
+        "seats/advice_detail.html",
+        {"page": page, "alert_form": alert_form},
+        status=status,
     )
-    return render(request, "seats/advice_detail.html", context)
 
 
 @require_GET
@@ -137,9 +172,7 @@ def advice_alert(request, ons_code):
                     "had not asked already).",
                 )
                 return redirect("seats:advice", ons_code=seat.ons_code)
-    context = _advice_context(request, seat)
-    context.update({"alert_form": form, "events": [], "groups": []})
-    return render(request, "seats/advice_detail.html", context, status=400)
+    return _advice_render(request, _advice_page(request, seat, events=False), form, status=400)
 
 
 def _alert_or_404(token: str) -> AdviceAlert:

@@ -30,7 +30,7 @@ def pact_list(request):
     """Public: agreed pacts, per seat, for voters."""
     agreements = (
         Agreement.objects.agreed()
-        .select_related("election", "constituency")
+        .select_related("election", "constituency", "package")
         .prefetch_related("parties__party")
         .order_by("constituency__name", "pk")
     )

@@ -112,7 +112,8 @@ def vote_swap_choose(request):
     partner = request.POST.get("partner", "")
     try:
         services.vote_swap_choose(
-            user=request.user, partner_id=int(partner) if partner.isdigit() else 0
+            user=request.user,
+            partner_id=int(partner) if partner.isdigit() and len(partner) < 10 else 0,
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

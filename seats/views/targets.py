@@ -19,6 +19,8 @@ from seats.permissions import user_is_party_staff
 from seats.targets import (
     election_seat_rows,
     election_seat_rows_cached,
+    page_cache_get,
+    page_cache_set,
     progressive_majority_lost_total,
     results_fingerprint,
     upcoming_elections,
@@ -32,6 +34,12 @@ def seat_list(request):
     The page body depends only on the filters and the results, so it is cached as HTML per
     results fingerprint and normalised filter (Redis holds a string, cheap to read back); the
     analysed rows behind it are cached in process (seats/targets.py)."""
+    fast_key = _page_key(request)
+    version = None
+    if fast_key is not None:
+        entry, version = page_cache_get(fast_key)
+        if entry is not None:  # the same query string, rendered since the last change
+            return render(request, "seats/target_list.html", {"body": mark_safe(entry["body"])})
     data = with_default_election(request)
     target_filter = TargetFilter(data, queryset=Contest.objects.all())
     if not data.get("election") or not target_filter.is_valid():
@@ -61,9 +69,29 @@ def seat_list(request):
         }
         body = render_to_string("seats/_target_list_body.html", context, request=request)
         cache.set(key, body, BODY_CACHE_SECONDS)
-        return render(request, "seats/target_list.html", {**context, "body": mark_safe(body)})
+    if fast_key is not None:  # only a query string that validated is ever stored
+        page_cache_set(fast_key, version, body=body)
     # The body was rendered by this view from our own template (autoescaped): safe to reuse.
     return render(request, "seats/target_list.html", {"body": mark_safe(body)})
+
+
+PAGE_KEY_PARAMETERS = {"election", "bloc", "page", "nation", "region", "winner", "flag",
+                       "margin_min", "margin_max", "best", "order"}  # fmt: skip
+
+
+def _page_key(request) -> str | None:
+    """The target list's whole-page key for an anonymous visitor, from the raw query string
+    (so a hit costs no form, no filter and no query); None for anything unusual: signed in,
+    another parameter (the CSV), a long value, a long page number."""
+    if request.user.is_authenticated or not set(request.GET) <= PAGE_KEY_PARAMETERS:
+        return None
+    items = sorted((name, request.GET.getlist(name)) for name in request.GET)
+    if any(len(values) > 8 or any(len(v) > 40 for v in values) for _, values in items):
+        return None
+    if len(request.GET.get("page", "")) > 3:
+        return None
+    digest = hashlib.sha256(repr((request.get_host(), items)).encode()).hexdigest()[:32]
+    return f"seats:targets-page:{digest}"
 
 
 BODY_CACHE_SECONDS = 60 * 10
@@ -158,6 +186,12 @@ def _targets_csv(election, bloc, rows) -> HttpResponse:
 
 def seat_map(request):
     """All seats of an election as a hex map (SVG, no JS), coloured by ?colour=."""
+    fast_key = _page_key(request)
+    version = None
+    if fast_key is not None:
+        entry, version = page_cache_get(fast_key)
+        if entry is not None:  # the same query string, rendered since the last change
+            return render(request, "seats/target_list.html", {"body": mark_safe(entry["body"])})
     data = with_default_election(request)
     target_filter = TargetFilter(data, queryset=Contest.objects.all())
     colour_by = request.GET.get("colour") if request.GET.get("colour") in COLOURS else "winner"

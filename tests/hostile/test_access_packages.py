@@ -185,5 +185,10 @@ def test_package_posts_need_this_sessions_csrf_token(
     token = client.cookies["csrftoken"].value
     url = path.format(**values)
     payload = {k: str(v).format(**values) for k, v in (data or dict)().items()}
+    foreign = client.post(
+        url, {**payload, "csrfmiddlewaretoken": token}, HTTP_ORIGIN="https://evil.example.net"
+    )
+    assert foreign.status_code == 403, "foreign origin"
+    assert _snapshot() == before
     response = client.post(url, {**payload, "csrfmiddlewaretoken": token})
     assert response.status_code in {200, 302}

@@ -56,6 +56,10 @@ def test_answering_needs_this_sessions_csrf_token(world, addressed):
     assert not PetitionResponse.objects.exists()
     assert client.get("/accounts/password/reset/").status_code == 200
     token = client.cookies["csrftoken"].value
+    foreign = client.post(
+        url, {"body": "Evil", "csrfmiddlewaretoken": token}, HTTP_ORIGIN="https://evil.example.net"
+    )
+    assert foreign.status_code == 403 and not PetitionResponse.objects.exists()
     response = client.post(url, {"body": "With token", "csrfmiddlewaretoken": token})
     assert response.status_code == 302
     assert PetitionResponse.objects.get().body == "With token"

@@ -93,6 +93,9 @@ PAGES = {
     "/seats/map/": ["election", "bloc", "nation", "region", "colour", "order"],
     "/seats/pacts/": ["page", "order"],
     "/seats/help/": ["group", "party", "constituency", "postcode"],
+    "/seats/pacts/reciprocity/": ["election", "region", "package"],
+    "/petitions/awaiting-response/": ["party", "page"],
+    "/petitions/beta-petition/": ["seat"],
 }  # fmt: skip
 
 

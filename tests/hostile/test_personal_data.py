@@ -19,7 +19,7 @@ from accounts.services import user_data_export, user_delete
 from clashes.models import Clash, ClashNotification, NotificationPreference
 from events import services as event_services
 from events.models import CalendarFeed, CalendarToken, GuestRsvp, Rsvp
-from petitions.models import ConstituencyTally, PetitionTally, Signature
+from petitions.models import ConstituencyTally, PetitionResponse, PetitionTally, Signature
 from petitions.services.signing import signature_confirmations_send
 from petitions.signer_data_views import signer_data_token
 from petitions.tasks import petition_count_task, petitions_count_task
@@ -100,7 +100,13 @@ def person(world):
     PackageComment.objects.create(
         package=package, author=pat, group=world.group_b, body=f"We back it. {NAME}"
     )
+    # Petitions: an answer Pat wrote for a party (the party's record: it stays, unsigned).
+    answer = PetitionResponse.objects.create(
+        petition=world.petition_b, party=world.agreement.parties.first().party,
+        body="We agree.", responded_by=pat,
+    )  # fmt: skip
     return {
+        "answer": answer,
         "user": pat,
         "full": full,
         "waiting": waiting,
@@ -142,6 +148,7 @@ def test_export_holds_every_section(person):
     assert by_petition["beta-petition"]["ip_address"] == "192.0.2.10"
     assert by_petition["other-petition"]["status"] == "pending"
     assert [p["petition_slug"] for p in petitions["petitions_created"]] == ["pats-petition"]
+    assert [a["petition"] for a in petitions["answers_written_for_a_party"]] == ["Beta's petition"]
     seats = data["seats"]
     assert seats["vote_swap_registration"]["postcode"] == "EX1 1AA"
     assert seats["vote_swaps"][0]["state"] == "proposed"
@@ -230,6 +237,8 @@ def test_deleting_the_account_keeps_counts_and_leaves_no_trace(
     assert not ClashNotification.objects.filter(recipient_id=pat.pk).exists()
     person["created"].refresh_from_db()
     assert person["created"].created_by is None  # the group's event stays
+    person["answer"].refresh_from_db()
+    assert person["answer"].responded_by is None and person["answer"].body == "We agree."
     # Seats: the swap is gone and the partner is back in the queue.
     assert not VoteSwapRegistration.objects.filter(user_id=pat.pk).exists()
     assert VoteSwapRegistration.objects.get(user=person["partner"]).status == "waiting"

@@ -289,6 +289,8 @@ def test_package_pages_for_staff(client, deal, parties):
     client.force_login(staff["LD"])
     assert client.post(f"{url}accept/", {"accept-party": parties["LD"].pk}).status_code == 302
     client.logout()
+    pacts = client.get("/seats/pacts/").content.decode()
+    assert f'part of the package <a href="{url}">Severn deal</a>' in pacts
     page = client.get(url)  # agreed: public, without red lines or history
     assert page.status_code == 200
     assert "Green red line" not in page.content.decode()

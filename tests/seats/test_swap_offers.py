@@ -153,6 +153,8 @@ def test_choosing_is_refused_to_anonymous_visitors_and_people_not_registered(cli
     client.force_login(UserFactory())  # signed in, not registered
     assert getattr(client, method)(path, payload).status_code == 302
     client.post(path, {"partner": "not-a-number"})
+    client.force_login(me.user)
+    assert client.post(path, {"partner": "9" * 30}).status_code == 302  # no such person
     assert not VoteSwap.objects.exists()
 
 
