@@ -18,13 +18,25 @@ class FastSelect(forms.Select):
     Labels and values are escaped exactly as the stock widget escapes them.
     """
 
+    def _option_pairs(self):
+        """(value, label) pairs. For a model choice field, read as plain tuples
+        (`values_list` of the field's key and the model's `name`, which is what these
+        models print as): 10,000 groups are then 10,000 tuples, not 10,000 model instances."""
+        choices = self.choices
+        queryset = getattr(choices, "queryset", None)
+        if queryset is None:
+            return choices
+        field = choices.field
+        pairs = [("", field.empty_label)] if field.empty_label is not None else []
+        return pairs + list(queryset.values_list(field.to_field_name or "pk", "name"))
+
     def render(self, name, value, attrs=None, renderer=None):
         final_attrs = self.build_attrs(self.attrs, attrs)
         final_attrs["name"] = name
         values = value if isinstance(value, list | tuple) else [value]
         chosen = {str(v) for v in values if v not in (None, "")}
         options = []
-        for option_value, option_label in self.choices:
+        for option_value, option_label in self._option_pairs():
             text = "" if option_value is None else str(option_value)
             selected = " selected" if text in chosen or (not chosen and text == "") else ""
             options.append(

@@ -1,6 +1,7 @@
 import django_filters
 from django import forms
 
+from events.filters import FastSelect
 from groups.models import Group, GroupKind, Party
 from seats.models import Constituency
 from seats.regions import Region
@@ -17,10 +18,12 @@ class GroupFilter(django_filters.FilterSet):
     )
     region = django_filters.ChoiceFilter(choices=Region.choices, empty_label="Anywhere")
     constituency = django_filters.ModelChoiceFilter(
-        queryset=Constituency.objects.current(),
+        queryset=Constituency.objects.current().only("pk", "name"),
         field_name="constituencies",
         empty_label="Any constituency",
         label="Constituency",
+        # 650+ options: one string join, not a template per option (as the calendar's).
+        widget=FastSelect,
     )
 
     class Meta:

@@ -193,3 +193,16 @@ def test_group_and_event_pages_show_where_they_are_on_the_hex_map(client, db):
         assert page.count('<use href="#hex-locator"') == 3  # two grey, Lewes again in red
     unplaced = EventFactory(group=group)
     assert "hex-locator" not in client.get(unplaced.get_absolute_url()).content.decode()
+
+
+def test_the_directorys_constituency_filter_is_escaped_and_keeps_the_choice(client, db):
+    from tests.factories import ConstituencyFactory
+
+    seat = ConstituencyFactory(boundary_set="2024", name='Bath <b>"&"</b>')
+    group = GroupFactory(name="Bath for Europe")
+    group.constituencies.set([seat])
+    GroupFactory(name="Elsewhere for Europe")
+    html = client.get(reverse("groups:list"), {"constituency": seat.pk}).content.decode()
+    assert "Bath &lt;b&gt;&quot;&amp;&quot;&lt;/b&gt;" in html and '<b>"&"</b>' not in html
+    assert f'<option value="{seat.pk}" selected>' in html
+    assert "Bath for Europe" in html and "Elsewhere for Europe" not in html
