@@ -183,3 +183,20 @@ def test_the_network_page_has_constant_queries(client, ann, n, django_assert_num
     with django_assert_num_queries(14):
         page = client.get("/groups/net/network/").content.decode()
     assert page.count("Local ") >= n
+
+
+def test_coalition_requests_are_in_the_export_and_let_go_on_erase(linked, lewes, brighton, ann):
+    from accounts.services import user_data_export
+    from groups import personal_data
+
+    event = EventFactory(group=lewes)
+    coalitions.event_promotion_request(event=event, groups=[brighton], user=ann)
+    coalitions.event_cohost_invite(event=event, group=brighton, user=ann)
+    made = user_data_export(user=ann)["groups"]["coalition_requests_made"]
+    assert {(row["kind"], row["to_group"]) for row in made} == {
+        ("promotion", "Brighton Greens"),
+        ("co-host", "Brighton Greens"),
+    }
+    personal_data.erase(ann)
+    assert EventPromotion.objects.get().requested_by is None
+    assert event.cohost_invitations.get().invited_by is None
