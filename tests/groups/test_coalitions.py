@@ -100,6 +100,7 @@ def test_a_promoted_event_shows_in_their_calendar_and_feed_once_accepted(
     page = client.get("/groups/brighton/").content.decode()
     assert "Lewes street stall" in page and "Promoted by Brighton Greens" in page
     assert b"Lewes street stall" in client.get("/events/feeds/group/brighton.ics").content
+    assert "Lewes street stall" in client.get("/events/agenda/?group=brighton").content.decode()
     coalition = client.get("/groups/brighton/coalition/").content.decode()
     assert "Lewes street stall" in coalition and "Promoted by Brighton Greens" in coalition
     assert b"Lewes street stall" in client.get("/groups/brighton/coalition.ics").content
