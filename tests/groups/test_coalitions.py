@@ -201,3 +201,31 @@ def test_coalition_requests_are_in_the_export_and_let_go_on_erase(linked, lewes,
     personal_data.erase(ann)
     assert EventPromotion.objects.get().requested_by is None
     assert event.cohost_invitations.get().invited_by is None
+
+
+def test_the_event_form_invites_a_co_host(client, lewes, brighton, ann, bob):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from groups.models import CoHostInvitation
+
+    start = timezone.localtime(timezone.now() + timedelta(days=5)).replace(second=0, microsecond=0)
+    client.force_login(ann)
+    assert "Invite a group to co-host" in client.get("/events/new/lewes/").content.decode()
+    client.post(
+        "/events/new/lewes/",
+        {
+            "title": "Debate night",
+            "kind": "public_meeting",
+            "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+            "visibility": "public",
+            "cohost": brighton.pk,
+        },
+    )
+    invitation = CoHostInvitation.objects.get()
+    assert invitation.event.title == "Debate night" and invitation.group == brighton
+    assert not invitation.event.co_organisers.exists()  # not before they accept
+    outbox_deliver()
+    assert [m.to for m in mail.outbox] == [["bob@example.org"]]
