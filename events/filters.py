@@ -59,9 +59,10 @@ class EventFilter(django_filters.FilterSet):
         empty_label="Any party",
         widget=FastSelect,
     )
+    # A group's calendar: its own events, those it co-hosts and those it promotes.
     group = django_filters.ModelChoiceFilter(
         queryset=Group.objects.only("pk", "slug", "name"),
-        field_name="group",
+        method="filter_group",
         to_field_name="slug",
         empty_label="Any group",
         widget=FastSelect,
@@ -115,6 +116,9 @@ class EventFilter(django_filters.FilterSet):
 
     def filter_text(self, queryset, name, value):
         return queryset.search(value.strip())
+
+    def filter_group(self, queryset, name, value):
+        return queryset.in_calendar_of([value.pk])
 
     def filter_region(self, queryset, name, value):
         return queryset.in_region(value)

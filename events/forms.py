@@ -2,7 +2,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from events.filters import FastSelect
 from events.models import CalendarFeed, Event, RsvpAnswer, Visibility
+from groups.models import Group
 from seats.forms import PostcodeField
 from seats.models import Constituency
 from seats.postcodes import (
@@ -62,6 +64,17 @@ class EventForm(forms.ModelForm):
         help_text="Optional. Occurrences are created up to four months ahead at a time.",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    # Not an Event field: saving the form invites the group (groups/coalitions.py); it
+    # co-hosts only once its organisers accept from the email.
+    cohost = forms.ModelChoiceField(
+        queryset=Group.objects.none(),
+        required=False,
+        label="Invite a group to co-host (optional)",
+        empty_label="No co-host",
+        help_text="Their organisers get an email. Once they accept, they can edit the event, "
+        "see who is coming and get its clash notices.",
+        widget=FastSelect,
+    )
 
     class Meta:
         model = Event
@@ -94,8 +107,16 @@ class EventForm(forms.ModelForm):
     # The fields the live clash check reads (the event form's htmx warning).
     CLASH_CHECK_FIELDS = ("starts_at", "ends_at", "postcode", "constituency")
 
-    def __init__(self, *args, creating: bool = True, clash_check_url: str = "", **kwargs):
+    def __init__(
+        self, *args, creating: bool = True, clash_check_url: str = "", group=None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
+        if group is None:
+            del self.fields["cohost"]
+        else:
+            self.fields["cohost"].queryset = (
+                Group.objects.exclude(pk=group.pk).only("pk", "name").order_by("name")
+            )
         self.fields["visibility"].choices = VISIBILITY_CHOICES
         self.location = None
         # The lookup service was down: the event is saved without a constituency (the view
@@ -196,6 +217,7 @@ class EventForm(forms.ModelForm):
         data = dict(self.cleaned_data)
         data.pop("clash_warned", None)
         data.pop("publish_anyway", None)
+        data.pop("cohost", None)
         if self.location and self.location.latitude is not None:
             data["latitude"] = self.location.latitude
             data["longitude"] = self.location.longitude

@@ -523,7 +523,23 @@ def _event_form(request, *, group, event=None, creating=True, initial=None) -> E
         initial=initial if request.method != "POST" else None,
         creating=creating,
         clash_check_url=check_url,
+        group=group,
     )
+
+
+def _invite_cohost(request, form, event) -> None:
+    """The form's "invite a group to co-host": an invitation its organisers accept."""
+    from groups.coalitions import event_cohost_invite
+
+    cohost = form.cleaned_data.get("cohost")
+    if cohost is None:
+        return
+    try:
+        event_cohost_invite(event=event, group=cohost, user=request.user)
+    except ValidationError as error:
+        messages.info(request, " ".join(error.messages))
+    else:
+        messages.info(request, f"{cohost.name} is invited to co-host; their organisers decide.")
 
 
 @login_required
@@ -542,6 +558,7 @@ def event_create(request, slug):
                 form.add_error(None, error)
             else:
                 messages.success(request, "Event created.")
+                _invite_cohost(request, form, event)
                 _tell_if_lookup_unavailable(request, form)
                 return redirect(event)
     return render(
@@ -570,6 +587,7 @@ def event_edit(request, pk):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
+                _invite_cohost(request, form, event)
                 messages.success(
                     request, "Changes saved. People going were told of any new time or place."
                 )

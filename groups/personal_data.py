@@ -1,16 +1,27 @@
 """What the groups app holds about a person (see accounts/services.py for the registry)."""
 
 from allauth.account.models import EmailAddress
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 
 from groups.models import (
+    CoHostInvitation,
+    EventPromotion,
     Group,
     GroupLink,
     Membership,
     MembershipRequest,
+    NetworkRequest,
     OrganiserInvitation,
     PartyStaff,
 )
+
+# Coalition requests a person made: (kind, model, who-asked field, asked group field). The
+# request stays with the groups when the account goes; it no longer points at the person.
+_COALITION_REQUESTS = [
+    ("promotion", EventPromotion, "requested_by", "group"),
+    ("co-host", CoHostInvitation, "invited_by", "group"),
+    ("network", NetworkRequest, "requested_by", "child"),
+]
 
 
 def _addressed_to(user) -> Q:
@@ -76,6 +87,18 @@ def export(user) -> dict:
                 "from_group", "to_group"
             )
         ],
+        "coalition_requests_made": [
+            {
+                "kind": kind,
+                "to_group": request.group_name,
+                "status": request.status,
+                "created_at": request.created_at.isoformat(),
+            }
+            for kind, model, field, target in _COALITION_REQUESTS
+            for request in model.objects.filter(**{field: user})
+            .annotate(group_name=F(f"{target}__name"))
+            .order_by("created_at")
+        ],
         "requests_to_join": [
             {"group": request.group.name, "created_at": request.created_at.isoformat()}
             for request in MembershipRequest.objects.filter(user=user).select_related("group")
@@ -108,6 +131,8 @@ def erase(user) -> None:
     PartyStaff.objects.filter(user=user).delete()
     Group.objects.filter(created_by=user).update(created_by=None)
     GroupLink.objects.filter(requested_by=user).update(requested_by=None)
+    for _kind, model, field, _target in _COALITION_REQUESTS:
+        model.objects.filter(**{field: user}).update(**{field: None})
 
 
 def groups_left_without_organiser(user):

@@ -398,6 +398,7 @@ def group_link_detail(request, slug, link_id):
         {
             "group": link.to_group,
             "request_obj": link,
+            "is_open": link.status == LinkStatus.REQUESTED,
             "heading": f"{link.from_group.name} asks to link up",
             "asker": link.from_group,
             "message": link.message,
@@ -499,6 +500,7 @@ def group_promotion_detail(request, slug, pk):
         {
             "group": promotion.group,
             "request_obj": promotion,
+            "is_open": promotion.status == LinkStatus.REQUESTED,
             "heading": f"{event.group.name} asks you to promote “{event.title}”",
             "asker": event.group,
             "event": event,
@@ -559,6 +561,7 @@ def group_cohosting_detail(request, slug, pk):
         {
             "group": invitation.group,
             "request_obj": invitation,
+            "is_open": invitation.status == LinkStatus.REQUESTED,
             "heading": f"{event.group.name} invites you to co-host “{event.title}”",
             "asker": event.group,
             "event": event,
@@ -655,6 +658,7 @@ def group_network_request_detail(request, slug, pk):
         {
             "group": network_request.child,
             "request_obj": network_request,
+            "is_open": network_request.status == LinkStatus.REQUESTED,
             "heading": f"{network_request.parent.name} asks you to join its network",
             "asker": network_request.parent,
             "decide_url": reverse("groups:network_request_decide", args=[slug, pk]),

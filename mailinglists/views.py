@@ -77,7 +77,11 @@ def confirm(request, token):
     return render(
         request,
         "mailinglists/confirm.html",
-        {"subscription": subscription, "group": subscription.group},
+        {
+            "subscription": subscription,
+            "group": subscription.group,
+            "already": subscription.status == SubscriptionStatus.CONFIRMED,
+        },
     )
 
 

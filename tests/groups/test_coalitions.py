@@ -100,6 +100,7 @@ def test_a_promoted_event_shows_in_their_calendar_and_feed_once_accepted(
     page = client.get("/groups/brighton/").content.decode()
     assert "Lewes street stall" in page and "Promoted by Brighton Greens" in page
     assert b"Lewes street stall" in client.get("/events/feeds/group/brighton.ics").content
+    assert "Lewes street stall" in client.get("/events/agenda/?group=brighton").content.decode()
     coalition = client.get("/groups/brighton/coalition/").content.decode()
     assert "Lewes street stall" in coalition and "Promoted by Brighton Greens" in coalition
     assert b"Lewes street stall" in client.get("/groups/brighton/coalition.ics").content
@@ -183,3 +184,48 @@ def test_the_network_page_has_constant_queries(client, ann, n, django_assert_num
     with django_assert_num_queries(14):
         page = client.get("/groups/net/network/").content.decode()
     assert page.count("Local ") >= n
+
+
+def test_coalition_requests_are_in_the_export_and_let_go_on_erase(linked, lewes, brighton, ann):
+    from accounts.services import user_data_export
+    from groups import personal_data
+
+    event = EventFactory(group=lewes)
+    coalitions.event_promotion_request(event=event, groups=[brighton], user=ann)
+    coalitions.event_cohost_invite(event=event, group=brighton, user=ann)
+    made = user_data_export(user=ann)["groups"]["coalition_requests_made"]
+    assert {(row["kind"], row["to_group"]) for row in made} == {
+        ("promotion", "Brighton Greens"),
+        ("co-host", "Brighton Greens"),
+    }
+    personal_data.erase(ann)
+    assert EventPromotion.objects.get().requested_by is None
+    assert event.cohost_invitations.get().invited_by is None
+
+
+def test_the_event_form_invites_a_co_host(client, lewes, brighton, ann, bob):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from groups.models import CoHostInvitation
+
+    start = timezone.localtime(timezone.now() + timedelta(days=5)).replace(second=0, microsecond=0)
+    client.force_login(ann)
+    assert "Invite a group to co-host" in client.get("/events/new/lewes/").content.decode()
+    client.post(
+        "/events/new/lewes/",
+        {
+            "title": "Debate night",
+            "kind": "public_meeting",
+            "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+            "visibility": "public",
+            "cohost": brighton.pk,
+        },
+    )
+    invitation = CoHostInvitation.objects.get()
+    assert invitation.event.title == "Debate night" and invitation.group == brighton
+    assert not invitation.event.co_organisers.exists()  # not before they accept
+    outbox_deliver()
+    assert [m.to for m in mail.outbox] == [["bob@example.org"]]
