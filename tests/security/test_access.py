@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 
 from groups.models import InvitationStatus, Role
-from tests.hostile.conftest import db_snapshot
-from tests.hostile.url_table import (
+from tests.security.conftest import db_snapshot
+from tests.security.url_table import (
     CLASH_TAKEOVER_EXPECTED,
     CLASH_TAKEOVER_URLS,
     INVITATION_URLS,
@@ -322,7 +322,7 @@ def test_every_url_of_events_petitions_and_seats_is_in_the_table_or_for_everyone
         app = module.app_name
         names = {pattern.name for pattern in module.urlpatterns}
         missing = names - FOR_EVERYONE[app] - {name for ns, name in in_table if ns == app}
-        assert not missing, f"{app}: add these URLs to tests/hostile/url_table.py: {missing}"
+        assert not missing, f"{app}: add these URLs to tests/security/url_table.py: {missing}"
         assert not FOR_EVERYONE[app] & {name for ns, name in in_table if ns == app}
 
 

@@ -1,7 +1,7 @@
 """The table of every organiser, staff and export URL of groups, events, petitions and seats.
 
 Each row: (name, method, path, data), with {placeholders} filled from the `world` fixture
-(tests/hostile/conftest.py): group B owns every target. A new URL is one new row.
+(tests/security/conftest.py): group B owns every target. A new URL is one new row.
 """
 
 from datetime import timedelta

@@ -5,8 +5,8 @@ Group B's organiser gets through: the URLs are real."""
 
 import pytest
 
-from tests.hostile.conftest import db_snapshot as base_snapshot
-from tests.hostile.url_table import CONVERSATION_URLS, conversation_world, fill
+from tests.security.conftest import db_snapshot as base_snapshot
+from tests.security.url_table import CONVERSATION_URLS, conversation_world, fill
 
 
 def db_snapshot() -> dict:
@@ -30,7 +30,7 @@ def db_snapshot() -> dict:
 
 @pytest.fixture
 def conversation_placeholders(world, monkeypatch):
-    from tests.hostile import url_table as urls
+    from tests.security import url_table as urls
 
     extra = conversation_world(world)
     original = urls.placeholders

@@ -24,9 +24,9 @@ from petitions.services.updates import (
 )
 from tests.events.factories import EventFactory, RsvpFactory
 from tests.factories import UserFactory
-from tests.hostile.conftest import db_snapshot
 from tests.petitions.factories import PetitionFactory, SignatureFactory
 from tests.seats.factories import ElectionFactory, contest_create
+from tests.security.conftest import db_snapshot
 
 SCRIPT = '<script>alert("xss")</script>'
 BREAKOUT = '"><img src=x onerror=alert(1)>'
