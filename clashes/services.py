@@ -32,7 +32,8 @@ from events.models import Event, EventStatus
 from events.permissions import user_organises_event
 from events.services import event_cancel
 from groups.models import Role
-from outbox.services import email_absolute_url, email_enqueue
+from outbox.emails import email_absolute_url
+from outbox.services import email_enqueue
 
 
 def _with_outbox(record, **kwargs) -> DetectionResult:

@@ -32,8 +32,9 @@ from conversations.tasks import digest_send_range_task
 from events.models import Event, EventStatus
 from events.models import Visibility as EventVisibility
 from groups.models import Group, Membership
+from outbox.emails import email_absolute_url
 from outbox.models import OutboxEmail
-from outbox.services import email_absolute_url, email_enqueue_many
+from outbox.services import email_enqueue_many
 from petitions.models import Petition, PetitionStatus
 
 CHUNK = 500

@@ -42,7 +42,8 @@ from conversations.models import (
 from conversations.permissions import user_can_open_conversations
 from conversations.polls import slots_tally
 from groups.models import Group, Membership, PartyStaff, Role
-from outbox.services import email_absolute_url, email_enqueue
+from outbox.emails import email_absolute_url
+from outbox.services import email_enqueue
 
 UNSUBSCRIBE_SALT = "conversations.unsubscribe"
 MAX_PROPOSAL_DAYS = 90

@@ -34,7 +34,6 @@ from events.models import (
     new_feed_token,
 )
 from events.tasks import event_attendees_notify_task, rsvp_promoted_notify_task
-from outbox.emails import email_message_build
 from outbox.services import Attachment, email_absolute_url, email_enqueue
 
 logger = logging.getLogger(__name__)
@@ -546,15 +545,10 @@ def calendar_token_revoke(*, user) -> CalendarToken:
 # --- Emails -------------------------------------------------------------------------------
 
 
-def email_send(*, to: str, subject: str, template: str, context: dict) -> None:
-    email_message_build(
-        to=to, subject=subject, template=f"events/email/{template}", context=context
-    ).send()
-
-
 def event_attendees_notify(*, event_id: int) -> int:
     """Email everyone going or waiting who has not heard about the event's latest SEQUENCE
-    (a change of time or place, or the cancellation). Idempotent per person."""
+    (a change of time or place, or the cancellation), through the outbox: each person's
+    claim and their email commit together, so each is told exactly once."""
     event = Event.objects.select_related("group").filter(pk=event_id).first()
     if event is None:
         return 0
@@ -565,17 +559,19 @@ def event_attendees_notify(*, event_id: int) -> int:
         answer__in=[RsvpAnswer.GOING, RsvpAnswer.WAITING], notified_sequence__lt=event.sequence
     ).select_related("user")
     for rsvp in rsvps:
-        claimed = Rsvp.objects.filter(pk=rsvp.pk, notified_sequence__lt=event.sequence).update(
-            notified_sequence=event.sequence
-        )
-        if not claimed:
-            continue  # another run of this task told them already
-        email_send(
-            to=rsvp.user.email,
-            subject=subject,
-            template=template,
-            context={"event": event, "user": rsvp.user},
-        )
+        with transaction.atomic():
+            claimed = Rsvp.objects.filter(pk=rsvp.pk, notified_sequence__lt=event.sequence).update(
+                notified_sequence=event.sequence
+            )
+            if not claimed:
+                continue  # another run of this task told them already
+            email_enqueue(
+                key=f"event-notice:{rsvp.pk}:{event.sequence}",
+                to=rsvp.user.email,
+                subject=subject,
+                template=f"events/email/{template}",
+                context={"event": event, "user": rsvp.user},
+            )
         sent += 1
     return sent + _guests_notify(event, subject=subject)
 
@@ -626,7 +622,7 @@ def rsvp_promoted_notify(*, rsvp_id: int) -> bool:
 
 def event_reminders_send(*, now: datetime | None = None) -> int:
     """Beat (hourly): remind people going to events that start tomorrow (London date).
-    Each reminder is claimed in the database before it is sent, so it goes at most once."""
+    Each reminder's claim and its email (through the outbox) commit together: exactly once."""
     now = now or timezone.now()
     tomorrow = timezone.localtime(now, LONDON).date() + timedelta(days=1)
     day_start = datetime.combine(tomorrow, datetime.min.time(), tzinfo=LONDON)
@@ -640,15 +636,17 @@ def event_reminders_send(*, now: datetime | None = None) -> int:
     ).select_related("event", "event__group", "user")
     sent = 0
     for rsvp in rsvps:
-        if not Rsvp.objects.filter(pk=rsvp.pk, reminder_sent_at__isnull=True).update(
-            reminder_sent_at=now
-        ):
-            continue
-        email_send(
-            to=rsvp.user.email,
-            subject=f"Tomorrow: {rsvp.event.title}",
-            template="event_reminder",
-            context={"event": rsvp.event, "user": rsvp.user},
-        )
+        with transaction.atomic():
+            if not Rsvp.objects.filter(pk=rsvp.pk, reminder_sent_at__isnull=True).update(
+                reminder_sent_at=now
+            ):
+                continue
+            email_enqueue(
+                key=f"event-reminder:{rsvp.pk}:{rsvp.event.starts_at.isoformat()}",
+                to=rsvp.user.email,
+                subject=f"Tomorrow: {rsvp.event.title}",
+                template="events/email/event_reminder",
+                context={"event": rsvp.event, "user": rsvp.user},
+            )
         sent += 1
     return sent

@@ -33,10 +33,8 @@ from alliance.mail import header_safe
 from alliance.retry import backoff_seconds, through_lost_connection
 from outbox.emails import (
     RenderedEmail,
-    email_absolute_url,
     email_content,
     email_message,
-    email_subject,
     mail_domain,
 )
 from outbox.models import OutboxEmail, OutboxStatus
@@ -391,11 +389,9 @@ def outbox_emails_erase(*, addresses: list[str]) -> int:
 __all__ = [
     "Attachment",
     "DeliveryReport",
-    "email_absolute_url",
     "email_enqueue",
     "email_enqueue_many",
     "email_message_id",
-    "email_subject",
     "outbox_deliver",
     "outbox_deliver_queue",
 ]

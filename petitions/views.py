@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.permissions import user_has_verified_email
 from alliance.exports import csv_response
+from alliance.forms import form_errors_add
 from alliance.images import image_content_type
 from alliance.links import absolute_url
 from alliance.ratelimit import client_ip
@@ -193,7 +194,7 @@ def petition_sign(request, slug):
             email_verified=verified,
         )
     except ValidationError as error:
-        _form_errors_add(form, error)
+        form_errors_add(form, error)
         return render(
             request,
             "petitions/petition_detail.html",
@@ -209,15 +210,6 @@ def petition_sign(request, slug):
     else:
         state = "confirmed"
     return redirect(_signed_url(petition, state))
-
-
-def _form_errors_add(form, error: ValidationError) -> None:
-    """A service's errors on the form: on their field when the form has it."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _signed_url(petition: Petition, state: str) -> str:
@@ -398,7 +390,7 @@ def petition_create(request, group_slug):
                 group=group, author=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            _form_errors_add(form, error)
+            form_errors_add(form, error)
         else:
             messages.success(request, "Draft saved. Submit it when you are ready to publish.")
             return redirect("petitions:dashboard", slug=petition.slug)
@@ -414,7 +406,7 @@ def petition_edit(request, slug):
         try:
             petition = petition_services.petition_update(petition=petition, **form.cleaned_data)
         except ValidationError as error:
-            _form_errors_add(form, error)
+            form_errors_add(form, error)
         else:
             if petition.status != status_before:
                 messages.info(

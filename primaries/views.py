@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.exports import csv_cell
+from alliance.forms import form_errors_add
 from alliance.images import image_content_type
 from alliance.ratelimit import client_ip, rate_limit_exceeded
 from groups.models import Party
@@ -285,7 +286,7 @@ def register(request, pk):
                 declared_member=form.cleaned_data.get("declared_member", False),
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            form_errors_add(form, error)
         except PermissionDenied as error:
             closed_reason = str(error)
         else:
@@ -297,15 +298,6 @@ def register(request, pk):
         _public_context(primary, form=form, closed_reason=closed_reason),
         status=status,
     )
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    """A service's errors on the form: on their field when the form has it."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, field_messages in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, field_messages)
 
 
 @require_GET

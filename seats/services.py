@@ -15,7 +15,8 @@ from alliance.links import absolute_url
 from alliance.tasks import enqueue_after_commit
 from groups.models import Party
 from groups.permissions import user_staff_party_ids
-from outbox.services import email_absolute_url, email_enqueue
+from outbox.emails import email_absolute_url
+from outbox.services import email_enqueue
 from seats.analysis import reciprocity_ledger
 from seats.models import (
     AdviceAlert,

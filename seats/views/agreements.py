@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from alliance.forms import form_errors_add
 from groups.models import Party
 from groups.permissions import user_staff_party_ids
 from petitions.permissions import staff_check
@@ -203,11 +204,7 @@ def election_create(request):
         try:
             election = services.election_create_upcoming(user=request.user, **form.cleaned_data)
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error)
+            form_errors_add(form, error)
         else:
             messages.success(request, f"{election.name} is set up for pacts, swaps and help.")
             return redirect("seats:election_create")

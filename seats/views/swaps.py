@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import user_has_verified_email
+from alliance.forms import form_errors_add
 from seats import services
 from seats.forms import SwapRegistrationForm
 from seats.models import SwapStatus, VoteSwapRegistration
@@ -45,11 +46,7 @@ def vote_swap(request):
             except PermissionDenied as error:
                 form.add_error(None, str(error))
             except ValidationError as error:
-                if hasattr(error, "error_dict"):
-                    for field, errors in error.message_dict.items():
-                        form.add_error(field if field in form.fields else None, errors)
-                else:
-                    form.add_error(None, error)
+                form_errors_add(form, error)
             else:
                 messages.success(
                     request, "You are in the queue. We will pair you as soon as we can."

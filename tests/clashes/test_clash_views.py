@@ -11,6 +11,7 @@ from clashes.models import Clash, ClashNotification, ClashStatus, NotificationPr
 from events.models import Event, Rsvp
 from events.services import event_attendees_notify
 from groups.models import PartyStaff
+from outbox.services import outbox_deliver
 from seats.regions import Region
 from tests.clashes.clash_support import at, make_event, two_sides
 from tests.factories import (
@@ -169,6 +170,7 @@ def test_merge_makes_a_joint_event_and_tells_attendees(
     assert b.status == "cancelled" and a.status == "scheduled"
     assert set(a.co_organisers.all()) == {scene["pro_eu"]}
     assert event_attendees_notify(event_id=b.pk) == 1
+    outbox_deliver()  # the emails were written to the outbox
     assert mail.outbox[-1].to == ["going@example.org"]
     # The pro-EU organisers now organise the joint event: its clashes are theirs too.
     services.event_clashes_check(event_id=b.pk)

@@ -73,6 +73,7 @@ def test_event_update_bumps_sequence_and_tells_people_going_about_a_new_time(
     notify.assert_called_once_with(event.pk)
     assert services.event_attendees_notify(event_id=event.pk) == 1
     assert services.event_attendees_notify(event_id=event.pk) == 0  # idempotent
+    outbox_deliver()  # the emails were written to the outbox
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == [going.email]
@@ -110,6 +111,7 @@ def test_event_cancel_keeps_the_event_and_emails_people_going_once(organiser, gr
     assert event.sequence == 1
     assert services.event_attendees_notify(event_id=event.pk) == 2
     assert services.event_attendees_notify(event_id=event.pk) == 0
+    outbox_deliver()  # the emails were written to the outbox
     assert sorted(m.to[0] for m in mail.outbox) == sorted([going.user.email, waiting.user.email])
     assert all("Cancelled" in m.subject for m in mail.outbox)
 
@@ -119,6 +121,7 @@ def test_email_subject_never_carries_a_newline_from_the_title(organiser, group):
     RsvpFactory(event=event)
     services.event_cancel(event=event, author=organiser)
     services.event_attendees_notify(event_id=event.pk)
+    outbox_deliver()  # the emails were written to the outbox
     assert "\n" not in mail.outbox[0].subject and "\r" not in mail.outbox[0].subject
     assert mail.outbox[0].bcc == []
 
@@ -251,6 +254,7 @@ def test_new_rsvp_does_not_hear_about_older_changes(organiser, group):
     event.refresh_from_db()
     services.rsvp_set(event=event, user=UserFactory(), answer="going")
     assert services.event_attendees_notify(event_id=event.pk) == 0
+    outbox_deliver()  # the emails were written to the outbox
 
 
 # --- Reminders ----------------------------------------------------------------------------
@@ -271,6 +275,7 @@ def test_reminders_go_the_day_before_once_and_only_to_people_going():
     RsvpFactory(event=later)
     assert services.event_reminders_send(now=now) == 1
     assert services.event_reminders_send(now=now + timedelta(hours=1)) == 0
+    outbox_deliver()  # the emails were written to the outbox
     assert [m.to for m in mail.outbox] == [[going.user.email]]
     assert "Tomorrow" in mail.outbox[0].subject
     body = mail.outbox[0].body
@@ -314,6 +319,7 @@ def test_the_beat_safety_net_sends_change_emails_that_were_never_queued(organise
     assert mail.outbox == []
     assert services.event_attendees_notify_pending() == 1
     assert services.event_attendees_notify_pending() == 0
+    outbox_deliver()  # the emails were written to the outbox
     assert mail.outbox[0].to == [going.user.email]
 
 

@@ -8,21 +8,9 @@ import pytest
 
 from accounts.adapters import AccountAdapter
 from outbox.emails import email_message_build, email_subject
+from tests.ops.test_module_imports import ALL_APPS
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = [
-    "accounts",
-    "alliance",
-    "clashes",
-    "conversations",
-    "events",
-    "groups",
-    "outbox",
-    "petitions",
-    "primaries",
-    "priorities",
-    "seats",
-]
 BUILDERS = {"EmailMessage", "EmailMultiAlternatives", "send_mail", "send_mass_mail"}
 
 
@@ -101,7 +89,7 @@ def _message_classes_used(path: Path) -> set[str]:
 
 def test_no_app_builds_an_email_message_but_the_builder():
     offenders = {}
-    for app in APPS:
+    for app in ALL_APPS:
         for path in sorted((ROOT / app).rglob("*.py")):
             if "migrations" in path.parts or path == ROOT / "outbox" / "emails.py":
                 continue

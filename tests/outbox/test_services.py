@@ -9,13 +9,12 @@ from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
+from outbox.emails import email_absolute_url, email_subject
 from outbox.models import OutboxEmail, OutboxStatus
 from outbox.services import (
     MAX_ATTEMPTS,
-    email_absolute_url,
     email_enqueue,
     email_message_id,
-    email_subject,
     outbox_deliver,
 )
 

@@ -174,7 +174,7 @@ def link_token(body: str, prefix: str) -> str:
 def hostile(pw, lookup, travel):
     """Two published primaries at one moment: A taking registrations (a confirmed voter, an
     unconfirmed one with its emailed link), B open for voting (a plurality ballot link).
-    Returns (placeholders for tests/hostile/url_table.py rows, users by name)."""
+    Returns (placeholders for tests/security/url_table.py rows, users by name)."""
     from django.core import mail
 
     from primaries.models import Voter

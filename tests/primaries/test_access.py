@@ -8,8 +8,8 @@ from django.urls import resolve
 
 from primaries import services
 from tests.factories import UserFactory
-from tests.hostile.url_table import PRIMARY_POSTS, PRIMARY_STAFF_URLS
 from tests.primaries.conftest import fill, roll_snapshot, set_up
+from tests.security.url_table import PRIMARY_POSTS, PRIMARY_STAFF_URLS
 
 pytestmark = pytest.mark.django_db
 

@@ -1,12 +1,12 @@
-"""CSRF on every POST of the primaries app (rows in tests/hostile/url_table.py PRIMARY_POSTS):
+"""CSRF on every POST of the primaries app (rows in tests/security/url_table.py PRIMARY_POSTS):
 no token, another session's token and a foreign Origin are refused and change nothing; the same
 POST with the session's own token from our origin gets through."""
 
 import pytest
 from django.test import Client
 
-from tests.hostile.url_table import PRIMARY_POSTS
 from tests.primaries.conftest import fill, roll_snapshot
+from tests.security.url_table import PRIMARY_POSTS
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Priority mapping's part of the hostile world (tests/hostile/conftest.py): group B owns an
+"""Priority mapping's part of the hostile world (tests/security/conftest.py): group B owns an
 open round (with a signed-in participant, a note and a cluster) and a closed round published
 as a statement. `priorities_world` adds them; `priorities_snapshot` is what a refused request
 must not change."""

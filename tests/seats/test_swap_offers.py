@@ -12,7 +12,7 @@ from outbox.models import OutboxEmail
 from seats import services
 from seats.models import SwapStatus, VoteSwap, VoteSwapRegistration, VoteSwapState
 from tests.factories import UserFactory
-from tests.hostile.url_table import SWAP_CHOICE_URLS
+from tests.security.url_table import SWAP_CHOICE_URLS
 from tests.seats.factories import ElectionFactory, contest_create
 
 pytestmark = pytest.mark.django_db

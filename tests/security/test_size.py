@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from events.models import CalendarFeed, Event
 from petitions.models import Petition, Signature
-from tests.hostile.url_table import _event_form
 from tests.petitions.factories import PetitionFactory
+from tests.security.url_table import _event_form
 
 MB = 1024 * 1024
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -1,4 +1,4 @@
-"""Access to packages of seats (rows: tests/hostile/url_table.py PACKAGE_URLS): anonymous
+"""Access to packages of seats (rows: tests/security/url_table.py PACKAGE_URLS): anonymous
 visitors, outsiders, organisers of groups (covering its seats or not, until it is open to
 consultation) and staff of a party outside the package are refused and change nothing; the
 staff of its parties get through. Once open to consultation, an organiser of a group covering
@@ -12,8 +12,8 @@ from seats import packages
 from seats import services as seat_services
 from seats.models import AgreementPackage, PackageComment
 from tests.factories import ConstituencyFactory, PartyStaffFactory
-from tests.hostile.conftest import db_snapshot
-from tests.hostile.url_table import PACKAGE_URLS, placeholders
+from tests.security.conftest import db_snapshot
+from tests.security.url_table import PACKAGE_URLS, placeholders
 
 RED_LINE = "P1 red line, never for organisers"
 

@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 
 from groups.models import InvitationStatus, Role
-from tests.hostile.conftest import db_snapshot
-from tests.hostile.url_table import (
+from tests.security.conftest import db_snapshot
+from tests.security.url_table import (
     CLASH_TAKEOVER_EXPECTED,
     CLASH_TAKEOVER_URLS,
     COALITION_URLS,
@@ -331,7 +331,7 @@ def test_every_url_of_events_petitions_and_seats_is_in_the_table_or_for_everyone
     for _name, _method, path, _data in PACKAGE_URLS + PETITION_RESPONSE_URLS + SWAP_CHOICE_URLS:
         match = resolve(path.format(package=0, petition_b="beta-petition"))
         in_table.add((match.namespace, match.url_name))
-    # Coalition rows need their own world (tests/hostile/test_access_coalitions.py): any id
+    # Coalition rows need their own world (tests/security/test_access_coalitions.py): any id
     # resolves the path to its name.
     for _name, _method, path, _data in COALITION_URLS:
         match = resolve(path.format_map(_AnyId()))
@@ -347,7 +347,7 @@ def test_every_url_of_events_petitions_and_seats_is_in_the_table_or_for_everyone
         app = module.app_name
         names = {pattern.name for pattern in module.urlpatterns}
         missing = names - FOR_EVERYONE[app] - {name for ns, name in in_table if ns == app}
-        assert not missing, f"{app}: add these URLs to tests/hostile/url_table.py: {missing}"
+        assert not missing, f"{app}: add these URLs to tests/security/url_table.py: {missing}"
         assert not FOR_EVERYONE[app] & {name for ns, name in in_table if ns == app}
 
 

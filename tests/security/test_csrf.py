@@ -8,13 +8,13 @@ from django.utils import timezone
 
 from petitions.signer_data_views import signer_data_token
 from seats.models import AdviceAlert
-from tests.hostile.conftest import db_snapshot
-from tests.hostile.url_table import fill
 from tests.petitions.factories import SignatureFactory
+from tests.security.conftest import db_snapshot
+from tests.security.url_table import fill
 
 
 def _event(**extra):
-    from tests.hostile.url_table import _event_form
+    from tests.security.url_table import _event_form
 
     return lambda: {**_event_form("Beta stall"), **extra}
 
@@ -166,7 +166,7 @@ POSTS = [
         "swapper_a",
         "/seats/swap/cancel/",
         dict,
-    ),  # conversations (world: tests/hostile/url_table.py conversation_world)
+    ),  # conversations (world: tests/security/url_table.py conversation_world)
     ("conversation open", "organiser_b", "/conversations/new/", lambda: {"title": "T"}),
     ("conversation reply", "organiser_b", "/conversations/{conversation}/reply/", dict),
     ("conversation invite", "organiser_b", "/conversations/{conversation}/invite/", dict),
@@ -273,7 +273,7 @@ POSTS = [
 def extra_placeholders(world, monkeypatch):
     from clashes import delivery
     from groups.models import Group
-    from tests.hostile import url_table as urls
+    from tests.security import url_table as urls
 
     # Staff of party 1 act on group B's clash (notes): group B is a party 1 group here.
     party_1 = world.staff_p1.party_staff_roles.get().party

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from events import imports
 from events.models import CalendarFeed, Event
-from tests.hostile.url_table import _event_form
+from tests.security.url_table import _event_form
 
 LONDON = ZoneInfo("Europe/London")
 UTC = ZoneInfo("UTC")

@@ -1,4 +1,4 @@
-"""Access to a party's answer to a petition (rows: tests/hostile/url_table.py
+"""Access to a party's answer to a petition (rows: tests/security/url_table.py
 PETITION_RESPONSE_URLS): group B's petition is addressed to P1. Anonymous visitors are sent to
 sign in; P3's staff (another party), group B's organisers (who wrote it), site staff and
 outsiders are refused and change nothing; P1's staff get through. Posting needs the session's
@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from petitions.models import PetitionResponse
-from tests.hostile.url_table import PETITION_RESPONSE_URLS, placeholders
+from tests.security.url_table import PETITION_RESPONSE_URLS, placeholders
 
 
 @pytest.fixture

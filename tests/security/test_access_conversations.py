@@ -5,8 +5,8 @@ Group B's organiser gets through: the URLs are real."""
 
 import pytest
 
-from tests.hostile.conftest import db_snapshot as base_snapshot
-from tests.hostile.url_table import (
+from tests.security.conftest import db_snapshot as base_snapshot
+from tests.security.url_table import (
     CONVERSATION_FORM_PAGE_URLS,
     CONVERSATION_URLS,
     TIME_POLL_URLS,
@@ -48,7 +48,7 @@ def db_snapshot() -> dict:
 
 @pytest.fixture
 def conversation_placeholders(world, monkeypatch):
-    from tests.hostile import url_table as urls
+    from tests.security import url_table as urls
 
     extra = conversation_world(world)
     original = urls.placeholders

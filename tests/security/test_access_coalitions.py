@@ -8,8 +8,8 @@ import pytest
 
 from groups.models import CoHostInvitation, EventPromotion, Group, GroupLink, NetworkRequest
 from outbox.models import OutboxEmail
-from tests.hostile.conftest import db_snapshot as base_snapshot
-from tests.hostile.url_table import COALITION_URLS, coalition_world, fill
+from tests.security.conftest import db_snapshot as base_snapshot
+from tests.security.url_table import COALITION_URLS, coalition_world, fill
 
 
 def db_snapshot() -> dict:
@@ -26,7 +26,7 @@ def db_snapshot() -> dict:
 
 @pytest.fixture
 def coalition_placeholders(world, monkeypatch):
-    from tests.hostile import url_table as urls
+    from tests.security import url_table as urls
 
     extra = coalition_world(world)
     original = urls.placeholders

@@ -10,8 +10,8 @@ from django.utils import timezone
 from events import services
 from events.models import Event, GuestRsvp, Rsvp
 from tests.events.factories import EventFactory, RsvpFactory
-from tests.hostile.conftest import db_snapshot
-from tests.hostile.url_table import GUEST_RSVP_URLS, STALL_URLS, fill
+from tests.security.conftest import db_snapshot
+from tests.security.url_table import GUEST_RSVP_URLS, STALL_URLS, fill
 
 
 def _snapshot() -> dict:

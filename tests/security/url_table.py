@@ -1,7 +1,7 @@
 """The table of every organiser, staff and export URL of groups, events, petitions and seats.
 
 Each row: (name, method, path, data), with {placeholders} filled from the `world` fixture
-(tests/hostile/conftest.py): group B owns every target. A new URL is one new row.
+(tests/security/conftest.py): group B owns every target. A new URL is one new row.
 """
 
 from datetime import timedelta
@@ -523,7 +523,7 @@ PRIMARY_POSTS = [
 
 
 # --- Time polls ("when shall we meet?") in a conversation: the same world as CONVERSATION_URLS
-# (conversation_world adds group B's private time poll); tests/hostile/test_access_conversations
+# (conversation_world adds group B's private time poll); tests/security/test_access_conversations
 # refuses everyone but group B's organiser on each.
 TIME_POLL_URLS = [
     ("time poll form", "get", "/conversations/{conversation}/polls/new/", None),
@@ -548,7 +548,7 @@ TIME_POLL_URLS = [
 ]
 
 
-# --- Mailing lists (tests/hostile/test_access_mailinglists.py): group B's list, with one subscriber
+# --- Mailing lists (tests/security/test_access_mailinglists.py): group B's list, with one subscriber
 # and one email sent (see mailinglist_world). The links in emails (confirm, unsubscribe,
 # forget) carry their own token and are tested there; subscribing is public.
 MAILINGLIST_URLS = [
@@ -595,7 +595,7 @@ def mailinglist_world(world) -> dict:
     return {"mailing_b": mailing.pk, "event_b": world.event_b.pk}
 
 
-# --- Coalitions (tests/hostile/test_access_coalitions.py): requests addressed to group B from
+# --- Coalitions (tests/security/test_access_coalitions.py): requests addressed to group B from
 # group C, linked with B (see coalition_world), and B's own event tools. The coalition page and
 # its feed are public (what they list goes through Event.visible_to).
 COALITION_URLS = [
@@ -645,7 +645,7 @@ COALITION_URLS = [
 ]
 
 
-# --- Packages of seats (tests/hostile/test_access_packages.py, world: `package_world` there):
+# --- Packages of seats (tests/security/test_access_packages.py, world: `package_world` there):
 # a package of two agreements between P1 and P2 ({agreement} and a second seat), still being
 # negotiated; P3's staff, organisers and outsiders are refused everything, and organisers of
 # the groups covering its seats may only read it and comment once it is open to consultation.
@@ -710,7 +710,7 @@ def coalition_world(world) -> dict:
     }
 
 
-# --- Answering events without an account (tests/hostile/test_access_guest_rsvp.py): who came
+# --- Answering events without an account (tests/security/test_access_guest_rsvp.py): who came
 # is for group B's organisers; the guest form is for signed-out visitors on public events; a
 # guest's page opens only with a link we signed (a forged one here).
 GUEST_RSVP_URLS = [

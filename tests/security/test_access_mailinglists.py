@@ -7,8 +7,8 @@ import pytest
 
 from mailinglists.models import Mailing, Subscription
 from outbox.models import OutboxEmail
-from tests.hostile.conftest import db_snapshot as base_snapshot
-from tests.hostile.url_table import MAILINGLIST_URLS, fill, mailinglist_world
+from tests.security.conftest import db_snapshot as base_snapshot
+from tests.security.url_table import MAILINGLIST_URLS, fill, mailinglist_world
 
 
 def db_snapshot() -> dict:
@@ -24,7 +24,7 @@ def db_snapshot() -> dict:
 
 @pytest.fixture
 def list_placeholders(world, monkeypatch):
-    from tests.hostile import url_table as urls
+    from tests.security import url_table as urls
 
     extra = mailinglist_world(world)
     original = urls.placeholders

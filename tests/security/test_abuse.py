@@ -1,7 +1,7 @@
 """Abuse of signing: a flood of 1,000 signatures from one IP within a minute is throttled with a
 429 and a clear message (no 500, the rest not created); spoofed X-Forwarded-For does not get
 round it; a burst from a disposable domain is refused; a burst from one domain is throttled.
-(Login and password-reset floods are covered in tests/ops/test_throttling.py.)"""
+(Login and password-reset floods are covered in tests/security/test_throttling.py.)"""
 
 import pytest
 
