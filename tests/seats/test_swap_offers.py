@@ -12,8 +12,8 @@ from outbox.models import OutboxEmail
 from seats import services
 from seats.models import SwapStatus, VoteSwap, VoteSwapRegistration, VoteSwapState
 from tests.factories import UserFactory
-from tests.security.url_table import SWAP_CHOICE_URLS
 from tests.seats.factories import ElectionFactory, contest_create
+from tests.security.url_table import SWAP_CHOICE_URLS
 
 pytestmark = pytest.mark.django_db
 
