@@ -34,7 +34,8 @@ from events.models import (
     new_feed_token,
 )
 from events.tasks import event_attendees_notify_task, rsvp_promoted_notify_task
-from outbox.services import Attachment, email_absolute_url, email_enqueue
+from outbox.emails import email_absolute_url
+from outbox.services import Attachment, email_enqueue
 
 logger = logging.getLogger(__name__)
 

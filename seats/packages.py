@@ -16,7 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from groups.models import Group, Party, Role
-from outbox.services import email_absolute_url, email_enqueue
+from outbox.emails import email_absolute_url
+from outbox.services import email_enqueue
 from seats import services
 from seats.models import (
     Agreement,

@@ -7,7 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from alliance.tasks import enqueue_after_commit
-from outbox.services import email_absolute_url, email_enqueue_many
+from outbox.emails import email_absolute_url
+from outbox.services import email_enqueue_many
 from petitions.models import Petition, PetitionResponse, Signature
 from petitions.permissions import user_may_respond
 from petitions.services.signing import signature_link

@@ -548,7 +548,8 @@ TIME_POLL_URLS = [
 ]
 
 
-# --- Mailing lists (tests/security/test_access_mailinglists.py): group B's list, with one subscriber
+# --- Mailing lists (tests/security/test_access_mailinglists.py): group B's list, with one
+# subscriber
 # and one email sent (see mailinglist_world). The links in emails (confirm, unsubscribe,
 # forget) carry their own token and are tested there; subscribing is public.
 MAILINGLIST_URLS = [
