@@ -54,6 +54,8 @@ from events.permissions import (
 )
 from groups.models import Group, Membership, Party, Role
 from groups.permissions import group_get_for_organiser
+from mailinglists.choices import ConsentSource
+from mailinglists.services import list_subscribe
 from seats.charts import hexmap_locator
 from seats.forms import NearForm
 
@@ -397,6 +399,16 @@ def guest_rsvp_manage(request, signed):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
+            if action == "confirm" and guest.list_consent_at:
+                # The ticked "keep me posted" goes to the group's list now that the link in
+                # the guest's email has proven the address.
+                list_subscribe(
+                    group=guest.event.group,
+                    email=guest.email,
+                    name=guest.name,
+                    source=ConsentSource.EVENT_RSVP,
+                    address_proven=True,
+                )
             if guest.answer == RsvpAnswer.WAITING:
                 messages.warning(request, "The event is full: you are on the waiting list.")
             else:

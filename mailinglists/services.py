@@ -44,13 +44,17 @@ def _user_owns_address(user, email: str) -> bool:
     return user.emailaddress_set.filter(email__iexact=email, verified=True).exists()
 
 
-def list_subscribe(*, group, email: str, name: str, source: str, user=None) -> Subscription:
+def list_subscribe(
+    *, group, email: str, name: str, source: str, user=None, address_proven: bool = False
+) -> Subscription:
     """Ask to join `group`'s mailing list: the one service every "keep me posted" calls.
 
-    Records consent (source, time). Someone signed in with this address verified is
-    subscribed at once; anyone else gets one confirmation email and nothing more until they
-    confirm from it (at most one confirmation a day per address and group, however often the
-    form is sent: no list bombing). A confirmed subscriber asking again changes nothing.
+    Records consent (source, time). Someone signed in with this address verified, or whose
+    address the caller has just proven by an emailed link (`address_proven`: a guest
+    confirming their RSVP), is subscribed at once; anyone else gets one confirmation email
+    and nothing more until they confirm from it (at most one confirmation a day per address
+    and group, however often the form is sent: no list bombing). A confirmed subscriber
+    asking again changes nothing.
     """
     if source not in ConsentSource.values:
         raise ValueError(f"Unknown consent source {source!r}.")
@@ -67,7 +71,7 @@ def list_subscribe(*, group, email: str, name: str, source: str, user=None) -> S
         subscription.name = name or subscription.name
         if user is not None and user.is_authenticated:
             subscription.user = user
-        if _user_owns_address(user, email):
+        if address_proven or _user_owns_address(user, email):
             subscription.status, subscription.confirmed_at = SubscriptionStatus.CONFIRMED, now
             subscription.unsubscribed_at = None
             subscription.save()

@@ -362,3 +362,22 @@ def test_confirmed_guests_hear_of_a_cancellation_once(group, organiser):
     assert [(email.to_email, email.subject) for email in told] == [
         ("told@example.org", "[Alliance] Cancelled: Rally")
     ]
+
+
+def test_confirming_hands_a_ticked_keep_me_posted_to_the_groups_list(client, group):
+    from mailinglists.choices import SubscriptionStatus
+    from mailinglists.models import Subscription
+
+    event = EventFactory(group=group)
+    ticked = _guest(event, email="yes@example.org", keep_posted=True)
+    unticked = _guest(event, email="no@example.org")
+    assert not Subscription.objects.exists()  # nothing before the address is proven
+
+    for guest in (ticked, unticked):
+        response = client.post(_manage_path(guest), {"action": "confirm"})
+        assert response.status_code == 302
+
+    (subscription,) = Subscription.objects.all()
+    assert (subscription.group, subscription.email) == (group, "yes@example.org")
+    assert subscription.status == SubscriptionStatus.CONFIRMED
+    assert subscription.source == "event_rsvp" and subscription.consent_at is not None
