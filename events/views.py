@@ -152,6 +152,7 @@ def calendar_month(request):
     context = {
         "month": first,
         "weeks": weeks,
+        "month_has_events": any(d["events"] for week in weeks for d in week if d["in_month"]),
         "previous": previous_month,
         "next": next_month,
         "today": today,
