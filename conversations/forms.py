@@ -1,6 +1,7 @@
 from django import forms
 from django.utils import timezone
 
+from alliance.forms import LabelledChoicesMixin
 from conversations.models import (
     MAX_POST_CHARS,
     MAX_REASON_CHARS,
@@ -14,7 +15,7 @@ from seats.models import Constituency
 from seats.regions import Region
 
 
-class ConversationForm(forms.Form):
+class ConversationForm(LabelledChoicesMixin, forms.Form):
     title = forms.CharField(max_length=200)
     scope_kind = forms.ChoiceField(label="About", choices=ScopeKind.choices)
     constituency = forms.ModelChoiceField(
@@ -42,7 +43,7 @@ class ConversationForm(forms.Form):
     )
 
 
-class InviteForm(forms.Form):
+class InviteForm(LabelledChoicesMixin, forms.Form):
     groups = forms.ModelMultipleChoiceField(
         queryset=Group.objects.alphabetical(),
         required=False,
@@ -64,19 +65,19 @@ class InviteForm(forms.Form):
         return data
 
 
-class PostForm(forms.Form):
+class PostForm(LabelledChoicesMixin, forms.Form):
     body = forms.CharField(
         label="Your reply", max_length=MAX_POST_CHARS, widget=forms.Textarea(attrs={"rows": 4})
     )
 
 
-class EmailModeForm(forms.Form):
+class EmailModeForm(LabelledChoicesMixin, forms.Form):
     email_mode = forms.ChoiceField(
         label="Emails from this conversation", choices=EmailMode.choices, widget=forms.RadioSelect
     )
 
 
-class ProposalForm(forms.Form):
+class ProposalForm(LabelledChoicesMixin, forms.Form):
     statement = forms.CharField(max_length=500, label="What do you propose?")
     details = forms.CharField(
         required=False, max_length=MAX_POST_CHARS, widget=forms.Textarea(attrs={"rows": 3})
@@ -94,14 +95,14 @@ class ProposalForm(forms.Form):
         return deadline
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(LabelledChoicesMixin, forms.Form):
     position = forms.ChoiceField(choices=Position.choices, widget=forms.RadioSelect)
     reason = forms.CharField(
         max_length=MAX_REASON_CHARS, widget=forms.Textarea(attrs={"rows": 2}), label="Your reason"
     )
 
 
-class OutcomeForm(forms.Form):
+class OutcomeForm(LabelledChoicesMixin, forms.Form):
     outcome = forms.CharField(
         max_length=MAX_POST_CHARS,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -109,9 +110,9 @@ class OutcomeForm(forms.Form):
     )
 
 
-class DigestForm(forms.Form):
+class DigestForm(LabelledChoicesMixin, forms.Form):
     weekly = forms.BooleanField(required=False, label="Send me the weekly digest")
 
 
-class NameForm(forms.Form):
+class NameForm(LabelledChoicesMixin, forms.Form):
     name = forms.CharField(max_length=150, label="Your name")

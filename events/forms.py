@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from alliance.forms import LabelledChoicesMixin
 from events.models import CalendarFeed, Event, RsvpAnswer, Visibility
 from seats.models import Constituency
 from seats.postcodes import (
@@ -47,7 +48,7 @@ class LocalDateTimeInput(forms.DateTimeInput):
         super().__init__(attrs=attrs, format=DATETIME_FORMAT)
 
 
-class EventForm(forms.ModelForm):
+class EventForm(LabelledChoicesMixin, forms.ModelForm):
     REPEAT_CHOICES = [
         ("", "Does not repeat"),
         ("weekly", "Every week"),
@@ -206,7 +207,7 @@ class EventForm(forms.ModelForm):
         return data
 
 
-class RsvpForm(forms.Form):
+class RsvpForm(LabelledChoicesMixin, forms.Form):
     answer = forms.ChoiceField(
         choices=[
             (RsvpAnswer.GOING, "Going"),
@@ -217,7 +218,7 @@ class RsvpForm(forms.Form):
     )
 
 
-class CalendarFeedForm(forms.ModelForm):
+class CalendarFeedForm(LabelledChoicesMixin, forms.ModelForm):
     """Step one of adding a calendar: where it is and how its events are shown. Nothing is
     imported until the organiser has seen the preview and confirmed."""
 
@@ -278,7 +279,7 @@ class CalendarFeedForm(forms.ModelForm):
         return (getattr(upload, "name", "") or "")[:200]
 
 
-class EventClashCheckForm(forms.Form):
+class EventClashCheckForm(LabelledChoicesMixin, forms.Form):
     """The live clash check's query string: the event form's time and place fields."""
 
     starts_at = forms.DateTimeField(input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M"])

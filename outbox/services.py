@@ -111,8 +111,8 @@ def _render_text(name: str, context: dict) -> str:
 
 def email_render(*, template: str, context: dict, unsubscribe_url: str | None) -> tuple[str, str]:
     """(text, html) of `templates/<template>.txt` and `.html`; the HTML is autoescaped by the
-    Django template engine. The unsubscribe link is added to both by the footer templates, so
-    no email can forget it."""
+    Django template engine. The footer templates add the site's name and address to both, and
+    the unsubscribe link when there is one, so no email can forget them."""
     context = {
         **context,
         "site_name": site_name(),
@@ -121,9 +121,9 @@ def email_render(*, template: str, context: dict, unsubscribe_url: str | None) -
     }
     text = _render_text(f"{template}.txt", context)
     html = render_to_string(f"{template}.html", context)
-    if unsubscribe_url:
-        text = _with_footer(text, _render_text("outbox/footer.txt", context), html=False)
-        html = _with_footer(html, render_to_string("outbox/footer.html", context), html=True)
+    # Every email says where it comes from; the footer adds the unsubscribe link where one applies.
+    text = _with_footer(text, _render_text("outbox/footer.txt", context), html=False)
+    html = _with_footer(html, render_to_string("outbox/footer.html", context), html=True)
     return text, html
 
 
