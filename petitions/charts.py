@@ -74,7 +74,7 @@ def cumulative_chart(
         Tick(round(LEFT + inner_w * index / steps, 1), _time_label(daily[index][0], by_hour))
         for index in dict.fromkeys(x_indexes)
     ]
-    y_ticks = [Tick(y_of(value), f"{value:,}") for value in (0, top // 2, top)]
+    y_ticks = [Tick(y_of(value), f"{value:,}") for value in sorted({0, top // 2, top})]
     return Chart(
         width=width,
         height=height,

@@ -83,6 +83,7 @@ def test_chart_running_total():
     assert [tick.label for tick in chart.y_ticks] == ["0", "2", "5"]
     assert [tick.label for tick in chart.x_ticks] == ["1 Jan", "2 Jan"]
     assert cumulative_chart([]).points == ""
+    assert [tick.label for tick in cumulative_chart([(date(2026, 1, 1), 1)]).y_ticks] == ["0", "1"]
 
 
 def test_chart_axis_tops_are_round_numbers():
