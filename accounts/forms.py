@@ -1,9 +1,10 @@
 from django import forms
 
 from accounts.models import User
+from alliance.forms import LabelledChoicesMixin
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(LabelledChoicesMixin, forms.ModelForm):
     class Meta:
         model = User
         fields = ["name"]

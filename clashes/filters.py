@@ -9,12 +9,17 @@ from seats.regions import Region
 
 class ClashFilter(django_filters.FilterSet):
     region = django_filters.ChoiceFilter(
-        choices=Region.choices, method="filter_region", empty_label="Any region"
+        choices=Region.choices, method="filter_region", empty_label="Any region", label="Region"
     )
     party = django_filters.ModelChoiceFilter(
-        queryset=Party.objects.all(), method="filter_party", empty_label="Any party"
+        queryset=Party.objects.all(),
+        method="filter_party",
+        empty_label="Any party",
+        label="Party",
     )
-    status = django_filters.ChoiceFilter(choices=ClashStatus.choices, empty_label="Any status")
+    status = django_filters.ChoiceFilter(
+        choices=ClashStatus.choices, empty_label="Any status", label="Status"
+    )
 
     class Meta:
         model = Clash

@@ -2,10 +2,11 @@
 
 from django import forms
 
+from alliance.forms import LabelledChoicesMixin
 from clashes.models import Clash, NotificationMode
 
 
-class ClashMergeForm(forms.Form):
+class ClashMergeForm(LabelledChoicesMixin, forms.Form):
     keep = forms.TypedChoiceField(
         label="Keep this event as the joint event",
         coerce=int,
@@ -23,13 +24,13 @@ class ClashMergeForm(forms.Form):
         ]
 
 
-class NotificationPreferenceForm(forms.Form):
+class NotificationPreferenceForm(LabelledChoicesMixin, forms.Form):
     clash_emails = forms.ChoiceField(
         label="Clash emails", choices=NotificationMode.choices, widget=forms.RadioSelect
     )
 
 
-class ClashNoteForm(forms.Form):
+class ClashNoteForm(LabelledChoicesMixin, forms.Form):
     body = forms.CharField(
         label="Note to both sides",
         max_length=2000,

@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from alliance.forms import LabelledChoicesMixin
 from conversations.models import (
     MAX_POST_CHARS,
     MAX_REASON_CHARS,
@@ -16,7 +17,7 @@ from seats.models import Constituency
 from seats.regions import Region
 
 
-class ConversationForm(forms.Form):
+class ConversationForm(LabelledChoicesMixin, forms.Form):
     title = forms.CharField(max_length=200)
     scope_kind = forms.ChoiceField(label="About", choices=ScopeKind.choices)
     constituency = forms.ModelChoiceField(
@@ -44,7 +45,7 @@ class ConversationForm(forms.Form):
     )
 
 
-class InviteForm(forms.Form):
+class InviteForm(LabelledChoicesMixin, forms.Form):
     groups = forms.ModelMultipleChoiceField(
         queryset=Group.objects.alphabetical(),
         required=False,
@@ -66,19 +67,19 @@ class InviteForm(forms.Form):
         return data
 
 
-class PostForm(forms.Form):
+class PostForm(LabelledChoicesMixin, forms.Form):
     body = forms.CharField(
         label="Your reply", max_length=MAX_POST_CHARS, widget=forms.Textarea(attrs={"rows": 4})
     )
 
 
-class EmailModeForm(forms.Form):
+class EmailModeForm(LabelledChoicesMixin, forms.Form):
     email_mode = forms.ChoiceField(
         label="Emails from this conversation", choices=EmailMode.choices, widget=forms.RadioSelect
     )
 
 
-class ProposalForm(forms.Form):
+class ProposalForm(LabelledChoicesMixin, forms.Form):
     statement = forms.CharField(max_length=500, label="What do you propose?")
     details = forms.CharField(
         required=False, max_length=MAX_POST_CHARS, widget=forms.Textarea(attrs={"rows": 3})
@@ -153,14 +154,14 @@ class PollVoteForm(forms.Form):
         return {option.pk: self.cleaned_data[f"option-{option.pk}"] for option in self.options}
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(LabelledChoicesMixin, forms.Form):
     position = forms.ChoiceField(choices=Position.choices, widget=forms.RadioSelect)
     reason = forms.CharField(
         max_length=MAX_REASON_CHARS, widget=forms.Textarea(attrs={"rows": 2}), label="Your reason"
     )
 
 
-class OutcomeForm(forms.Form):
+class OutcomeForm(LabelledChoicesMixin, forms.Form):
     outcome = forms.CharField(
         max_length=MAX_POST_CHARS,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -168,9 +169,9 @@ class OutcomeForm(forms.Form):
     )
 
 
-class DigestForm(forms.Form):
+class DigestForm(LabelledChoicesMixin, forms.Form):
     weekly = forms.BooleanField(required=False, label="Send me the weekly digest")
 
 
-class NameForm(forms.Form):
+class NameForm(LabelledChoicesMixin, forms.Form):
     name = forms.CharField(max_length=150, label="Your name")

@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from alliance.forms import LabelledChoicesMixin
 from events.filters import FastSelect
 from events.models import CalendarFeed, Event, RsvpAnswer, Visibility
 from groups.models import Group
@@ -50,7 +51,7 @@ class LocalDateTimeInput(forms.DateTimeInput):
         super().__init__(attrs=attrs, format=DATETIME_FORMAT)
 
 
-class EventForm(forms.ModelForm):
+class EventForm(LabelledChoicesMixin, forms.ModelForm):
     REPEAT_CHOICES = [
         ("", "Does not repeat"),
         ("weekly", "Every week"),
@@ -229,7 +230,7 @@ class EventForm(forms.ModelForm):
         return data
 
 
-class RsvpForm(forms.Form):
+class RsvpForm(LabelledChoicesMixin, forms.Form):
     answer = forms.ChoiceField(
         choices=[
             (RsvpAnswer.GOING, "Going"),
@@ -266,7 +267,7 @@ class AttendanceForm(forms.Form):
         self.fields["guest"].choices = [(pk, pk) for pk in guest_ids]
 
 
-class CalendarFeedForm(forms.ModelForm):
+class CalendarFeedForm(LabelledChoicesMixin, forms.ModelForm):
     """Step one of adding a calendar: where it is and how its events are shown. Nothing is
     imported until the organiser has seen the preview and confirmed."""
 
@@ -327,7 +328,7 @@ class CalendarFeedForm(forms.ModelForm):
         return (getattr(upload, "name", "") or "")[:200]
 
 
-class EventClashCheckForm(forms.Form):
+class EventClashCheckForm(LabelledChoicesMixin, forms.Form):
     """The live clash check's query string: the event form's time and place fields."""
 
     starts_at = forms.DateTimeField(input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M"])

@@ -166,9 +166,21 @@ def calendar_month(request):
             day += timedelta(days=1)
         weeks.append(week)
     previous_month = (first - timedelta(days=1)).replace(day=1)
+    month_has_events = any(d["events"] for week in weeks for d in week if d["in_month"])
+    # An empty month points on to the next event (one query, only when the month is empty).
+    next_event_at = (
+        None
+        if month_has_events
+        else event_filter.qs.filter(starts_at__gte=_local_midnight(next_month))
+        .order_by("starts_at")
+        .values_list("starts_at", flat=True)
+        .first()
+    )
     context = {
         "month": first,
         "weeks": weeks,
+        "month_has_events": month_has_events,
+        "next_event_on": timezone.localtime(next_event_at).date() if next_event_at else None,
         "previous": previous_month,
         "next": next_month,
         "today": today,

@@ -1,12 +1,13 @@
 from django import forms
 
+from alliance.forms import LabelledChoicesMixin
 from groups.models import Group, GroupKind, JoinPolicy
 from seats.forms import PostcodeField
 from seats.models import Constituency
 from seats.postcodes import postcode_lookup
 
 
-class GroupForm(forms.ModelForm):
+class GroupForm(LabelledChoicesMixin, forms.ModelForm):
     constituencies = forms.ModelMultipleChoiceField(
         queryset=Constituency.objects.current(),
         required=False,
@@ -66,7 +67,7 @@ class GroupForm(forms.ModelForm):
         return data
 
 
-class OrganiserInviteForm(forms.Form):
+class OrganiserInviteForm(LabelledChoicesMixin, forms.Form):
     email = forms.EmailField(
         label="Email of the person to invite as an organiser",
         help_text="We email them a link. They become an organiser only if they accept, "
@@ -74,7 +75,7 @@ class OrganiserInviteForm(forms.Form):
     )
 
 
-class ContactForm(forms.Form):
+class ContactForm(LabelledChoicesMixin, forms.Form):
     name = forms.CharField(max_length=100, label="Your name")
     email = forms.EmailField(label="Your email", help_text="The organisers reply to this address.")
     message = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), max_length=5000)
@@ -86,7 +87,7 @@ class ContactForm(forms.Form):
     )
 
 
-class LinkRequestForm(forms.Form):
+class LinkRequestForm(LabelledChoicesMixin, forms.Form):
     to_group = forms.ModelChoiceField(queryset=Group.objects.all(), label="Link up with")
     message = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000

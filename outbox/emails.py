@@ -92,10 +92,11 @@ def email_render(
     }
     text = _render_text(f"{template}.txt", context)
     body = render_to_string(f"{template}.html", context) if html else ""
-    if unsubscribe_url:
-        text = _with_footer(text, _render_text("outbox/footer.txt", context), html=False)
-        if body:
-            body = _with_footer(body, render_to_string("outbox/footer.html", context), html=True)
+    # Every email says where it comes from; the footer adds the unsubscribe link where one
+    # applies.
+    text = _with_footer(text, _render_text("outbox/footer.txt", context), html=False)
+    if body:
+        body = _with_footer(body, render_to_string("outbox/footer.html", context), html=True)
     return text, body
 
 

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
+from alliance.forms import LabelledChoicesMixin
 from alliance.images import image_prepare
 from petitions.emails import email_is_disposable
 from petitions.models import Petition
@@ -17,7 +18,7 @@ def _no_control_characters(value: str) -> str:
     return value
 
 
-class SignForm(forms.Form):
+class SignForm(LabelledChoicesMixin, forms.Form):
     name = forms.CharField(max_length=100, label="Full name")
     email = forms.EmailField(max_length=254, help_text="We email you a link to confirm.")
     postcode = forms.CharField(
@@ -68,7 +69,7 @@ class SignForm(forms.Form):
         return bool(self.cleaned_data.get("website"))
 
 
-class OneClickSignForm(forms.Form):
+class OneClickSignForm(LabelledChoicesMixin, forms.Form):
     """A signed-in supporter with a verified email: only the postcode is asked."""
 
     postcode = SignForm.base_fields["postcode"]
@@ -87,7 +88,7 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-class PetitionForm(forms.ModelForm):
+class PetitionForm(LabelledChoicesMixin, forms.ModelForm):
     class Meta:
         model = Petition
         fields = ["title", "target", "target_party", "body", "image", "opens_at", "closes_at"]
@@ -116,7 +117,7 @@ class PetitionForm(forms.ModelForm):
         return cleaned
 
 
-class UpdateForm(forms.Form):
+class UpdateForm(LabelledChoicesMixin, forms.Form):
     subject = forms.CharField(max_length=150)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), max_length=10_000)
 
@@ -124,7 +125,7 @@ class UpdateForm(forms.Form):
         return _no_control_characters(self.cleaned_data["subject"].strip())
 
 
-class DeliverForm(forms.Form):
+class DeliverForm(LabelledChoicesMixin, forms.Form):
     delivered_on = forms.DateField(
         label="Handed over on", widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -137,11 +138,11 @@ class DeliverForm(forms.Form):
         return value
 
 
-class RejectForm(forms.Form):
+class RejectForm(LabelledChoicesMixin, forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
 
-class InvalidateForm(forms.Form):
+class InvalidateForm(LabelledChoicesMixin, forms.Form):
     petition = forms.ModelChoiceField(
         queryset=Petition.objects.all(), required=False, empty_label="All petitions"
     )

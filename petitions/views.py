@@ -471,7 +471,7 @@ def petition_dashboard(request, slug):
     context = {
         "petition": petition,
         "progress": _progress(count),
-        "chart": cumulative_chart(daily),
+        "chart": cumulative_chart(daily, by_hour=by_hour),
         "chart_by_hour": by_hour,
         "constituency_tallies": ConstituencyTally.objects.filter(petition=petition)
         .select_related("constituency")

@@ -1,6 +1,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from alliance.forms import LabelledChoicesMixin
 from alliance.images import image_prepare
 from events.forms import DATETIME_FORMAT, LocalDateTimeInput
 from groups.models import Party
@@ -15,7 +16,7 @@ def _local_datetime(label: str) -> forms.DateTimeField:
     )
 
 
-class RulesForm(forms.Form):
+class RulesForm(LabelledChoicesMixin, forms.Form):
     electorate = forms.ChoiceField(
         choices=Electorate.choices,
         widget=forms.RadioSelect,
@@ -42,7 +43,7 @@ class RulesForm(forms.Form):
         return cls(data, initial={f: getattr(primary, f) for f in fields}, prefix="rules")
 
 
-class PartyChoiceForm(forms.Form):
+class PartyChoiceForm(LabelledChoicesMixin, forms.Form):
     party = forms.ModelChoiceField(queryset=Party.objects.none(), label="For the party")
 
     def __init__(self, *args, parties, **kwargs):
@@ -81,11 +82,11 @@ class CandidateForm(PartyChoiceForm):
             raise ValidationError(error.message_dict["photo"]) from error
 
 
-class PostcodeForm(forms.Form):
+class PostcodeForm(LabelledChoicesMixin, forms.Form):
     postcode = forms.CharField(max_length=12, label="Your postcode")
 
 
-class RegisterForm(forms.Form):
+class RegisterForm(LabelledChoicesMixin, forms.Form):
     email = forms.EmailField(max_length=254, label="Your email address")
     postcode = forms.CharField(max_length=12, label="Your postcode")
     declared_member = forms.BooleanField(
@@ -99,7 +100,7 @@ class RegisterForm(forms.Form):
             del self.fields["declared_member"]
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(LabelledChoicesMixin, forms.Form):
     decision = forms.ChoiceField(
         choices=[("approve", "Approve"), ("strike", "Strike off")], widget=forms.RadioSelect
     )
@@ -111,7 +112,7 @@ class ReviewForm(forms.Form):
     )
 
 
-class BallotForm(forms.Form):
+class BallotForm(LabelledChoicesMixin, forms.Form):
     """One preference number per candidate (instant runoff), or one choice (plurality)."""
 
     def __init__(self, *args, candidates: list[Candidate], ranked: bool, **kwargs):
@@ -157,5 +158,5 @@ class BallotForm(forms.Form):
         return [pk for pk, r in sorted(ranks.items(), key=lambda kv: kv[1] or 0) if r is not None]
 
 
-class ReceiptForm(forms.Form):
+class ReceiptForm(LabelledChoicesMixin, forms.Form):
     code = forms.CharField(max_length=40, label="Your receipt code")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from priorities.results import NO_PARTY, RankedCluster
 
-WIDTH = 640
+WIDTH = 360  # narrow, so 14-unit labels stay readable on a 390 px phone
 ROW_HEIGHT = 64
 LABEL_HEIGHT = 20
 BAR_HEIGHT = 14
@@ -52,7 +52,7 @@ class Chart:
 def bar_chart(rows: list[RankedCluster], colours: dict[str, str], *, limit: int = 15) -> Chart:
     rows = rows[:limit]
     biggest = max([1, *(r.notes for r in rows), *(r.dots for r in rows)])
-    unit = (WIDTH - 60) / biggest
+    unit = (WIDTH - 70) / biggest
     bars = []
     for index, row in enumerate(rows):
         y = index * ROW_HEIGHT

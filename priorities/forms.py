@@ -3,12 +3,13 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
+from alliance.forms import LabelledChoicesMixin
 from groups.models import Group, Party
 from priorities.codes import LENGTH, code_clean
 from priorities.models import CLUSTER_NAME_MAX_LENGTH, NOTE_MAX_LENGTH, Cluster, Note
 
 
-class RoundForm(forms.Form):
+class RoundForm(LabelledChoicesMixin, forms.Form):
     title = forms.CharField(max_length=120, initial="What matters most to you?")
     event = forms.ModelChoiceField(
         queryset=None, required=False, empty_label="Not at an event",
@@ -40,14 +41,14 @@ class RoundForm(forms.Form):
         )
 
 
-class JoinCodeForm(forms.Form):
+class JoinCodeForm(LabelledChoicesMixin, forms.Form):
     code = forms.CharField(label="Code shown on the screen", max_length=LENGTH * 2)
 
     def clean_code(self):
         return code_clean(self.cleaned_data["code"])
 
 
-class JoinForm(forms.Form):
+class JoinForm(LabelledChoicesMixin, forms.Form):
     name = forms.CharField(max_length=60, label="Your name")
     party = forms.ModelChoiceField(
         queryset=Party.objects.order_by("name"), required=False,
@@ -60,14 +61,14 @@ class JoinForm(forms.Form):
     )
 
 
-class NoteForm(forms.Form):
+class NoteForm(LabelledChoicesMixin, forms.Form):
     text = forms.CharField(
         max_length=NOTE_MAX_LENGTH, label="An issue that matters to you",
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )  # fmt: skip
 
 
-class _RoundChoiceForm(forms.Form):
+class _RoundChoiceForm(LabelledChoicesMixin, forms.Form):
     """Choices limited to one round's notes and clusters: ids from elsewhere are invalid."""
 
     def __init__(self, *args, round_, **kwargs):
@@ -112,16 +113,16 @@ class DotForm(_RoundChoiceForm):
     cluster = forms.ModelChoiceField(queryset=Cluster.objects.all())
 
 
-class StatementForm(forms.Form):
+class StatementForm(LabelledChoicesMixin, forms.Form):
     title = forms.CharField(max_length=160)
     introduction = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
     )
 
 
-class EndorseGroupForm(forms.Form):
+class EndorseGroupForm(LabelledChoicesMixin, forms.Form):
     group = forms.CharField(max_length=140)
 
 
-class EndorsePartyForm(forms.Form):
+class EndorsePartyForm(LabelledChoicesMixin, forms.Form):
     party = forms.IntegerField()

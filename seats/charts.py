@@ -13,6 +13,9 @@ from seats.models import Constituency, Contest
 from seats.targets import election_seat_rows, results_version
 
 HEX_SIZE = 6.0  # centre to corner, in SVG units
+# The map is drawn at this scale (CSS px per SVG unit) inside a box that scrolls: a hexagon is
+# then about 25 px across, big enough to tap; "Whole map" fits it to the box instead.
+TAP_SCALE = 2.4
 SQRT3 = math.sqrt(3)
 NEUTRAL = "#c9ccd6"
 HIGHLIGHT = "#b3261e"
@@ -54,6 +57,12 @@ def hex_viewbox(cells: list[HexCell], size: float = HEX_SIZE) -> str:
     )
 
 
+def hex_tap_size(viewbox: str) -> tuple[int, int]:
+    """The map's width and height in px at TAP_SCALE (the <svg>'s width and height)."""
+    _, _, width, height = (float(n) for n in viewbox.split())
+    return round(width * TAP_SCALE), round(height * TAP_SCALE)
+
+
 @dataclass(frozen=True)
 class Bar:
     label: str
@@ -64,11 +73,11 @@ class Bar:
     width: float
 
 
-BAR_HEIGHT = 26
-BAR_GAP = 8
-LABEL_WIDTH = 150
-CHART_WIDTH = 640
-VALUE_ROOM = 130
+# Each party is a row: its name and votes on a line of text, the bar under it across the full
+# width. The chart is narrow (360 units) so its 14-unit text stays readable on a 390 px phone.
+BAR_HEIGHT = 14
+ROW_HEIGHT = 46
+CHART_WIDTH = 360
 
 
 def bar_chart(rows: list[tuple[str, int, str]]) -> dict:
@@ -76,23 +85,21 @@ def bar_chart(rows: list[tuple[str, int, str]]) -> dict:
     rows = sorted(rows, key=lambda row: -row[1])
     total = sum(votes for _, votes, _ in rows) or 1
     top = max((votes for _, votes, _ in rows), default=0) or 1
-    room = CHART_WIDTH - LABEL_WIDTH - VALUE_ROOM
     bars = [
         Bar(
             label=label,
             votes=votes,
             share=100 * votes / total,
             colour=colour,
-            y=i * (BAR_HEIGHT + BAR_GAP),
-            width=max(1.0, room * votes / top),
+            y=i * ROW_HEIGHT,
+            width=max(1.0, CHART_WIDTH * votes / top),
         )
         for i, (label, votes, colour) in enumerate(rows)
     ]
     return {
         "bars": bars,
         "width": CHART_WIDTH,
-        "height": max(len(bars) * (BAR_HEIGHT + BAR_GAP), BAR_HEIGHT),
-        "label_width": LABEL_WIDTH,
+        "height": max(len(bars) * ROW_HEIGHT, ROW_HEIGHT),
         "bar_height": BAR_HEIGHT,
     }
 

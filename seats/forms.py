@@ -2,6 +2,7 @@ import re
 
 from django import forms
 
+from alliance.forms import LabelledChoicesMixin
 from groups.models import Group, Party
 from seats.models import Agreement, Arrangement, Constituency, Election, ElectionKind
 from seats.party_codes import DEFAULT_BLOC
@@ -91,7 +92,7 @@ class SearchableSeatSelect(forms.Select):
         )
 
 
-class AgreementForm(forms.Form):
+class AgreementForm(LabelledChoicesMixin, forms.Form):
     """The seat list holds only the seats on the chosen election's boundaries."""
 
     election = forms.ModelChoiceField(
@@ -154,7 +155,7 @@ class AgreementForm(forms.Form):
         return data
 
 
-class AgreementTermsForm(forms.Form):
+class AgreementTermsForm(LabelledChoicesMixin, forms.Form):
     terms = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=5000
     )
@@ -163,7 +164,7 @@ class AgreementTermsForm(forms.Form):
     )
 
 
-class PartyActionForm(forms.Form):
+class PartyActionForm(LabelledChoicesMixin, forms.Form):
     party = forms.ModelChoiceField(queryset=Party.objects.none())
     reason = forms.CharField(required=False, max_length=500)
 
@@ -175,7 +176,7 @@ class PartyActionForm(forms.Form):
             del self.fields["reason"]
 
 
-class SwapRegistrationForm(forms.Form):
+class SwapRegistrationForm(LabelledChoicesMixin, forms.Form):
     preferred_party = forms.ModelChoiceField(
         queryset=Party.objects.filter(is_progressive=True),
         label="The party you would most like to vote for",
@@ -194,7 +195,7 @@ class SwapRegistrationForm(forms.Form):
         return data
 
 
-class ActivistForm(forms.Form):
+class ActivistForm(LabelledChoicesMixin, forms.Form):
     party = forms.ModelChoiceField(
         queryset=Party.objects.filter(is_progressive=True),
         to_field_name="short_name",
@@ -209,7 +210,7 @@ class ActivistForm(forms.Form):
     postcode = PostcodeField()
 
 
-class AdviceLookupForm(forms.Form):
+class AdviceLookupForm(LabelledChoicesMixin, forms.Form):
     """ "How should I vote here?": a postcode, or (when it cannot be placed) the seat itself."""
 
     postcode = PostcodeField(label="Your postcode")
@@ -229,7 +230,7 @@ class AdviceLookupForm(forms.Form):
         return data
 
 
-class AdviceAlertForm(forms.Form):
+class AdviceAlertForm(LabelledChoicesMixin, forms.Form):
     email = forms.EmailField(
         max_length=254,
         label="Your email address",
@@ -237,7 +238,7 @@ class AdviceAlertForm(forms.Form):
     )
 
 
-class UpcomingElectionForm(forms.Form):
+class UpcomingElectionForm(LabelledChoicesMixin, forms.Form):
     kind = forms.ChoiceField(
         choices=[
             (ElectionKind.GENERAL.value, ElectionKind.GENERAL.label),

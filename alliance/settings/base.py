@@ -140,7 +140,12 @@ TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
 
-# --- Static and media -----------------------------------------------------------------
+# --- Forms -----------------------------------------------------------------------------
+# A list's filters offer "Any" where Django would show "---------" (alliance/forms.py does the
+# same for the other forms).
+FILTERS_EMPTY_CHOICE_LABEL = "Any"
+
+# --- Static and media ------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 
 from alliance.exports import csv_response
 from events.models import Event
-from seats.charts import bar_chart, hex_points, hexmap_render
+from seats.charts import bar_chart, hex_centre, hex_points, hex_tap_size, hexmap_render
 from seats.filters import COLOURS, ORDERINGS, TargetFilter, margin_percent
 from seats.models import Agreement, Constituency, Contest, Result
 from seats.party_codes import DEFAULT_BLOC
@@ -201,8 +201,19 @@ def seat_map(request):
     election = target_filter.form.cleaned_data["election"]
     bloc = target_filter.bloc_codes() or DEFAULT_BLOC
     hexmap = hexmap_render(election, bloc, colour_by)
+    # "Find my seat": the seats on this map, for a searchable select; the chosen one is ringed.
+    seats = list(
+        Constituency.objects.filter(boundary_set=election.boundary_set, hex_q__isnull=False)
+        .order_by("name")
+        .only("pk", "name", "ons_code", "boundary_set", "hex_q", "hex_r")
+    )
+    found = next((seat for seat in seats if seat.ons_code == request.GET.get("seat")), None)
     context.update(
         {
+            "seats": seats,
+            "found": found,
+            "found_centre": hex_centre(found.hex_q, found.hex_r) if found else None,
+            "tap_size": hex_tap_size(hexmap["viewbox"]),
             "election": election,
             "bloc": bloc,
             "cells_svg": hexmap["cells_svg"],

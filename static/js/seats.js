@@ -7,6 +7,12 @@
     if (typeof window.TomSelect !== "function") return;
     root.querySelectorAll("select[data-searchable]").forEach(function (select) {
       if (select.tomselect) return;
+      // Tom Select moves the <label for> to its own input; the original <select> (kept for
+      // the form, hidden) keeps its name for assistive technology through aria-label.
+      var label = select.labels && select.labels.length ? select.labels[0].textContent : "";
+      if (label && !select.getAttribute("aria-label")) {
+        select.setAttribute("aria-label", label.replace(/\s+/g, " ").trim());
+      }
       new window.TomSelect(select, {
         maxOptions: null,
         allowEmptyOption: false,
@@ -15,8 +21,40 @@
       });
     });
   }
+  // The hex map: zoom buttons (without JS it scrolls in its own box with hexagons big enough
+  // to tap), and the seat found with "Find my seat" scrolled into the middle of the box.
+  function zoomable(figure) {
+    var svg = figure.querySelector("svg");
+    var frame = figure.querySelector(".hexmap-frame");
+    var buttons = figure.querySelector("[data-zoom-buttons]");
+    if (!svg || !frame || !buttons) return;
+    var tapWidth = parseFloat(svg.getAttribute("width"));
+    var tapHeight = parseFloat(svg.getAttribute("height"));
+    var scale = 1; // 1: hexagons big enough to tap (the width and height attributes)
+    function apply() {
+      svg.setAttribute("width", Math.round(tapWidth * scale));
+      svg.setAttribute("height", Math.round(tapHeight * scale));
+    }
+    buttons.hidden = false;
+    buttons.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-zoom]");
+      if (!button) return;
+      var zoom = button.getAttribute("data-zoom");
+      if (zoom === "fit") scale = Math.min(1, frame.clientWidth / tapWidth);
+      else scale = Math.min(3, Math.max(0.2, scale * (zoom === "in" ? 1.5 : 1 / 1.5)));
+      apply();
+    });
+    var found = figure.querySelector("#found-hex");
+    if (found) {
+      var box = found.getBoundingClientRect();
+      var outer = frame.getBoundingClientRect();
+      frame.scrollLeft += box.left - outer.left - frame.clientWidth / 2;
+      frame.scrollTop += box.top - outer.top - frame.clientHeight / 2;
+    }
+  }
   document.addEventListener("DOMContentLoaded", function () {
     enhance(document);
+    document.querySelectorAll("[data-hexmap]").forEach(zoomable);
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     enhance(event.target);

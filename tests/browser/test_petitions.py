@@ -28,7 +28,7 @@ def test_supporter_signs_confirms_and_sees_the_count_go_up(page, live_server, ea
     petition = PetitionFactory(group=GroupFactory(name="Fairhaven for Europe"),
                                title="Talk to the pro-EU groups")  # fmt: skip
     page.goto(petition.get_absolute_url())
-    assert page.get_by_text("0 have signed.").is_visible()
+    assert page.get_by_text("0 people have signed.").is_visible()
     page.get_by_label("Full name").fill("Grace Hopper")
     page.get_by_role("textbox", name="Email").fill("grace@example.org")
     page.get_by_label("UK postcode").fill("sw1a 1aa")
@@ -47,6 +47,6 @@ def test_supporter_signs_confirms_and_sees_the_count_go_up(page, live_server, ea
 
     petitions_count_recent()  # what the beat task does every few seconds
     page.goto(petition.get_absolute_url())
-    assert page.get_by_text("1 have signed.").is_visible()
+    assert page.get_by_text("1 person has signed.").is_visible()
     assert page.get_by_text("Grace, Bath").is_visible()
     assert page.locator("progress").get_attribute("value") == "1"

@@ -87,6 +87,22 @@ def test_month_view_caps_each_day_and_links_to_the_rest(client, people):
     assert "date=2026-12-03" in html
 
 
+def test_an_empty_month_points_to_the_next_event_and_phones_get_day_names(client, people):
+    EventFactory(
+        group=people["group"],
+        title="Spring stall",
+        starts_at=datetime(2030, 3, 5, 10, 0, tzinfo=LONDON),
+        ends_at=datetime(2030, 3, 5, 12, 0, tzinfo=LONDON),
+    )
+    html = client.get(reverse("events:month") + "?month=2030-01").content.decode()
+    assert "No events in January." in html
+    assert '<a href="?month=2030-03">The next is on Tuesday 5 March →</a>' in html
+    html = client.get(reverse("events:month") + "?month=2030-03").content.decode()
+    assert "No events in March" not in html and "The next is on" not in html
+    # On a phone the grid is an agenda: each day with events shows its full date.
+    assert '<span class="cal-day-long" aria-hidden="true">Tuesday 5 March</span>' in html
+
+
 def test_month_view_places_events_on_the_london_date(client, people):
     # 23:30 on 31 Mar 2027 in London (BST) is 22:30 UTC: still the 31st.
     late = datetime(2027, 3, 31, 23, 30, tzinfo=LONDON)

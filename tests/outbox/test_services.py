@@ -266,3 +266,13 @@ def test_personal_data_export_and_erase(email_template):
     assert "someone@example.org" not in str(data["outbox"])
     user_delete(user=pat)
     assert list(OutboxEmail.objects.values_list("key", flat=True)) == ["b"]
+
+
+def test_every_email_names_the_site_with_or_without_an_unsubscribe_link(email_template, settings):
+    plain = enqueue(email_template, key="plain")
+    listed = enqueue(email_template, key="listed", unsubscribe_url="https://x.test/unsubscribe/t")
+    for email in (plain, listed):
+        assert f"You get this email from Alliance ({settings.SITE_URL})." in email.body_text
+        assert f'<a href="{settings.SITE_URL}">Alliance</a>' in email.body_html
+    assert "Unsubscribe" not in plain.body_text and "Unsubscribe" not in plain.body_html
+    assert "Unsubscribe in one click: https://x.test/unsubscribe/t" in listed.body_text

@@ -77,8 +77,20 @@ def test_links_are_clickable_and_nofollow():
 def test_chart_running_total():
     chart = cumulative_chart([(date(2026, 1, 1), 3), (date(2026, 1, 2), 2)])
     assert chart.max_count == 5
-    assert chart.points.split()[-1].endswith(",8.0")  # the top of the chart at the end
+    left, top, right, bottom = chart.plot
+    assert chart.points.split()[0] == f"{left},{bottom}"  # starts from zero
+    assert chart.points.split()[-1] == f"{right}.0,{top}.0"  # 5 is the axis's top, at the end
+    assert [tick.label for tick in chart.y_ticks] == ["0", "2", "5"]
+    assert [tick.label for tick in chart.x_ticks] == ["1 Jan", "2 Jan"]
     assert cumulative_chart([]).points == ""
+    assert [tick.label for tick in cumulative_chart([(date(2026, 1, 1), 1)]).y_ticks] == ["0", "1"]
+
+
+def test_chart_axis_tops_are_round_numbers():
+    chart = cumulative_chart([(date(2026, 1, day), 1234) for day in range(1, 8)])
+    assert chart.max_count == 8638
+    assert [tick.label for tick in chart.y_ticks] == ["0", "5,000", "10,000"]
+    assert [tick.label for tick in chart.x_ticks] == ["1 Jan", "4 Jan", "7 Jan"]
 
 
 local_parts = st.text(

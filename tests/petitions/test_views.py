@@ -42,7 +42,7 @@ def test_sign_confirm_flow_get_does_not_confirm(
     assert Signature.objects.get().status == SignatureStatus.CONFIRMED
     petition_count(petition_id=petition.pk)
     page = client.get(petition.get_absolute_url()).content.decode()
-    assert "<strong>1</strong> have signed." in page
+    assert "<strong>1</strong> person has signed." in page
     assert "Jo, Bath" in page  # agreed to be shown: first name and town only
     assert "Bloggs" not in page
 
@@ -65,7 +65,7 @@ def test_removal_link_lowers_count(
 
 def test_zero_signatures_shows_first_goal(client, petition):
     page = client.get(petition.get_absolute_url()).content.decode()
-    assert "<strong>0</strong> have signed." in page
+    assert "<strong>0</strong> people have signed." in page
     assert "Let’s get to 100!" in page
     assert '<progress value="0" max="100"' in page
     assert 'property="og:title"' in page

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import pytest
 from django.db import connection
@@ -132,6 +133,28 @@ def test_hex_map_links_every_seat_with_a_title(client, election, parties):
     assert "Conservative win despite a progressive majority" in body  # legend
     for colour in ("winner", "best", "nonsense"):
         assert client.get(reverse("seats:map"), {"colour": colour}).status_code == 200
+
+
+def test_hex_map_finds_a_seat_and_is_drawn_big_enough_to_tap(client, election, parties):
+    make_seats(election, parties, 5)
+    seat = Constituency.objects.get(name="Seat 0003")
+    body = client.get(reverse("seats:map")).content.decode()
+    picker = body[body.index('id="find-seat"') : body.index("</select>", body.index("find-seat"))]
+    assert '<option value="">Choose a constituency</option>' in picker  # "Find my seat"
+    assert picker.count("<option") == 6
+    assert 'id="found-hex"' not in body
+    # The <svg> is drawn 2.4 px per unit: a hexagon (10.4 units across) is 25 px on any screen.
+    viewbox = re.search(r'viewBox="([^"]+)" width="(\d+)" height="(\d+)"', body)
+    width_units = float(viewbox.group(1).split()[2])
+    assert int(viewbox.group(2)) == round(width_units * 2.4)
+
+    body = client.get(reverse("seats:map"), {"seat": seat.ons_code, "colour": "best"}).content
+    body = body.decode()
+    assert body.count('id="found-hex"') == 1
+    assert "Seat 0003 is ringed on the map." in body
+    assert reverse("seats:detail", args=[seat.boundary_set, seat.ons_code]) in body
+    assert '<input type="hidden" name="colour" value="best">' in body  # keeps the colouring
+    assert client.get(reverse("seats:map"), {"seat": "nonsense"}).status_code == 200
 
 
 def test_seat_page_chart_history_groups_events(client, election, parties, user):

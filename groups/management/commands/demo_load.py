@@ -10,8 +10,10 @@ from groups.models import Group
 DEMO_MODULES = [
     "groups.demo",
     "seats.demo",
+    "seats.demo_pacts",
     "events.demo",
     "petitions.demo",
+    "conversations.demo",
     "priorities.demo",
     "primaries.demo",
 ]
