@@ -43,7 +43,7 @@ def test_sign_up_verify_create_a_group_and_find_it(page, live_server):
     page.get_by_label("Description").fill("Rejoiners in Little Snoring.")
     page.get_by_label("Contact email").fill("snoring@example.org")
     page.get_by_role("button", name="Add group").click()
-    page.get_by_role("heading", name="Little Snoring for Europe").wait_for()
+    page.get_by_role("heading", name="Little Snoring for Europe", exact=True).wait_for()
     assert page.get_by_text("You are its organiser").is_visible()
     assert page.get_by_role("navigation", name="Organiser tools").is_visible()
     group = Group.objects.get(name="Little Snoring for Europe")
