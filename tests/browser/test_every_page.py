@@ -1,7 +1,7 @@
 """Every page, as each kind of visitor, on a phone (390 px) and a desktop (1280 px).
 
 The pages come from the URL resolver: each named route is visited through an example path filled
-from a seeded world (tests/hostile's `world`, the access table's rows, a conversation and the
+from a seeded world (tests/security's `world`, the access table's rows, a conversation and the
 sample open primary). A new route without an example fails the test until it gets one here (or
 a reason to skip it), so new pages are covered as they are added. Routes that answer GET with
 405 (POST-only) or with something other than HTML (files, feeds, CSV) are not pages: skipped.
@@ -32,8 +32,8 @@ from petitions.models import Petition
 from primaries import demo as primaries_demo
 from primaries.models import Primary
 from seats.models import BoundarySet, Constituency
-from tests.hostile import url_table
-from tests.hostile.conftest import _confirmations_at_once, world  # noqa: F401 - fixtures
+from tests.security import url_table
+from tests.security.conftest import _confirmations_at_once, world  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 
