@@ -234,6 +234,8 @@ def hexmap_counts(
         ),
         "count": len(cells),
         "viewbox": hex_viewbox(cells),
+        # Drawn at its width attribute inside a scrolling box: hexagons big enough to tap.
+        "tap_size": hex_tap_size(hex_viewbox(cells)),
         "legend": legend,
         "hex_points": hex_points(),
     }

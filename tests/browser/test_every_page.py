@@ -54,6 +54,14 @@ SKIP = {
     "mfa_generate_recovery_codes": "only with a second factor set up",
     "account_confirm_login_code": "only mid-login by emailed code",
     "account_reauthenticate": "only when a sensitive change asks for the password again",
+    # Pages opened only from a signed link in an email: their browser journeys open them
+    # (tests/browser/test_mailing_list.py, tests/browser/test_guest_rsvp.py).
+    "mailinglists:confirm": "needs a signed token from a list confirmation email",
+    "mailinglists:unsubscribe": "needs a signed token from a list email",
+    "mailinglists:forget": "needs a signed token from a list email",
+    "events:guest_rsvp_manage": "needs a signed token from a guest's email",
+    "conversations:unsubscribe_one_click": "a POST from a mail provider (RFC 8058), no page",
+    "primaries:candidate_photo": "an image file, not a page",
 }
 
 # Examples for routes with parameters that the access table has no GET row for.
@@ -67,6 +75,9 @@ EXAMPLES = [
     "/groups/{group_b}/",
     "/groups/{group_b}/contact/",
     "/groups/{group_b}/join/",
+    "/groups/{group_b}/coalition/",
+    "/groups/{group_b}/coalition.ics",
+    "/lists/{group_b}/subscribe/",
     "/groups/{group_b}/leave/",
     "/events/{event_b}/",
     "/events/new/",
@@ -283,9 +294,38 @@ def _demo_values() -> dict:
     }
 
 
+def _package_values(seeded) -> dict:
+    """A package of the world's agreement and a second seat, proposed by P1's staff."""
+    from seats import packages
+    from seats import services as seat_services
+    from tests.factories import ConstituencyFactory
+
+    agreement = seeded.agreement
+    links = {ap.role: ap.party for ap in agreement.parties.all()}
+    second = seat_services.agreement_propose(
+        user=seeded.staff_p1,
+        election=agreement.election,
+        constituency=ConstituencyFactory(name="Swingford"),
+        arrangement="stand_aside",
+        carries_hopes=links["stands_aside"],
+        stands_aside=[links["carries_hopes"]],
+        red_lines="No deals on the NHS.",
+    )
+    package = packages.package_propose(
+        user=seeded.staff_p1,
+        election=agreement.election,
+        name="Marginal pair",
+        agreements=[agreement, second],
+    )
+    return {"package": package.pk}
+
+
 def _paths(seeded) -> list[str]:
     values = url_table.placeholders(seeded)
     values.update(url_table.conversation_world(seeded))
+    values.update(url_table.mailinglist_world(seeded))
+    values.update(url_table.coalition_world(seeded))
+    values.update(_package_values(seeded))
     values.update(_demo_values())
     seat = seeded.agreement.constituency
     values.update(
@@ -299,6 +339,15 @@ def _paths(seeded) -> list[str]:
         *url_table.INVITATION_URLS,
         *url_table.CONVERSATION_URLS,
         *url_table.SWAP_URLS,
+        *url_table.TIME_POLL_URLS,
+        *url_table.CONVERSATION_FORM_PAGE_URLS,
+        *url_table.MAILINGLIST_URLS,
+        *url_table.COALITION_URLS,
+        *url_table.GUEST_RSVP_URLS,
+        *url_table.STALL_URLS,
+        *url_table.PETITION_RESPONSE_URLS,
+        *url_table.SWAP_CHOICE_URLS,
+        *url_table.PACKAGE_URLS,
     ]
     # POST rows too: a GET there answers 405 (skipped) or shows the form.
     paths = [path.format(**values) for _, _, path, _ in rows]
