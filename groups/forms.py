@@ -98,7 +98,7 @@ class LinkRequestForm(LabelledChoicesMixin, forms.Form):
         self.fields["to_group"].queryset = Group.objects.exclude(pk=from_group.pk)
 
 
-class PromoteForm(forms.Form):
+class PromoteForm(LabelledChoicesMixin, forms.Form):
     groups = forms.ModelMultipleChoiceField(
         queryset=Group.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -110,7 +110,7 @@ class PromoteForm(forms.Form):
         self.fields["groups"].queryset = Group.objects.linked_to(group).order_by("name")
 
 
-class CoHostForm(forms.Form):
+class CoHostForm(LabelledChoicesMixin, forms.Form):
     group = forms.ModelChoiceField(queryset=Group.objects.none(), label="Invite this group")
 
     def __init__(self, *args, event, **kwargs):
@@ -122,7 +122,7 @@ class CoHostForm(forms.Form):
         )
 
 
-class NetworkRequestForm(forms.Form):
+class NetworkRequestForm(LabelledChoicesMixin, forms.Form):
     child = forms.ModelChoiceField(queryset=Group.objects.none(), label="Ask this group to join")
 
     def __init__(self, *args, parent: Group, **kwargs):

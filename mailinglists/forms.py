@@ -1,11 +1,12 @@
 from django import forms
 from django.utils import timezone
 
+from alliance.forms import LabelledChoicesMixin
 from events.models import Event
 from mailinglists.choices import Audience
 
 
-class SubscribeForm(forms.Form):
+class SubscribeForm(LabelledChoicesMixin, forms.Form):
     email = forms.EmailField(label="Your email")
     name = forms.CharField(label="Your name", max_length=100, required=False)
     # Bots fill every field; people never see this one.
@@ -16,7 +17,7 @@ class SubscribeForm(forms.Form):
     )
 
 
-class MailingForm(forms.Form):
+class MailingForm(LabelledChoicesMixin, forms.Form):
     audience = forms.ChoiceField(
         choices=Audience.choices, initial=Audience.LIST, widget=forms.RadioSelect, label="Send to"
     )

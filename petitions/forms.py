@@ -169,7 +169,7 @@ class InvalidateForm(LabelledChoicesMixin, forms.Form):
         return cleaned
 
 
-class ResponseForm(forms.Form):
+class ResponseForm(LabelledChoicesMixin, forms.Form):
     body = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 10}),
         max_length=10_000,
@@ -179,7 +179,7 @@ class ResponseForm(forms.Form):
     )
 
 
-class StallForm(forms.Form):
+class StallForm(LabelledChoicesMixin, forms.Form):
     """Switch stall mode on (for a number of hours) or off, on this device."""
 
     action = forms.ChoiceField(choices=[("on", "On"), ("off", "Off")], widget=forms.HiddenInput)

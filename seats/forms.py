@@ -261,7 +261,7 @@ class UpcomingElectionForm(LabelledChoicesMixin, forms.Form):
     )
 
 
-class PackageForm(forms.Form):
+class PackageForm(LabelledChoicesMixin, forms.Form):
     """A package bundles live agreements of one election that the proposer's party is in and
     that are in no other package."""
 
@@ -305,7 +305,7 @@ def _agreement_label(agreement) -> str:
     return f"{agreement.constituency.name}: {roles}"
 
 
-class PackageSeatForm(forms.Form):
+class PackageSeatForm(LabelledChoicesMixin, forms.Form):
     agreement = forms.ModelChoiceField(queryset=Agreement.objects.none(), label="Seat")
 
     def __init__(self, *args, agreements, **kwargs):
@@ -314,7 +314,7 @@ class PackageSeatForm(forms.Form):
         self.fields["agreement"].label_from_instance = _agreement_label
 
 
-class PackageCommentForm(forms.Form):
+class PackageCommentForm(LabelledChoicesMixin, forms.Form):
     group = forms.ModelChoiceField(queryset=Group.objects.none(), label="Commenting for")
     body = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, label="Comment"
@@ -326,7 +326,7 @@ class PackageCommentForm(forms.Form):
         self.fields["group"].queryset = groups
 
 
-class ReciprocityForm(forms.Form):
+class ReciprocityForm(LabelledChoicesMixin, forms.Form):
     """Read the ledger for one election, one region or one (agreed) package."""
 
     election = forms.ModelChoiceField(
