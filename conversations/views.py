@@ -292,13 +292,15 @@ def conversation_close(request, pk):
     return redirect(conversation)
 
 
-@login_required
-def proposal_create(request, pk):
+def _proposal_form_view(request, pk, *, form_class, template: str):
+    """GET shows the form, POST puts the proposal (or the time poll, whose form adds
+    `options`): one flow for both kinds, checked and rate-limited alike."""
     conversation, _ = permissions.conversation_get_for_participant(user=request.user, pk=pk)
-    form = ProposalForm(request.POST if request.method == "POST" else None)
+    form = form_class(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if _too_many(request, scope="proposal", limit=20):
-            return _form_page(request, "proposal_form.html", conversation, form, status=429)
+            return _form_page(request, template, conversation, form, status=429)
+        extra = {"options": form.cleaned_data["options"]} if "options" in form.cleaned_data else {}
         try:
             proposal = services.proposal_create(
                 conversation=conversation,
@@ -306,36 +308,24 @@ def proposal_create(request, pk):
                 statement=form.cleaned_data["statement"],
                 details=form.cleaned_data["details"],
                 deadline=form.cleaned_data["deadline"],
+                **extra,
             )
         except ValidationError as error:
             _errors(request, error)
         else:
             return redirect(proposal)
-    return _form_page(request, "proposal_form.html", conversation, form)
+    return _form_page(request, template, conversation, form)
+
+
+@login_required
+def proposal_create(request, pk):
+    return _proposal_form_view(request, pk, form_class=ProposalForm, template="proposal_form.html")
 
 
 @login_required
 def time_poll_create(request, pk):
     """ "When shall we meet?": GET shows the form, POST puts the poll."""
-    conversation, _ = permissions.conversation_get_for_participant(user=request.user, pk=pk)
-    form = TimePollForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        if _too_many(request, scope="proposal", limit=20):
-            return _form_page(request, "time_poll_form.html", conversation, form, status=429)
-        try:
-            proposal = services.proposal_create(
-                conversation=conversation,
-                proposer=request.user,
-                statement=form.cleaned_data["statement"],
-                details=form.cleaned_data["details"],
-                deadline=form.cleaned_data["deadline"],
-                options=form.cleaned_data["options"],
-            )
-        except ValidationError as error:
-            _errors(request, error)
-        else:
-            return redirect(proposal)
-    return _form_page(request, "time_poll_form.html", conversation, form)
+    return _proposal_form_view(request, pk, form_class=TimePollForm, template="time_poll_form.html")
 
 
 @login_required
