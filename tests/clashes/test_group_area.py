@@ -1,7 +1,8 @@
 """A group covering several seats: its events without a place of their own (an imported event
 with no postcode, on a calendar without a default seat) are anywhere in its area for clash
 purposes. The real detection finds them against an event in any seat of that area, never
-outside it, and the clash page and email say "somewhere in <area>" rather than a distance."""
+outside it, and the clash page, its email and the daily digest say "somewhere in <area>"
+rather than a distance."""
 
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clashes import services
-from clashes.delivery import clash_email_build
+from clashes.delivery import clash_digest_build, clash_email_build
 from clashes.drafts import Draft, draft_clashing_event_ids
 from clashes.models import Clash, ClashNotification
 from clashes.presentation import area_phrase
@@ -118,6 +119,10 @@ def test_the_clash_page_and_email_say_somewhere_in_the_area(client, area):
     email = clash_email_build(notification)
     assert where in email.body and "km apart" not in email.body
     assert where in email.alternatives[0][0]
+
+    digest = clash_digest_build(area["pro_eu_org"], [notification])
+    assert where in digest.body and "km apart" not in digest.body
+    assert where in digest.alternatives[0][0]
 
 
 def test_area_phrase():
