@@ -299,7 +299,8 @@ def test_nobody_else_sees_puts_or_ranks(client, cast, conversation, who):
         ("get", poll.get_absolute_url(), None),
         ("post", f"/conversations/proposals/{poll.pk}/vote/", ranking),
         ("get", f"/conversations/{conversation.pk}/ranked/new/", None),
-        ("post", f"/conversations/{conversation.pk}/ranked/new/", _form(when, option_1="A", option_2="B")),
+        ("post", f"/conversations/{conversation.pk}/ranked/new/",
+         _form(when, option_1="A", option_2="B")),
     ]  # fmt: skip
     for method, url, data in requests:
         client.logout()
