@@ -1,6 +1,6 @@
 """A sample conversation for `make run` (labelled as sample): the demo organiser talks with the
-groups they organise, and has put a proposal to them. Idempotent; demo_load calls `load` after
-the groups sample."""
+groups they organise, and has put a proposal and a ranked-choice poll to them. Idempotent;
+demo_load calls `load` after the groups sample."""
 
 from datetime import timedelta
 
@@ -45,6 +45,19 @@ def load(stdout=None) -> Conversation | None:
         details="A fictional proposal for the demo: agree, stand aside or block.",
         deadline=timezone.now() + timedelta(days=5),
     )
+    poll = services.proposal_create(
+        conversation=conversation,
+        proposer=membership.user,
+        statement="What shall we do first this summer? (sample)",
+        details="A fictional ranked-choice poll for the demo: rank the options.",
+        deadline=timezone.now() + timedelta(days=5),
+        ranked_options=["Street stalls", "Door-to-door canvassing", "A phone bank"],
+    )
+    services.ranked_ballot_set(
+        proposal=poll,
+        user=membership.user,
+        ranking=list(poll.ranked_options.values_list("pk", flat=True)),
+    )
     if stdout is not None:
-        stdout.write("conversations: a sample conversation with a proposal.")
+        stdout.write("conversations: a sample conversation with a proposal and a ranked poll.")
     return conversation

@@ -26,6 +26,7 @@ from conversations.models import (
     PollVote,
     Proposal,
     ProposalStatus,
+    RankedBallot,
 )
 from conversations.services import unsubscribe_links
 from conversations.tasks import digest_send_range_task
@@ -151,14 +152,22 @@ def _digest_chunk(*, user_ids: list[int], week: str, now: datetime) -> int:
             .values_list("pk", flat=True)
         )
     )
-    done_answers = set(
-        Answer.objects.filter(user_id__in=user_ids, proposal_id__in=list(proposals)).values_list(
-            "user_id", "proposal_id"
+    done_answers = (
+        set(
+            Answer.objects.filter(
+                user_id__in=user_ids, proposal_id__in=list(proposals)
+            ).values_list("user_id", "proposal_id")
         )
-    ) | set(  # a time poll is answered by its votes
-        PollVote.objects.filter(user_id__in=user_ids, option__proposal_id__in=list(proposals))
-        .values_list("user_id", "option__proposal_id")
-        .distinct()
+        | set(  # a time poll is answered by its votes
+            PollVote.objects.filter(user_id__in=user_ids, option__proposal_id__in=list(proposals))
+            .values_list("user_id", "option__proposal_id")
+            .distinct()
+        )
+        | set(  # a ranked-choice poll by a ranking
+            RankedBallot.objects.filter(
+                user_id__in=user_ids, proposal_id__in=list(proposals)
+            ).values_list("user_id", "proposal_id")
+        )
     )
     for user_id, proposal_id in rows:
         proposal = proposals.get(proposal_id)

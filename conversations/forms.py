@@ -106,6 +106,7 @@ def _when_field(**kwargs) -> forms.DateTimeField:
 
 
 POLL_OPTION_FIELDS = 6
+RANKED_OPTION_FIELDS = 10
 
 
 class TimePollForm(forms.Form):
@@ -152,6 +153,74 @@ class PollVoteForm(forms.Form):
 
     def votes(self) -> dict[int, str]:
         return {option.pk: self.cleaned_data[f"option-{option.pk}"] for option in self.options}
+
+
+class RankedPollForm(forms.Form):
+    """A ranked-choice poll: a question, a deadline and two to ten options to rank."""
+
+    statement = forms.CharField(max_length=500, label="What is the question?")
+    details = forms.CharField(
+        required=False, max_length=MAX_POST_CHARS, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    deadline = _when_field(help_text="Rankings can change until then.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for n in range(1, RANKED_OPTION_FIELDS + 1):
+            self.fields[f"option_{n}"] = forms.CharField(
+                required=n <= 2,
+                max_length=200,
+                label=f"Option {n}" + ("" if n <= 2 else " (optional)"),
+            )
+
+    def clean(self):
+        data = super().clean()
+        deadline = data.get("deadline")
+        if deadline and deadline <= timezone.now():
+            self.add_error("deadline", "The deadline must be in the future.")
+        data["ranked_options"] = [
+            data[f"option_{n}"]
+            for n in range(1, RANKED_OPTION_FIELDS + 1)
+            if data.get(f"option_{n}")
+        ]
+        return data
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+class RankingForm(forms.Form):
+    """One rank select per option (fields `rank-<id>`): 1 for the first choice, ..., n for
+    the last, each rank used once. Works without JavaScript."""
+
+    def __init__(self, *args, options, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.options = list(options)
+        ranks = [(str(n), f"{_ordinal(n)} choice") for n in range(1, len(self.options) + 1)]
+        for option in self.options:
+            self.fields[f"rank-{option.pk}"] = forms.TypedChoiceField(
+                label=option.label,
+                choices=[("", "Choose a rank"), *ranks],
+                coerce=int,
+            )
+
+    def clean(self):
+        data = super().clean()
+        given = [data.get(f"rank-{option.pk}") for option in self.options]
+        if None not in given and sorted(given) != list(range(1, len(self.options) + 1)):
+            raise forms.ValidationError(
+                "Use each rank once: 1st choice for one option, 2nd for another, and so on."
+            )
+        return data
+
+    def ranking(self) -> list[int]:
+        """Option ids, best first."""
+        return sorted(
+            (option.pk for option in self.options),
+            key=lambda pk: self.cleaned_data[f"rank-{pk}"],
+        )
 
 
 class AnswerForm(LabelledChoicesMixin, forms.Form):

@@ -7,6 +7,7 @@ the text removed.
 """
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.template.defaultfilters import linebreaksbr
@@ -64,6 +65,7 @@ class Position(models.TextChoices):
 class ProposalKind(models.TextChoices):
     DECISION = "decision", "A proposal (agree / abstain / disagree / block)"
     TIME_POLL = "time_poll", "A time poll (when shall we meet?)"
+    RANKED = "ranked", "A ranked-choice poll (rank the options)"
 
 
 class Availability(models.TextChoices):
@@ -250,10 +252,11 @@ class ProposalQuerySet(models.QuerySet):
 
     def unanswered_by(self, user):
         """Open proposals `user` has not answered (wherever they are): no answer to a
-        proposal, no vote in a time poll."""
+        proposal, no vote in a time poll, no ranking in a ranked-choice poll."""
         return self.open().exclude(
             Exists(Answer.objects.filter(proposal=OuterRef("pk"), user=user))
             | Exists(PollVote.objects.filter(option__proposal=OuterRef("pk"), user=user))
+            | Exists(RankedBallot.objects.filter(proposal=OuterRef("pk"), user=user))
         )
 
     def awaiting_answer_from(self, user):
@@ -312,6 +315,10 @@ class Proposal(models.Model):
     def is_time_poll(self) -> bool:
         return self.kind == ProposalKind.TIME_POLL
 
+    @property
+    def is_ranked_poll(self) -> bool:
+        return self.kind == ProposalKind.RANKED
+
 
 class PollOption(models.Model):
     """One date and time a time poll offers."""
@@ -352,6 +359,55 @@ class PollVote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.availability} for {self.option_id}"
+
+
+class RankedOption(models.Model):
+    """One option of a ranked-choice poll, in the order the proposer listed them (that order
+    is the count's last tie-break: see conversations/polls.py)."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="ranked_options")
+    label = models.CharField(max_length=200)
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "position"], name="ranked_option_unique_position"
+            ),
+            models.UniqueConstraint(
+                fields=["proposal", "label"], name="ranked_option_unique_label"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class RankedBallot(models.Model):
+    """Someone's ranking of every option of a ranked-choice poll (option ids, best first),
+    changeable until the deadline."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="ballots")
+    # Null once the account is deleted: the ranking still counts, nobody's name is on it.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="ranked_ballots",
+    )
+    ranking = ArrayField(models.BigIntegerField())
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "user"], name="ranked_ballot_one_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"Ranking in {self.proposal_id}"
 
 
 class Answer(models.Model):

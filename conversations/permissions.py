@@ -83,12 +83,12 @@ def proposal_get_for_answer(*, user, pk: int) -> Proposal:
     return proposal
 
 
-def time_poll_get_for_vote(*, user, pk: int) -> Proposal:
-    """Voting in a time poll: current participants of its conversation (404 if it is not a
-    time poll, as for a proposal that does not exist)."""
+def poll_get_for_vote(*, user, pk: int) -> Proposal:
+    """Voting in a poll (a time poll or a ranked-choice poll): current participants of its
+    conversation (404 if it is not a poll, as for a proposal that does not exist)."""
     proposal = proposal_get_for_answer(user=user, pk=pk)
-    if not proposal.is_time_poll:
-        raise Http404("No such time poll.")
+    if not (proposal.is_time_poll or proposal.is_ranked_poll):
+        raise Http404("No such poll.")
     return proposal
 
 

@@ -2,7 +2,8 @@
 
 Deleting an account keeps the conversation readable for everyone else: each post stays as
 "a former member" with its text removed, each answer keeps its position (the tally does not
-change) with the reason removed, each time-poll answer keeps counting without a name;
+change) with the reason removed, each time-poll answer and ranked-choice ranking keeps
+counting without a name;
 participations and the digest setting are deleted.
 """
 
@@ -15,6 +16,8 @@ from conversations.models import (
     PollVote,
     Post,
     Proposal,
+    RankedBallot,
+    RankedOption,
 )
 
 
@@ -70,7 +73,25 @@ def export(user) -> dict:
             .select_related("option__proposal")
             .order_by("option__proposal_id", "option__starts_at")
         ],
+        "ranked_poll_rankings": _rankings(user),
     }
+
+
+def _rankings(user) -> list[dict]:
+    ballots = list(RankedBallot.objects.filter(user=user).select_related("proposal").order_by("pk"))
+    labels = dict(
+        RankedOption.objects.filter(proposal__in=[b.proposal_id for b in ballots]).values_list(
+            "pk", "label"
+        )
+    )
+    return [
+        {
+            "poll": ballot.proposal.statement,
+            "ranking": [labels.get(pk, "") for pk in ballot.ranking],
+            "at": _iso(ballot.updated_at),
+        }
+        for ballot in ballots
+    ]
 
 
 def erase(user) -> None:
@@ -80,6 +101,7 @@ def erase(user) -> None:
     Post.objects.filter(author=user).update(body="", body_html="", is_erased=True, author=None)
     Answer.objects.filter(user=user).update(reason="", user=None)
     PollVote.objects.filter(user=user).update(user=None)  # still counted, nobody's name on it
+    RankedBallot.objects.filter(user=user).update(user=None)  # likewise
     Proposal.objects.filter(proposer=user).update(proposer=None)
     Participant.objects.filter(user=user).delete()
     DigestSubscription.objects.filter(user=user).delete()

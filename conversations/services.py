@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -35,12 +35,14 @@ from conversations.models import (
     Proposal,
     ProposalKind,
     ProposalStatus,
+    RankedBallot,
+    RankedOption,
     ScopeKind,
     Visibility,
     post_html,
 )
 from conversations.permissions import user_can_open_conversations
-from conversations.polls import slots_tally
+from conversations.polls import RankedResult, ranked_result, slots_tally
 from groups.models import Group, Membership, PartyStaff, Role
 from outbox.emails import email_absolute_url
 from outbox.services import email_enqueue
@@ -48,6 +50,8 @@ from outbox.services import email_enqueue
 UNSUBSCRIBE_SALT = "conversations.unsubscribe"
 MAX_PROPOSAL_DAYS = 90
 MAX_POLL_OPTIONS = 12
+MAX_RANKED_OPTIONS = 10
+MAX_RANKED_OPTION_CHARS = 200
 REMINDER_BEFORE = timedelta(days=1)
 MAX_INVITEES = 500
 
@@ -368,10 +372,15 @@ def proposal_create(
     details: str,
     deadline: datetime,
     options: list[datetime] | None = None,
+    ranked_options: list[str] | None = None,
 ) -> Proposal:
     """A proposal answered agree / abstain / disagree / block; with `options` (the dates and
-    times offered) a time poll instead, each option answered yes / if need be / no. Both close
-    at the deadline, get the same reminder, and end with the proposer's outcome."""
+    times offered) a time poll instead, each option answered yes / if need be / no; with
+    `ranked_options` (2 to 10 answers to the question) a ranked-choice poll, each participant
+    ranking every option. All close at the deadline, get the same reminder, and end with the
+    proposer's outcome."""
+    if options is not None and ranked_options is not None:
+        raise ValueError("A poll offers times or options to rank, not both.")
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     if not conversation.is_open:
         raise ValidationError("This conversation is closed.")
@@ -388,9 +397,15 @@ def proposal_create(
             )
         if options[0] <= now:
             raise ValidationError({"options": "Offer times in the future."})
+    kind = ProposalKind.DECISION
+    if options is not None:
+        kind = ProposalKind.TIME_POLL
+    elif ranked_options is not None:
+        kind = ProposalKind.RANKED
+        ranked_options = _ranked_options_clean(ranked_options)
     proposal = Proposal.objects.create(
         conversation=conversation,
-        kind=ProposalKind.DECISION if options is None else ProposalKind.TIME_POLL,
+        kind=kind,
         statement=_clean_text(statement, limit=500, field="statement"),
         details=(details or "").strip()[:MAX_POST_CHARS],
         proposer=proposer,
@@ -400,6 +415,11 @@ def proposal_create(
     if options is not None:
         PollOption.objects.bulk_create(
             PollOption(proposal=proposal, starts_at=starts_at) for starts_at in options
+        )
+    if ranked_options is not None:
+        RankedOption.objects.bulk_create(
+            RankedOption(proposal=proposal, label=label, position=position)
+            for position, label in enumerate(ranked_options, start=1)
         )
     Conversation.objects.filter(pk=conversation.pk).update(last_activity_at=now)
     conversation_fragments_expire(conversation_ids=[conversation.pk])
@@ -418,6 +438,24 @@ def proposal_create(
     return proposal
 
 
+def _ranked_options_clean(labels: list[str]) -> list[str]:
+    """The options as listed, blanks dropped, each once (the first time it is listed)."""
+    cleaned: list[str] = []
+    for label in labels:
+        label = " ".join((label or "").split())
+        if len(label) > MAX_RANKED_OPTION_CHARS:
+            raise ValidationError(
+                {"ranked_options": f"Keep each option under {MAX_RANKED_OPTION_CHARS} characters."}
+            )
+        if label and label.casefold() not in {seen.casefold() for seen in cleaned}:
+            cleaned.append(label)
+    if not 2 <= len(cleaned) <= MAX_RANKED_OPTIONS:
+        raise ValidationError(
+            {"ranked_options": f"Offer between 2 and {MAX_RANKED_OPTIONS} different options."}
+        )
+    return cleaned
+
+
 def _proposal_url(proposal: Proposal) -> str:
     return email_absolute_url(proposal.get_absolute_url())
 
@@ -430,6 +468,8 @@ def answer_set(*, proposal: Proposal, user, position: str, reason: str) -> Answe
         raise ValidationError("This proposal is closed: answers can no longer change.")
     if proposal.is_time_poll:
         raise ValidationError("A time poll is answered per time offered.")
+    if proposal.is_ranked_poll:
+        raise ValidationError("A ranked-choice poll is answered by ranking its options.")
     if position not in Position.values:
         raise ValidationError({"position": "Choose agree, abstain, disagree or block."})
     reason = _clean_text(reason, limit=MAX_REASON_CHARS, field="reason")
@@ -482,7 +522,44 @@ def poll_tally(proposal: Proposal) -> list:
     return slots_tally(options, votes)
 
 
+@transaction.atomic
+def ranked_ballot_set(*, proposal: Proposal, user, ranking: list[int]) -> RankedBallot:
+    """Rank every option of a ranked-choice poll (`ranking`: option ids, best first), or
+    change one's ranking, until the deadline."""
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if not proposal.is_ranked_poll:
+        raise ValidationError("Only a ranked-choice poll is answered with a ranking.")
+    if not proposal.is_open or proposal.deadline <= timezone.now():
+        raise ValidationError("This poll is closed: rankings can no longer change.")
+    option_ids = set(proposal.ranked_options.values_list("pk", flat=True))
+    if len(ranking) != len(set(ranking)) or set(ranking) != option_ids:
+        raise ValidationError("Rank every option once: 1 for your first choice, and so on.")
+    ballot, _ = RankedBallot.objects.update_or_create(
+        proposal=proposal,
+        user=user,
+        defaults={"ranking": list(ranking), "updated_at": timezone.now()},
+    )
+    dashboards_expire(user_ids=[user.pk])
+    return ballot
+
+
+def ranked_poll_result(proposal: Proposal) -> RankedResult:
+    """The instant run-off of a ranked-choice poll, round by round (conversations/polls.py),
+    in two queries: the options, and the ballots grouped by ranking."""
+    options = list(proposal.ranked_options.values_list("pk", "label"))
+    rankings = (
+        RankedBallot.objects.filter(proposal=proposal)
+        .values("ranking")
+        .annotate(ballots=Count("pk"))
+        .order_by()
+        .values_list("ranking", "ballots")
+    )
+    return ranked_result(options, list(rankings))
+
+
 def _answered_user_ids(proposal: Proposal) -> set[int]:
+    if proposal.is_ranked_poll:
+        return set(proposal.ballots.values_list("user_id", flat=True))
     if proposal.is_time_poll:
         return set(
             PollVote.objects.filter(option__proposal=proposal).values_list("user_id", flat=True)
@@ -588,8 +665,9 @@ def proposal_outcome_record(*, proposal: Proposal, user, outcome: str) -> Propos
     )
     conversation_fragments_expire(conversation_ids=[proposal.conversation_id])
     dashboards_expire(conversation_ids=[proposal.conversation_id])
-    tally = [] if proposal.is_time_poll else proposal_tally(proposal)
+    tally = proposal_tally(proposal) if proposal.kind == ProposalKind.DECISION else []
     slots = poll_tally(proposal) if proposal.is_time_poll else []
+    ranked = ranked_poll_result(proposal) if proposal.is_ranked_poll else None
     for participant in _current_participants(proposal.conversation_id):
         email_enqueue(
             key=f"proposal-outcome:{proposal.pk}:{participant.user_id}",
@@ -602,6 +680,7 @@ def proposal_outcome_record(*, proposal: Proposal, user, outcome: str) -> Propos
                 "proposal": proposal,
                 "tally": tally,
                 "best_slots": [slot for slot in slots if slot.best],
+                "ranked": ranked,
                 "proposal_url": _proposal_url(proposal),
             },
             **unsubscribe_links(

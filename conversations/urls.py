@@ -21,6 +21,7 @@ urlpatterns = [
     path("<int:pk>/close/", views.conversation_close, name="close"),
     path("<int:pk>/proposals/new/", views.proposal_create, name="proposal_create"),
     path("<int:pk>/polls/new/", views.time_poll_create, name="time_poll_create"),
+    path("<int:pk>/ranked/new/", views.ranked_poll_create, name="ranked_poll_create"),
     path("proposals/<int:pk>/", views.proposal_detail, name="proposal"),
     path("proposals/<int:pk>/vote/", views.poll_vote, name="poll_vote"),
     path("proposals/<int:pk>/answer/", views.proposal_answer, name="proposal_answer"),

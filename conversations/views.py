@@ -22,6 +22,8 @@ from conversations.forms import (
     PollVoteForm,
     PostForm,
     ProposalForm,
+    RankedPollForm,
+    RankingForm,
     TimePollForm,
 )
 from conversations.fragments import conversation_fragments
@@ -31,6 +33,7 @@ from conversations.models import (
     DigestSubscription,
     PollVote,
     Proposal,
+    RankedBallot,
     ScopeKind,
 )
 from seats.models import Constituency
@@ -294,13 +297,18 @@ def conversation_close(request, pk):
 
 def _proposal_form_view(request, pk, *, form_class, template: str):
     """GET shows the form, POST puts the proposal (or the time poll, whose form adds
-    `options`): one flow for both kinds, checked and rate-limited alike."""
+    `options`, or the ranked-choice poll, whose form adds `ranked_options`): one flow for
+    every kind, checked and rate-limited alike."""
     conversation, _ = permissions.conversation_get_for_participant(user=request.user, pk=pk)
     form = form_class(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if _too_many(request, scope="proposal", limit=20):
             return _form_page(request, template, conversation, form, status=429)
-        extra = {"options": form.cleaned_data["options"]} if "options" in form.cleaned_data else {}
+        extra = {
+            name: form.cleaned_data[name]
+            for name in ("options", "ranked_options")
+            if name in form.cleaned_data
+        }
         try:
             proposal = services.proposal_create(
                 conversation=conversation,
@@ -329,15 +337,32 @@ def time_poll_create(request, pk):
 
 
 @login_required
+def ranked_poll_create(request, pk):
+    """A ranked-choice poll: GET shows the form, POST puts the poll."""
+    return _proposal_form_view(
+        request, pk, form_class=RankedPollForm, template="ranked_poll_form.html"
+    )
+
+
+@login_required
 @require_POST
 def poll_vote(request, pk):
-    proposal = permissions.time_poll_get_for_vote(user=request.user, pk=pk)
-    form = PollVoteForm(request.POST, options=proposal.options.all())
+    """A time poll's yes / if need be / no per time, or a ranked-choice poll's ranking."""
+    proposal = permissions.poll_get_for_vote(user=request.user, pk=pk)
+    if proposal.is_ranked_poll:
+        form = RankingForm(request.POST, options=proposal.ranked_options.all())
+    else:
+        form = PollVoteForm(request.POST, options=proposal.options.all())
     if form.is_valid():
         if _too_many(request, scope="answer", limit=60):
             return _proposal_page(request, proposal, None, status=429, vote_form=form)
         try:
-            services.poll_votes_set(proposal=proposal, user=request.user, votes=form.votes())
+            if proposal.is_ranked_poll:
+                services.ranked_ballot_set(
+                    proposal=proposal, user=request.user, ranking=form.ranking()
+                )
+            else:
+                services.poll_votes_set(proposal=proposal, user=request.user, votes=form.votes())
         except ValidationError as error:
             _errors(request, error)
         else:
@@ -360,8 +385,16 @@ def _proposal_page(
     vote_form=None,
 ):
     mine = None
-    if participant and not proposal.is_time_poll:
+    is_decision = not (proposal.is_time_poll or proposal.is_ranked_poll)
+    if participant and is_decision:
         mine = Answer.objects.filter(proposal=proposal, user=request.user).first()
+    if proposal.is_ranked_poll and vote_form is None and participant:
+        ballot = RankedBallot.objects.filter(proposal=proposal, user=request.user).first()
+        ranks = {pk: rank for rank, pk in enumerate(ballot.ranking, start=1)} if ballot else {}
+        vote_form = RankingForm(
+            options=proposal.ranked_options.all(),
+            initial={f"rank-{pk}": rank for pk, rank in ranks.items()},
+        )
     if proposal.is_time_poll:
         options = list(proposal.options.all())
         if vote_form is None and participant:
@@ -380,7 +413,8 @@ def _proposal_page(
         "proposal": proposal,
         "conversation": proposal.conversation,
         "participant": participant,
-        "tally": [] if proposal.is_time_poll else services.proposal_tally(proposal),
+        "ranked": services.ranked_poll_result(proposal) if proposal.is_ranked_poll else None,
+        "tally": services.proposal_tally(proposal) if is_decision else [],
         "mine": mine,
         "answer_form": answer_form
         or AnswerForm(initial={"position": mine.position, "reason": mine.reason} if mine else None),

@@ -323,6 +323,7 @@ def _package_values(seeded) -> dict:
 def _paths(seeded) -> list[str]:
     values = url_table.placeholders(seeded)
     values.update(url_table.conversation_world(seeded))
+    values.update(url_table.ranked_poll_world(seeded, values["conversation"]))
     values.update(url_table.mailinglist_world(seeded))
     values.update(url_table.coalition_world(seeded))
     values.update(_package_values(seeded))
@@ -348,6 +349,7 @@ def _paths(seeded) -> list[str]:
         *url_table.PETITION_RESPONSE_URLS,
         *url_table.SWAP_CHOICE_URLS,
         *url_table.PACKAGE_URLS,
+        *url_table.RANKED_POLL_URLS,
     ]
     # POST rows too: a GET there answers 405 (skipped) or shows the form.
     paths = [path.format(**values) for _, _, path, _ in rows]

@@ -6,12 +6,17 @@ from conversations.models import Proposal
 pytestmark = pytest.mark.django_db
 
 
-def test_the_sample_conversation_has_a_proposal_and_is_labelled(client):
+def test_the_sample_conversation_has_a_proposal_and_a_ranked_poll_labelled(client):
     from groups import demo as groups_demo
 
     groups_demo.load()
     conversation = demo.load()
     assert "(sample)" in conversation.title
     assert conversation.groups_involved.count() >= 2
-    assert Proposal.objects.filter(conversation=conversation).count() == 1
+    proposals = Proposal.objects.filter(conversation=conversation)
+    assert sorted(proposals.values_list("kind", flat=True)) == ["decision", "ranked"]
+    assert all(
+        "(sample)" in statement for statement in proposals.values_list("statement", flat=True)
+    )
+    assert proposals.get(kind="ranked").ballots.count() == 1
     assert demo.load() == conversation  # once only

@@ -1,5 +1,6 @@
-"""With a real Celery worker (Redis broker) and a real SMTP server on loopback: proposals close
-at their deadline and each participant gets exactly one outcome email; the weekly digest
+"""With a real Celery worker (Redis broker) and a real SMTP server on loopback: proposals, time
+polls and ranked-choice polls close at their deadline and each participant gets exactly one
+outcome email; the weekly digest
 sends each subscriber exactly one email, however often its task is delivered."""
 
 import time
@@ -178,3 +179,62 @@ def test_a_time_poll_closes_at_the_deadline_and_each_participant_gets_one_outcom
     )
     text = outcome.get_payload()[0].get_payload(decode=True).decode()
     assert "The 2nd it is." in text and "Best time:" in text
+
+
+def test_a_ranked_poll_closes_at_the_deadline_and_each_participant_gets_one_outcome(
+    cast, celery_worker_factory, smtp_sink
+):
+    worker = celery_worker_factory(worker_env(smtp_sink.port))
+    conversation = services.conversation_open(
+        author=cast.staffer,
+        title="Marginalton priorities",
+        scope_kind="seat",
+        constituency=cast.seat,
+        body="What do we do first?",
+    )
+    services.conversation_invite(
+        conversation=conversation, inviter=cast.staffer, groups=[cast.pro_eu], include_members=True
+    )
+    poll = services.proposal_create(
+        conversation=conversation,
+        proposer=cast.staffer,
+        statement="What first?",
+        details="",
+        deadline=timezone.now() + timedelta(days=1),
+        ranked_options=["Leaflets", "Canvassing", "Phone bank"],
+    )
+    leaflets, canvassing, phones = poll.ranked_options.values_list("pk", flat=True)
+    rankings = {
+        cast.staffer: [leaflets, phones, canvassing],
+        cast.pro_eu_organiser: [canvassing, phones, leaflets],
+        cast.pro_eu_member: [phones, canvassing, leaflets],
+    }  # leaflets 1, canvassing 1, phone bank 1: phone bank goes (listed last), then canvassing
+    for user, ranking in rankings.items():
+        services.ranked_ballot_set(proposal=poll, user=user, ranking=ranking)
+    Proposal.objects.filter(pk=poll.pk).update(deadline=timezone.now())  # time passes
+
+    proposals_close_due_task.delay()
+    proposals_close_due_task.delay()  # delivered twice
+    assert wait_until(lambda: Proposal.objects.get(pk=poll.pk).status == ProposalStatus.CLOSED), (
+        worker.output()[-3000:]
+    )
+    services.proposal_outcome_record(proposal=poll, user=cast.staffer, outcome="Canvassing first.")
+    outbox_deliver_task.delay()
+    outbox_deliver_task.delay()
+    people = {user.email for user in rankings}
+    assert wait_until(lambda: set(received(smtp_sink, "[Alliance] Outcome:")) == people), (
+        worker.output()[-3000:]
+    )
+    proposals_close_due_task.delay()
+    outbox_deliver_task.delay()
+    time.sleep(2)
+    assert received(smtp_sink, "[Alliance] Outcome:") == Counter(dict.fromkeys(people, 1))
+    outcome = next(
+        m["message"]
+        for m in smtp_sink.messages
+        if m["message"]["Subject"].startswith("[Alliance] Outcome")
+    )
+    text = outcome.get_payload()[0].get_payload(decode=True).decode()
+    assert "Canvassing first." in text
+    assert "Winner (instant run-off, 3 rankings): Canvassing" in text
+    assert "First preferences: Leaflets 1; Canvassing 1; Phone bank 1" in text

@@ -9,12 +9,14 @@ from tests.security.conftest import db_snapshot as base_snapshot
 from tests.security.url_table import (
     CONVERSATION_FORM_PAGE_URLS,
     CONVERSATION_URLS,
+    RANKED_POLL_URLS,
     TIME_POLL_URLS,
     conversation_world,
     fill,
+    ranked_poll_world,
 )
 
-URLS = CONVERSATION_URLS + TIME_POLL_URLS + CONVERSATION_FORM_PAGE_URLS
+URLS = CONVERSATION_URLS + TIME_POLL_URLS + CONVERSATION_FORM_PAGE_URLS + RANKED_POLL_URLS
 
 
 def db_snapshot() -> dict:
@@ -26,6 +28,8 @@ def db_snapshot() -> dict:
         PollVote,
         Post,
         Proposal,
+        RankedBallot,
+        RankedOption,
     )
     from outbox.models import OutboxEmail
 
@@ -42,6 +46,8 @@ def db_snapshot() -> dict:
         "answers": list(Answer.objects.order_by("pk").values_list("pk", "position")),
         "poll_options": PollOption.objects.count(),
         "poll_votes": list(PollVote.objects.order_by("pk").values_list("pk", "availability")),
+        "ranked_options": RankedOption.objects.count(),
+        "rankings": list(RankedBallot.objects.order_by("pk").values_list("pk", "ranking")),
         "emails": OutboxEmail.objects.count(),
     }
 
@@ -51,6 +57,7 @@ def conversation_placeholders(world, monkeypatch):
     from tests.security import url_table as urls
 
     extra = conversation_world(world)
+    extra.update(ranked_poll_world(world, extra["conversation"]))
     original = urls.placeholders
     monkeypatch.setattr(urls, "placeholders", lambda w: {**original(w), **extra})
     return extra

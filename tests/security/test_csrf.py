@@ -178,6 +178,13 @@ POSTS = [
     ("proposal outcome", "organiser_b", "/conversations/proposals/{proposal}/outcome/", dict),
     ("time poll create", "organiser_b", "/conversations/{conversation}/polls/new/", dict),
     ("time poll vote", "organiser_b", "/conversations/proposals/{time_poll}/vote/", dict),
+    ("ranked poll create", "organiser_b", "/conversations/{conversation}/ranked/new/", dict),
+    (
+        "ranked poll rank",
+        "organiser_b",
+        "/conversations/proposals/{ranked_poll}/vote/",
+        lambda: {"rank-{ranked_1}": "2", "rank-{ranked_2}": "1"},
+    ),
     ("digest setting", "organiser_b", "/conversations/digest/", lambda: {"weekly": "on"}),
     ("conversation unsubscribe link", None, "/conversations/unsubscribe/{conv_token}/", dict),
     ("swap cancel", "swapper_a", "/seats/swap/cancel/", dict),
@@ -292,6 +299,7 @@ def extra_placeholders(world, monkeypatch):
     from conversations.services import unsubscribe_token as conversation_unsubscribe_token
 
     extra.update(urls.conversation_world(world))
+    extra.update(urls.ranked_poll_world(world, extra["conversation"]))
     extra["conv_token"] = conversation_unsubscribe_token(
         user_id=world.organiser_b.pk, what="digest"
     )

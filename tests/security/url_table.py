@@ -739,3 +739,48 @@ CONVERSATION_FORM_PAGE_URLS = [
     ("proposal form", "get", "/conversations/{conversation}/proposals/new/", None),
     ("invite form", "get", "/conversations/{conversation}/invite/", None),
 ]
+
+
+# --- Ranked-choice polls in a conversation: group B's private conversation (conversation_world)
+# gets a ranked-choice poll that its organiser has ranked (`ranked_poll_world`);
+# tests/security/test_access_conversations refuses everyone but group B's organiser on each.
+RANKED_POLL_URLS = [
+    ("ranked poll form", "get", "/conversations/{conversation}/ranked/new/", None),
+    (
+        "ranked poll create (post)",
+        "post",
+        "/conversations/{conversation}/ranked/new/",
+        lambda: {
+            "statement": "Hijack",
+            "deadline": "{deadline}",
+            "option_1": "Ours",
+            "option_2": "Theirs",
+        },
+    ),
+    ("ranked poll page", "get", "/conversations/proposals/{ranked_poll}/", None),
+    (
+        "ranked poll rank (post)",
+        "post",
+        "/conversations/proposals/{ranked_poll}/vote/",
+        lambda: {"rank-{ranked_1}": "2", "rank-{ranked_2}": "1"},
+    ),
+]
+
+
+def ranked_poll_world(world, conversation: int) -> dict:
+    """A ranked-choice poll in group B's conversation (`conversation`: its pk, from
+    conversation_world), ranked by group B's organiser; returns placeholders."""
+    from conversations import services
+    from conversations.models import Conversation
+
+    poll = services.proposal_create(
+        conversation=Conversation.objects.get(pk=conversation),
+        proposer=world.organiser_b,
+        statement="Beta's priorities",
+        details="",
+        deadline=timezone.now() + timedelta(days=2),
+        ranked_options=["Leaflets", "Canvassing"],
+    )
+    first, second = poll.ranked_options.values_list("pk", flat=True)
+    services.ranked_ballot_set(proposal=poll, user=world.organiser_b, ranking=[first, second])
+    return {"ranked_poll": poll.pk, "ranked_1": first, "ranked_2": second}
