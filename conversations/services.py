@@ -16,7 +16,10 @@ from django.utils import timezone
 
 from alliance.mail import header_safe
 from conversations.dashboard import dashboards_expire
-from conversations.fragments import conversation_fragments_expire
+from conversations.fragments import (
+    conversation_awaiting_expire,
+    conversation_fragments_expire,
+)
 from conversations.models import (
     MAX_POST_CHARS,
     MAX_REASON_CHARS,
@@ -440,6 +443,7 @@ def answer_set(*, proposal: Proposal, user, position: str, reason: str) -> Answe
         defaults={"position": position, "reason": reason, "updated_at": now},
         create_defaults={"position": position, "reason": reason, "created_at": now},
     )
+    conversation_awaiting_expire(conversation_id=proposal.conversation_id, user_id=user.pk)
     dashboards_expire(user_ids=[user.pk])
     return answer
 
@@ -467,6 +471,7 @@ def poll_votes_set(*, proposal: Proposal, user, votes: dict[int, str]) -> list[P
         )[0]
         for option_id, availability in sorted(votes.items())
     ]
+    conversation_awaiting_expire(conversation_id=proposal.conversation_id, user_id=user.pk)
     dashboards_expire(user_ids=[user.pk])
     return saved
 
