@@ -32,24 +32,25 @@ def conversation_opener_required(user) -> None:
         raise PermissionDenied("Group organisers and party staff open conversations.")
 
 
-def _participant(*, user, conversation: Conversation) -> Participant | None:
-    if not user.is_authenticated:
-        return None
-    return Participant.objects.filter(
-        conversation=conversation, user=user, left_at__isnull=True
-    ).first()
-
-
 def conversation_get_for_viewer(*, user, pk: int) -> tuple[Conversation, Participant | None]:
     """A public conversation for anyone signed in; a private one for its current participants
-    only (404 for everyone else). Returns the viewer's participation too (or None)."""
+    only (404 for everyone else). Returns the viewer's participation too (or None).
+
+    A participant's row comes with its conversation in one query (most readers take part);
+    only someone who does not take part costs a second query, for the conversation."""
+    if user.is_authenticated:
+        participant = (
+            Participant.objects.current()
+            .filter(conversation_id=pk, user=user)
+            .select_related("conversation__constituency")
+            .first()
+        )
+        if participant is not None:
+            return participant.conversation, participant
     conversation = get_object_or_404(Conversation.objects.select_related("constituency"), pk=pk)
-    participant = _participant(user=user, conversation=conversation)
-    if participant is None and not (
-        user.is_authenticated and conversation.visibility == Visibility.PUBLIC
-    ):
+    if not (user.is_authenticated and conversation.visibility == Visibility.PUBLIC):
         raise Http404("No such conversation.")
-    return conversation, participant
+    return conversation, None
 
 
 def conversation_get_for_participant(*, user, pk: int) -> tuple[Conversation, Participant]:

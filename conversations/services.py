@@ -16,7 +16,10 @@ from django.utils import timezone
 
 from alliance.mail import header_safe
 from conversations.dashboard import dashboards_expire
-from conversations.fragments import conversation_fragments_expire
+from conversations.fragments import (
+    conversation_awaiting_expire,
+    conversation_fragments_expire,
+)
 from conversations.models import (
     MAX_POST_CHARS,
     MAX_REASON_CHARS,
@@ -480,7 +483,7 @@ def answer_set(*, proposal: Proposal, user, position: str, reason: str) -> Answe
         defaults={"position": position, "reason": reason, "updated_at": now},
         create_defaults={"position": position, "reason": reason, "created_at": now},
     )
-    dashboards_expire(user_ids=[user.pk])
+    _answer_recorded(proposal=proposal, user=user)
     return answer
 
 
@@ -507,7 +510,7 @@ def poll_votes_set(*, proposal: Proposal, user, votes: dict[int, str]) -> list[P
         )[0]
         for option_id, availability in sorted(votes.items())
     ]
-    dashboards_expire(user_ids=[user.pk])
+    _answer_recorded(proposal=proposal, user=user)
     return saved
 
 
@@ -539,8 +542,15 @@ def ranked_ballot_set(*, proposal: Proposal, user, ranking: list[int]) -> Ranked
         user=user,
         defaults={"ranking": list(ranking), "updated_at": timezone.now()},
     )
-    dashboards_expire(user_ids=[user.pk])
+    _answer_recorded(proposal=proposal, user=user)
     return ballot
+
+
+def _answer_recorded(*, proposal: Proposal, user) -> None:
+    """An answer, a time poll's votes or a ranking changed: the proposal no longer awaits
+    `user`, on the conversation page and on their dashboard."""
+    conversation_awaiting_expire(conversation_id=proposal.conversation_id, user_id=user.pk)
+    dashboards_expire(user_ids=[user.pk])
 
 
 def ranked_poll_result(proposal: Proposal) -> RankedResult:

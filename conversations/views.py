@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -26,19 +27,16 @@ from conversations.forms import (
     RankingForm,
     TimePollForm,
 )
-from conversations.fragments import conversation_fragments
+from conversations.fragments import conversation_page
 from conversations.models import (
     Answer,
     Conversation,
     DigestSubscription,
     PollVote,
-    Proposal,
     RankedBallot,
     ScopeKind,
 )
 from seats.models import Constituency
-
-AWAITING_SHOWN = 5
 
 
 def _too_many(request, *, scope: str, limit: int, period: int = 3600) -> bool:
@@ -172,32 +170,21 @@ def conversation_detail(request, pk):
     return _detail(request, conversation, participant)
 
 
-def _detail(request, conversation, participant, *, status=200, **forms):
-    """The newest page of posts (or the one before ?before=<post id>), the same HTML for every
-    reader and cached per conversation (fragments.py), then what is the viewer's own."""
+def _detail(request, conversation, participant, *, status=200, post_form=None):
+    """The newest page of posts (or the one before ?before=<post id>). The main column is the
+    same for every viewer of one kind and cached (fragments.py); what awaits this viewer's
+    answer and their CSRF token are filled in."""
     before = request.GET.get("before", "")
     before = int(before) if before.isdigit() else None
-    context = {
-        "conversation": conversation,
-        "participant": participant,
-        **conversation_fragments(conversation=conversation, before=before),
-        # The first few, soonest deadline first (the full list is just below, cached).
-        "awaiting": (
-            list(
-                Proposal.objects.filter(conversation=conversation)
-                .unanswered_by(request.user)
-                .only("pk", "statement")
-                .order_by("deadline", "pk")[: AWAITING_SHOWN + 1]
-            )
-            if participant
-            else []
-        ),
-        "awaiting_shown": AWAITING_SHOWN,
-        "post_form": forms.get("post_form") or PostForm(),
-        "email_form": EmailModeForm(
-            initial={"email_mode": participant.email_mode if participant else None}
-        ),
-    }
+    body_html = conversation_page(
+        conversation=conversation,
+        participant=participant,
+        user=request.user,
+        csrf_token=get_token(request),
+        before=before,
+        post_form=post_form,
+    )
+    context = {"conversation": conversation, "body_html": body_html}
     return render(request, "conversations/conversation_detail.html", context, status=status)
 
 

@@ -1,6 +1,7 @@
 """The pages over HTTP: what each person sees, escaping, pre-filled forms, bad input, rate
 limits, and constant query counts at two sizes."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -157,6 +158,98 @@ def test_a_cached_page_shows_a_new_post_and_an_erased_author_at_once(client, cas
     page = client.get(url).content.decode()
     assert "Hi 1" not in page and organiser_name not in page
     assert "A former member" in page
+
+
+def test_the_cached_page_shows_a_close_an_email_setting_and_a_leave_at_once(
+    client, cast, conversation
+):
+    """The page's main column is cached per kind of viewer: closing, a changed email
+    setting and leaving each change the kind, or the version, at once."""
+    url = conversation.get_absolute_url()
+    client.force_login(cast.pro_eu_organiser)
+    page = client.get(url).content.decode()
+    assert re.search(r'value="instant"[^>]*checked', page)
+    client.post(f"{url}emails/", {"email_mode": "none"})
+    page = client.get(url).content.decode()
+    assert re.search(r'value="none"[^>]*checked', page)
+    assert not re.search(r'value="instant"[^>]*checked', page)
+    client.force_login(cast.staffer)
+    assert "Post reply" in client.get(url).content.decode()
+    client.post(f"{url}close/")
+    page = client.get(url).content.decode()
+    assert "<strong>Closed</strong>" in page and "Post reply" not in page
+    client.force_login(cast.pro_eu_organiser)
+    assert "<strong>Closed</strong>" in client.get(url).content.decode()
+    client.post(f"{url}leave/")
+    assert client.get(url).status_code == 404  # a private conversation, no longer theirs
+
+
+def test_each_viewer_gets_their_own_csrf_token_and_awaiting_list(cast, conversation):
+    """Two participants of the same kind share the cached column, never each other's CSRF
+    token or what awaits their answer."""
+    from django.test import Client
+
+    services.conversation_invite(
+        conversation=conversation,
+        inviter=cast.staffer,
+        groups=[cast.pro_eu],
+        include_members=True,
+    )
+    proposal = services.proposal_create(
+        conversation=conversation,
+        proposer=cast.staffer,
+        statement="Split the wards east and west",
+        details="",
+        deadline=timezone.now() + timedelta(days=2),
+    )
+    url = conversation.get_absolute_url()
+    organiser, member = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    organiser.force_login(cast.pro_eu_organiser)
+    member.force_login(cast.pro_eu_member)
+    pages = {}
+    for name, client in (("organiser", organiser), ("member", member)):
+        page = client.get(url).content.decode()
+        assert "<!--" not in page.split("</head>")[1]  # every placeholder filled in
+        assert "Awaiting your answer:" in page and proposal.statement in page
+        token = client.cookies["csrftoken"].value
+        pages[name] = page
+        # The form in the cached column posts with this viewer's own token.
+        reply = client.post(
+            f"{url}reply/", {"body": f"From the {name}", "csrfmiddlewaretoken": token}
+        )
+        assert reply.status_code == 302
+    assert pages["organiser"] != pages["member"]
+    answered = organiser.post(
+        f"/conversations/proposals/{proposal.pk}/answer/",
+        {
+            "position": "agree",
+            "reason": "Fine",
+            "csrfmiddlewaretoken": organiser.cookies["csrftoken"].value,
+        },
+    )
+    assert answered.status_code == 302
+    assert "Awaiting your answer:" not in organiser.get(url).content.decode()
+    assert "Awaiting your answer:" in member.get(url).content.decode()
+
+
+def test_a_time_poll_vote_shows_at_once(client, cast, conversation):
+    poll = services.proposal_create(
+        conversation=conversation,
+        proposer=cast.staffer,
+        statement="When shall we meet?",
+        details="",
+        deadline=timezone.now() + timedelta(days=2),
+        options=[timezone.now() + timedelta(days=3), timezone.now() + timedelta(days=4)],
+    )
+    url = conversation.get_absolute_url()
+    client.force_login(cast.pro_eu_organiser)
+    assert "Awaiting your answer:" in client.get(url).content.decode()
+    services.poll_votes_set(
+        proposal=poll,
+        user=cast.pro_eu_organiser,
+        votes={option.pk: "yes" for option in poll.options.all()},
+    )
+    assert "Awaiting your answer:" not in client.get(url).content.decode()
 
 
 def test_the_dashboard_is_cached_but_an_answer_shows_at_once(client, cast, conversation):
