@@ -95,10 +95,14 @@ def seed() -> None:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE groups_group")
         cursor.execute("ANALYZE events_event")
+    from events.services import calendar_changed
+
+    calendar_changed()  # placed past the services: no cached calendar page may outlive it
 
 
 def run(report):
     from events.models import Event
+    from events.services import calendar_changed
     from groups.models import Group
     from seats.distance import Point
 
@@ -127,3 +131,4 @@ def run(report):
     # The other sections (core's directory, the calendar's group filter) count on their own
     # groups only: the 10,000 go again (seeding them takes seconds).
     Group.objects.filter(slug__startswith="bench-near-").delete()
+    calendar_changed()

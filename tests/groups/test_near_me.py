@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Event
+from events.services import calendar_changed
 from groups.models import Group
 from seats.distance import Point, distance_miles, distance_miles_python, near_q
 from tests.events.factories import EventFactory
@@ -117,6 +118,7 @@ def test_the_group_list_near_me_runs_a_fixed_number_of_queries(
         )
         for n in range(200)
     )
+    calendar_changed()
     with django_assert_num_queries(len(few)):
         page = client.get(url)
     assert "Group 0" in page.content.decode()
@@ -152,6 +154,7 @@ def test_the_event_list_near_me_runs_a_fixed_number_of_queries(
     url = reverse("events:agenda") + "?postcode=BN7+2AA&distance=50"
     client.get(url)
     _events()
+    calendar_changed()  # written past the services: drop the cached pages as they would
     with CaptureQueriesContext(connection) as few:
         client.get(url)
     group = GroupFactory()
@@ -168,6 +171,7 @@ def test_the_event_list_near_me_runs_a_fixed_number_of_queries(
         )
         for n in range(200)
     )
+    calendar_changed()
     with django_assert_num_queries(len(few)):
         page = client.get(url)
     assert "Bulk 0" in page.content.decode()
