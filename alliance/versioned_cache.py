@@ -25,6 +25,7 @@ process that made the change): a hit then costs nothing, and another process sho
 within `memo_seconds`. Leave it 0 where a change must show at once everywhere.
 """
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -115,6 +116,18 @@ def cached_render(
         except Exception:
             logger.warning("Could not cache the render %s", key, exc_info=True)
     return html
+
+
+def page_key(request, name: str, parameters, *extra) -> str | None:
+    """A page's cache key from its query string (plus `extra`: the date a page shows, ...), or
+    None for a query string with another parameter or a long value, which is not cached."""
+    if not set(request.GET) <= set(parameters):
+        return None
+    items = sorted((key, request.GET.getlist(key)) for key in request.GET)
+    if any(len(values) > 4 or any(len(value) > 60 for value in values) for _, values in items):
+        return None
+    raw = f"{request.get_host()}|{request.path}|{extra}|{items}"
+    return f"{name}:{hashlib.sha256(raw.encode()).hexdigest()[:32]}"
 
 
 def parts_get(key: str, version: str | None) -> dict | None:

@@ -4,7 +4,6 @@ Views parse input (forms, filters), call one service or queryset, and render. Ac
 through events/permissions.py; every read starts from Event.objects.visible_to(user).
 """
 
-import hashlib
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -160,13 +159,11 @@ def _calendar_page_key(request, view: str, day: date) -> str | None:
     (month, week or day), today (the "today" marks) and the query string. None for a signed-in
     person (what they see depends on their groups and roles: clash markers, members-only and
     alliance events) and for anything unusual (another parameter, a long value)."""
-    if request.user.is_authenticated or not set(request.GET) <= CALENDAR_PAGE_PARAMETERS:
+    if request.user.is_authenticated:
         return None
-    items = sorted((name, request.GET.getlist(name)) for name in request.GET)
-    if any(len(values) > 4 or any(len(value) > 60 for value in values) for _, values in items):
-        return None
-    raw = f"{request.get_host()}|{request.path}|{view}|{day}|{_today()}|{items}"
-    return f"events:page:{hashlib.sha256(raw.encode()).hexdigest()[:32]}"
+    return versioned_cache.page_key(
+        request, "events:page", CALENDAR_PAGE_PARAMETERS, view, day, _today()
+    )
 
 
 def _calendar_page(request, view: str, day: date, build):

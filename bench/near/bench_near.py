@@ -96,14 +96,18 @@ def seed() -> None:
         cursor.execute("ANALYZE groups_group")
         cursor.execute("ANALYZE events_event")
     from events.services import calendar_changed
+    from groups.services import directory_changed
 
-    calendar_changed()  # placed past the services: no cached calendar page may outlive it
+    # Placed past the services: no cached calendar or directory page may outlive it.
+    calendar_changed()
+    directory_changed()
 
 
 def run(report):
     from events.models import Event
     from events.services import calendar_changed
     from groups.models import Group
+    from groups.services import directory_changed
     from seats.distance import Point
 
     report.section("Near me (10,000 groups, 100,000 events placed)")
@@ -132,3 +136,4 @@ def run(report):
     # groups only: the 10,000 go again (seeding them takes seconds).
     Group.objects.filter(slug__startswith="bench-near-").delete()
     calendar_changed()
+    directory_changed()
