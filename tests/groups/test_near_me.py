@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from events.models import Event
 from events.services import calendar_changed
-from groups.services import directory_changed
 from groups.models import Group
+from groups.services import directory_changed
 from seats.distance import Point, distance_miles, distance_miles_python, near_q
 from tests.events.factories import EventFactory
 from tests.factories import GroupFactory
