@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from events.models import CalendarFeed, CalendarToken, Event, EventSeries, Rsvp
+from events.services import calendar_changed
 
 
 class RsvpInline(admin.TabularInline):
@@ -23,6 +24,19 @@ class EventAdmin(admin.ModelAdmin):
     readonly_fields = ["uid", "sequence", "source_uid", "source_key", "created_at", "updated_at"]
     list_select_related = ["group"]
     inlines = [RsvpInline]
+
+    # Edits here skip the services: the cached calendar pages must still go at once.
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        calendar_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        calendar_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        calendar_changed()
 
 
 @admin.register(EventSeries)

@@ -28,7 +28,12 @@ from alliance.ratelimit import rate_limit_exceeded
 from alliance.tasks import enqueue_after_commit
 from events import import_fetch
 from events.models import CalendarFeed, Event, EventStatus, Rsvp, Visibility
-from events.services import _attendees_notify_queue, clash_check_queue, horizon_days
+from events.services import (
+    _attendees_notify_queue,
+    calendar_changed,
+    clash_check_queue,
+    horizon_days,
+)
 from events.tasks import calendar_feed_sync_task
 
 logger = logging.getLogger(__name__)
@@ -624,6 +629,8 @@ def _apply(
     Event.objects.bulk_update(vanished, Event.CANCEL_HIDDEN_FIELDS, batch_size=1000)
     for event in [*changed, *vanished]:
         _attendees_notify_queue(event)
+    if to_create or changed or moved_quietly or vanished:
+        calendar_changed()
     clash_check_queue(*[event.pk for event in [*to_create, *changed, *moved_quietly, *vanished]])
     result.created, result.updated, result.cancelled = len(to_create), len(changed), len(vanished)
 
@@ -861,6 +868,7 @@ def calendar_feed_delete(*, feed: CalendarFeed) -> tuple[int, int]:
     Event.objects.bulk_update(to_cancel, Event.CANCEL_HIDDEN_FIELDS)
     for event in to_cancel:
         _attendees_notify_queue(event)
+    calendar_changed()
     clash_check_queue(*[event.pk for event in to_cancel])
     feed.delete()
     return deleted, len(to_cancel)

@@ -19,6 +19,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
+from alliance import versioned_cache
 from alliance.tasks import enqueue_after_commit
 from events import ics
 from events.apps import clashes_api
@@ -68,6 +69,18 @@ REPEAT_RULES = {
 
 def horizon_days() -> int:
     return settings.EVENTS_HORIZON_DAYS
+
+
+# The calendar's change counter: the month, week and agenda pages cached for signed-out
+# visitors (events/views.py: _calendar_page) are kept per value of it.
+CALENDAR_VERSION = "events:calendar"
+
+
+def calendar_changed() -> None:
+    """Events or their RSVPs changed: every cached calendar page is stale. Every service here
+    that writes an event or an answer calls it, inside its transaction; the counter is bumped
+    then and again after the commit (alliance/versioned_cache.py)."""
+    versioned_cache.changed(CALENDAR_VERSION)
 
 
 def clash_check_queue(*event_ids: int) -> None:
@@ -139,6 +152,7 @@ def event_create(
             group=group, rrule=rule, first_starts_at=starts_at, duration=ends_at - starts_at
         )
     event.save()
+    calendar_changed()
     clash_check_queue(event.pk)
     if event.series_id:
         event_series_expand(series=event.series)
@@ -165,6 +179,7 @@ def event_update(*, event: Event, author, **changes) -> Event:
     event.sequence += 1
     event.updated_at = timezone.now()
     event.save()
+    calendar_changed()
     if event.capacity != old_capacity:
         _waiting_list_promote(event)
     clash_check_queue(event.pk)
@@ -190,6 +205,7 @@ def event_cancel(*, event: Event, author) -> Event:
     if event.is_cancelled:
         return event
     event.save(update_fields=event.cancel_fields_set(now=timezone.now()))
+    calendar_changed()
     clash_check_queue(event.pk)
     _attendees_notify_queue(event)
     return event
@@ -237,6 +253,7 @@ def event_series_expand(*, series: EventSeries, until: datetime | None = None) -
             )
         )
     Event.objects.bulk_create(created)
+    calendar_changed()
     series.expanded_until = max(until, series.expanded_until or until)
     series.save(update_fields=["expanded_until"])
     clash_check_queue(*[event.pk for event in created])
@@ -338,6 +355,7 @@ def rsvp_set(*, event: Event, user, answer: str) -> Rsvp:
     rsvp.answer = answer
     rsvp.updated_at = timezone.now()
     rsvp.save()
+    calendar_changed()  # the calendars show how many are going
     if previous == RsvpAnswer.GOING:
         _waiting_list_promote(event)
     return rsvp
@@ -449,6 +467,7 @@ def guest_rsvp_confirm(*, guest: GuestRsvp) -> GuestRsvp:
     guest.confirmed_at = guest.confirmed_at or now
     guest.updated_at = now
     guest.save(update_fields=["answer", "confirmed_at", "updated_at"])
+    calendar_changed()
     return guest
 
 
@@ -463,6 +482,7 @@ def guest_rsvp_cancel(*, guest: GuestRsvp) -> GuestRsvp:
     guest.answer = RsvpAnswer.NOT_GOING
     guest.updated_at = timezone.now()
     guest.save(update_fields=["answer", "updated_at"])
+    calendar_changed()
     if held_place and not event.is_cancelled and event.ends_at >= timezone.now():
         _waiting_list_promote(event)
     return guest

@@ -16,18 +16,22 @@ from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber, TruncDate
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from alliance import versioned_cache
 from alliance.exports import csv_response
 from alliance.links import absolute_url
 from alliance.ratelimit import client_ip, rate_limit_exceeded
 from alliance.tasks import enqueue_after_commit
 from events import ics, imports, services, week_grid
 from events.apps import clashes_api
-from events.filters import EventFilter, filter_querystring
+from events.filters import VIEW_KEYS, EventFilter, filter_querystring
 from events.forms import (
     DATETIME_FORMAT,
     AttendanceForm,
@@ -135,13 +139,66 @@ def _nav_context(request, event_filter) -> dict:
     }
 
 
+# --- Calendar pages: month, week, agenda -----------------------------------------------------
+
+# Pages for signed-out visitors are cached per version of the calendar
+# (events/services.py: calendar_changed, bumped by every service that writes an event or an
+# answer) and go after this long at most: what they show that no event service changes (a
+# group renamed, a new group in the filter) is at most this old.
+CALENDAR_PAGE_SECONDS = 60 * 5
+# Query-string keys a cached page may be keyed by: the filters, the views' own keys and "near me".
+CALENDAR_PAGE_PARAMETERS = {
+    *EventFilter.base_filters,
+    *VIEW_KEYS,
+    *NearForm.base_fields,
+}
+
+
+def _calendar_page_key(request, view: str, day: date) -> str | None:
+    """The cache key of a calendar page for a signed-out visitor: the view, the page's date
+    (month, week or day), today (the "today" marks) and the query string. None for a signed-in
+    person (what they see depends on their groups and roles: clash markers, members-only and
+    alliance events) and for anything unusual (another parameter, a long value)."""
+    if request.user.is_authenticated:
+        return None
+    return versioned_cache.page_key(
+        request, "events:page", CALENDAR_PAGE_PARAMETERS, view, day, _today()
+    )
+
+
+def _calendar_page(request, view: str, day: date, build):
+    """A calendar page: `build()` gives (title, body template, context, cacheable). For a
+    signed-out visitor the rendered body is cached per calendar version (read before any row),
+    so a page served from the cache costs one Redis read and no query; a write to an event
+    bumps the version, so the next request renders it again."""
+    key = _calendar_page_key(request, view, day)
+    version = versioned_cache.version(services.CALENDAR_VERSION) if key else None
+    parts = versioned_cache.parts_get(key, version) if key else None
+    if parts is None:
+        title, template, context, cacheable = build()
+        parts = {"title": title, "body": render_to_string(template, context, request=request)}
+        if key and cacheable:
+            versioned_cache.parts_set(key, version, timeout=CALENDAR_PAGE_SECONDS, **parts)
+    # The body was rendered by this view from our own (autoescaped) templates: safe to reuse.
+    context = {"page_title": parts["title"], "body": mark_safe(parts["body"]), "view": view}  # noqa: S308
+    return render(request, "events/calendar_page.html", context)
+
+
+def _month_or_today(request) -> date:
+    chosen = _parse_date(request.GET.get("month"), "%Y-%m") or _today()
+    return chosen.replace(day=1)
+
+
 def calendar_month(request):
     if request.GET.get("postcode"):  # "near me": a list nearest first, not a grid
         return calendar_agenda(request)
+    return _calendar_page(request, "month", _month_or_today(request), lambda: _month_build(request))
+
+
+def _month_build(request):
     event_filter = _calendar_filter(request)
     today = _today()
-    chosen = _parse_date(request.GET.get("month"), "%Y-%m") or today.replace(day=1)
-    first = chosen.replace(day=1)
+    first = _month_or_today(request)
     grid_start = first - timedelta(days=first.weekday())
     next_month = (first + timedelta(days=32)).replace(day=1)
     last = next_month - timedelta(days=1)
@@ -187,16 +244,25 @@ def calendar_month(request):
         "view": "month",
         **_nav_context(request, event_filter),
     }
-    return render(request, "events/event_month.html", context)
+    title = f"Calendar: {date_format(first, 'F Y')}"
+    return title, "events/event_month.html", context, True
+
+
+def _week_monday(request) -> date:
+    chosen = _parse_date(request.GET.get("week"), "%Y-%m-%d") or _today()
+    return chosen - timedelta(days=chosen.weekday())
 
 
 def calendar_week(request):
     """The week as a time grid: days as columns, hours as rows, overlapping events side by
     side (placed by the pure events/week_grid.py; a list of days on a phone, by CSS alone)."""
+    return _calendar_page(request, "week", _week_monday(request), lambda: _week_build(request))
+
+
+def _week_build(request):
     event_filter = _calendar_filter(request)
     today = _today()
-    chosen = _parse_date(request.GET.get("week"), "%Y-%m-%d") or today
-    monday = chosen - timedelta(days=chosen.weekday())
+    monday = _week_monday(request)
     sunday = monday + timedelta(days=6)
     days_map = _days_with_events(
         event_filter.qs, monday, sunday, WEEK_DAY_LIMIT, viewer=request.user
@@ -230,17 +296,26 @@ def calendar_week(request):
         "view": "week",
         **_nav_context(request, event_filter),
     }
-    return render(request, "events/event_week.html", context)
+    title = f"Calendar: week of {date_format(monday, 'j F Y')}"
+    return title, "events/event_week.html", context, True
+
+
+def _agenda_date(request) -> date:
+    return _parse_date(request.GET.get("date"), "%Y-%m-%d") or _today()
 
 
 def calendar_agenda(request):
     """Events from a date, by date; with a postcode ("near me"), the placed events within the
     chosen distance, nearest first, each with its distance in miles."""
+    return _calendar_page(request, "agenda", _agenda_date(request), lambda: _agenda_build(request))
+
+
+def _agenda_build(request):
     event_filter = _calendar_filter(request)
     near_form = NearForm(request.GET)
     near_point = near_form.point if near_form.is_valid() else None
     today = _today()
-    chosen = _parse_date(request.GET.get("date"), "%Y-%m-%d") or today
+    chosen = _agenda_date(request)
     events = event_filter.qs.not_ended_before(_local_midnight(chosen))
     if near_point:
         events = events.near(near_point, near_form.miles)
@@ -262,7 +337,9 @@ def calendar_agenda(request):
         "view": "agenda",
         **_nav_context(request, event_filter),
     }
-    return render(request, "events/event_agenda.html", context)
+    title = f"Calendar: agenda from {date_format(chosen, 'j F Y')}"
+    # A postcode the lookup could not place just now must not be remembered as unplaceable.
+    return title, "events/event_agenda.html", context, not near_form.errors
 
 
 def _rsvp_counts(event) -> dict:

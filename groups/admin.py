@@ -9,6 +9,7 @@ from groups.models import (
     Party,
     PartyStaff,
 )
+from groups.services import directory_changed
 
 
 @admin.register(Party)
@@ -36,6 +37,19 @@ class GroupAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ["mark_verified"]
     inlines = [MembershipInline]
+
+    # Edits here skip the services: the cached directory pages must still go at once.
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        directory_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        directory_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        directory_changed()
 
     @admin.action(description="Mark selected groups as verified")
     def mark_verified(self, request, queryset):

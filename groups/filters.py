@@ -9,20 +9,26 @@ from seats.regions import Region
 
 class GroupFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_text", label="Search")
-    kind = django_filters.ChoiceFilter(choices=GroupKind.choices, empty_label="Any kind")
+    # Every select is one string join, not a template per option (as the calendar's): the
+    # stock widgets cost more than the page's queries.
+    kind = django_filters.ChoiceFilter(
+        choices=GroupKind.choices, empty_label="Any kind", widget=FastSelect
+    )
     party = django_filters.ModelChoiceFilter(
-        queryset=Party.objects.all(),
+        queryset=Party.objects.only("pk", "slug", "name"),
         field_name="party",
         to_field_name="slug",
         empty_label="Any party",
+        widget=FastSelect,
     )
-    region = django_filters.ChoiceFilter(choices=Region.choices, empty_label="Anywhere")
+    region = django_filters.ChoiceFilter(
+        choices=Region.choices, empty_label="Anywhere", widget=FastSelect
+    )
     constituency = django_filters.ModelChoiceFilter(
         queryset=Constituency.objects.current().only("pk", "name"),
         field_name="constituencies",
         empty_label="Any constituency",
         label="Constituency",
-        # 650+ options: one string join, not a template per option (as the calendar's).
         widget=FastSelect,
     )
 

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from alliance import versioned_cache
 from alliance.links import absolute_url
 from alliance.mail import header_safe
 from alliance.tasks import enqueue_after_commit
@@ -26,6 +27,16 @@ from groups.models import (
 from groups.permissions import user_may_accept_invitation
 from groups.tasks import organiser_invitation_send_task
 from outbox.emails import email_message_build
+
+# The directory's change counter (alliance/versioned_cache.py): its pages are cached per value.
+DIRECTORY_VERSION = "groups:directory"
+
+
+def directory_changed() -> None:
+    """A group was created, edited, joined or left: every cached directory page is stale
+    (bumped now, in the writing transaction, and again after it commits)."""
+    versioned_cache.changed(DIRECTORY_VERSION)
+
 
 # Words that are paths under /groups/: a group with one as its slug could not be reached.
 RESERVED_SLUGS = {"new", "mine", "invitations"}
@@ -47,6 +58,7 @@ def group_create(*, creator, constituencies=(), **fields) -> Group:
     group.save()
     group.constituencies.set(constituencies)
     Membership.objects.create(user=creator, group=group, role=Role.ORGANISER)
+    directory_changed()
     return group
 
 
@@ -58,6 +70,7 @@ def group_update(*, group: Group, constituencies=None, **fields) -> Group:
     group.save()
     if constituencies is not None:
         group.constituencies.set(constituencies)
+    directory_changed()
     return group
 
 
@@ -70,6 +83,8 @@ def group_member_add(*, group: Group, user, role: str = Role.MEMBER) -> Membersh
     if not created and role == Role.ORGANISER and membership.role != Role.ORGANISER:
         membership.role = Role.ORGANISER
         membership.save(update_fields=["role"])
+    if created:
+        directory_changed()  # the member count on the group's card
     return membership
 
 
@@ -116,6 +131,7 @@ def group_member_remove(*, group: Group, user) -> bool:
         if organisers.count() <= 1:
             raise ValidationError("You are the only organiser. Add another organiser first.")
     membership.delete()
+    directory_changed()
     return True
 
 

@@ -4,9 +4,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from alliance import versioned_cache
 from alliance.ratelimit import client_ip, rate_limit_exceeded
 from events import ics
 from events.models import Event
@@ -53,8 +56,30 @@ from seats.forms import NearForm
 PAGE_SIZE = 24
 
 
+# The directory's body is the same for everyone: it is cached per query string and version of
+# the directory (services.directory_changed: groups created, edited, joined or left), and goes
+# after this long at most (what else it shows: a party's colour).
+DIRECTORY_PAGE_SECONDS = 60 * 5
+DIRECTORY_PAGE_PARAMETERS = {*GroupFilter.base_filters, *NearForm.base_fields, "page"}
+
+
 def group_list(request):
-    """The directory; with a postcode, the groups within the chosen distance, nearest first."""
+    """The directory; with a postcode, the groups within the chosen distance, nearest first.
+    A body rendered since the last change comes from the cache: one Redis read, no query."""
+    key = versioned_cache.page_key(request, "groups:list", DIRECTORY_PAGE_PARAMETERS)
+    version = versioned_cache.version(services.DIRECTORY_VERSION) if key else None
+    parts = versioned_cache.parts_get(key, version) if key else None
+    if parts is None:
+        context, cacheable = _group_list_context(request)
+        parts = {"body": render_to_string("groups/_group_list_body.html", context, request)}
+        if key and cacheable:
+            versioned_cache.parts_set(key, version, timeout=DIRECTORY_PAGE_SECONDS, **parts)
+    # Rendered by this view from our own (autoescaped) template: safe to reuse.
+    body = mark_safe(parts["body"])  # noqa: S308
+    return render(request, "groups/group_list.html", {"body": body})
+
+
+def _group_list_context(request) -> tuple[dict, bool]:
     group_filter = GroupFilter(request.GET, queryset=Group.objects.with_counts())
     near_form = NearForm(request.GET)
     near_point = near_form.point if near_form.is_valid() else None
@@ -70,7 +95,8 @@ def group_list(request):
         "near_form": near_form,
         "near_point": near_point,
     }
-    return render(request, "groups/group_list.html", context)
+    # A postcode the lookup could not place just now must not be remembered as unplaceable.
+    return context, not near_form.errors
 
 
 @login_required

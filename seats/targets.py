@@ -1,12 +1,12 @@
 """Loading an election's results for analysis, in a fixed number of queries."""
 
-import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
+from alliance import versioned_cache
 from seats.advice import Advice, PactTerms, seat_advice
 from seats.analysis import SeatAnalysis, SeatVotes, seats_analyse
 from seats.models import Agreement, AgreementRole, Constituency, Contest, Election, Result
@@ -88,13 +88,12 @@ def election_seat_rows_cached(election: Election, bloc=DEFAULT_BLOC) -> list[Sea
 
 def results_changed(election: Election) -> None:
     """Called by the importer: cached counts for this election are stale."""
-    cache.set(f"seats:results-version:{election.pk}", time.time_ns(), None)
-    advice_changed()
+    versioned_cache.changed(f"seats:results:{election.pk}", ADVICE_VERSION)
 
 
-def results_version(election: Election) -> int:
+def results_version(election: Election) -> str | None:
     """Changes whenever the election's results are (re)imported: part of every cache key."""
-    return cache.get(f"seats:results-version:{election.pk}", 0)
+    return versioned_cache.version(f"seats:results:{election.pk}")
 
 
 def progressive_majority_lost_total(election: Election, bloc=DEFAULT_BLOC) -> int:
@@ -186,77 +185,45 @@ def seat_advice_for(constituency: Constituency, bloc=DEFAULT_BLOC) -> SeatAdvice
     return SeatAdvice(constituency, advice, election, results_election, analysis, pact)
 
 
-ADVICE_VERSION_KEY = "seats:advice-version"
+ADVICE_VERSION = "seats:advice"
 
 
 def advice_changed() -> None:
-    """Pacts, elections or results changed: every cached seat advice is stale. Call it after
-    the commit (a request between the bump and the commit would cache the old advice)."""
-    cache.set(ADVICE_VERSION_KEY, time.time_ns(), None)
-    page_cache_forget_local()
+    """Pacts, elections or results changed: every cached seat advice is stale."""
+    versioned_cache.changed(ADVICE_VERSION)
 
 
 # Whole pages for anonymous visitors (the target list, a seat's advice page), as rendered HTML
-# parts: dropped when advice_changed() bumps the version (pacts, upcoming elections, results)
-# and after at most PAGE_CACHE_SECONDS (what else they show: a seat's events and groups).
-# Shared through Redis, and kept in this process's memory too, where a hit costs nothing: the
+# parts (alliance/versioned_cache.py): dropped when advice_changed() bumps the version (pacts,
+# upcoming elections, results) and after at most PAGE_CACHE_SECONDS (what else they show: a
+# seat's events and groups). Kept in this process's memory too, where a hit costs nothing: the
 # version is read from Redis at most once every VERSION_MEMO_SECONDS per process (at once in
 # the process that made the change), so another process shows a change within a second.
 PAGE_CACHE_SECONDS = 60
 VERSION_MEMO_SECONDS = 1.0
-_PAGES: dict[str, tuple[int, float, dict]] = {}  # key -> (version, expires at, parts)
-_PAGES_MAX = 128
-_VERSION_MEMO: list = [0, float("-inf")]  # [version, read at (monotonic)]
-
-
-def _advice_version() -> int:
-    now = time.monotonic()
-    if now - _VERSION_MEMO[1] > VERSION_MEMO_SECONDS:
-        # A version always exists: after the cache is emptied a new one starts, so nothing
-        # remembered in a process from before can match it.
-        cache.add(ADVICE_VERSION_KEY, time.time_ns(), None)
-        _VERSION_MEMO[:] = [cache.get(ADVICE_VERSION_KEY, 0), now]
-    return _VERSION_MEMO[0]
 
 
 def page_cache_forget_local() -> None:
-    """This process's page memory and version memo (after a change here, and in tests)."""
-    _PAGES.clear()
-    _VERSION_MEMO[1] = float("-inf")
+    """This process's page memory and version memo (in tests)."""
+    versioned_cache.forget_local()
 
 
-def page_cache_get(key: str) -> tuple[dict | None, int]:
+def page_cache_get(key: str) -> tuple[dict | None, str | None]:
     """(the page's cached parts if still current, the current version). Pass the version to
     `page_cache_set` after rendering, so a change made meanwhile is never stored under the
     new version."""
-    version = _advice_version()
-    now = time.monotonic()
-    local = _PAGES.get(key)
-    if local is not None and local[0] == version and local[1] > now:
-        return local[2], version
-    entry = cache.get(key)
-    if entry is None or entry.get("version") != version:
-        return None, version
-    _remember(key, version, entry)
-    return entry, version
+    version = versioned_cache.version(ADVICE_VERSION, memo_seconds=VERSION_MEMO_SECONDS)
+    return versioned_cache.parts_get(key, version), version
 
 
-def page_cache_set(key: str, version: int, **parts: str) -> None:
-    entry = {"version": version, **parts}
-    cache.set(key, entry, PAGE_CACHE_SECONDS)
-    _remember(key, version, entry)
-
-
-def _remember(key: str, version: int, entry: dict) -> None:
-    if len(_PAGES) >= _PAGES_MAX:
-        _PAGES.clear()
-    _PAGES[key] = (version, time.monotonic() + PAGE_CACHE_SECONDS, entry)
+def page_cache_set(key: str, version: str | None, **parts: str) -> None:
+    versioned_cache.parts_set(key, version, timeout=PAGE_CACHE_SECONDS, **parts)
 
 
 def seat_advice_cached(constituency: Constituency, bloc=DEFAULT_BLOC) -> SeatAdvice:
     """`seat_advice_for`, cached per seat until advice_changed() (and at most CACHE_SECONDS, so
     an election that passes at midnight stops being "next" soon after)."""
-    version = cache.get(ADVICE_VERSION_KEY, 0)
+    version = versioned_cache.version(ADVICE_VERSION)
     key = f"seats:advice:{constituency.pk}:{','.join(sorted(bloc))}:{version}"
     found = cache.get(key)
     if found is None:

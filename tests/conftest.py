@@ -45,9 +45,9 @@ def _cache_clear_prefix() -> None:
     keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
     if keys:
         client.delete(*keys)
-    from seats.targets import page_cache_forget_local
+    from alliance import versioned_cache
 
-    page_cache_forget_local()  # whole pages this process keeps in memory (seats/targets.py)
+    versioned_cache.forget_local()  # counters and pages this process keeps in memory
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,7 @@ def seed(total: int) -> None:
     """Exactly `total` bench groups (party branches and campaigns), each with members."""
     from accounts.models import User
     from groups.models import Group, GroupKind, Membership, Party, Role
+    from groups.services import directory_changed
     from seats.regions import Region
 
     parties = [
@@ -63,12 +64,15 @@ def seed(total: int) -> None:
         ],
         batch_size=2000,
     )
+    directory_changed()  # seeded past the services: no cached directory page may outlive it
 
 
 def reset() -> None:
     from groups.models import Group
+    from groups.services import directory_changed
 
     Group.objects.filter(slug__startswith="bench-group-").delete()
+    directory_changed()
 
 
 def run(report) -> None:

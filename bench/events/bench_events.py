@@ -127,6 +127,9 @@ def seed() -> dict:
                 for n in range(10)
             ]
         )
+    from events.services import calendar_changed
+
+    calendar_changed()  # seeded past the services: no cached calendar page may outlive it
     return {
         "seconds": time.monotonic() - started,
         "seeded": TOTAL - existing,

@@ -95,11 +95,19 @@ def seed() -> None:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE groups_group")
         cursor.execute("ANALYZE events_event")
+    from events.services import calendar_changed
+    from groups.services import directory_changed
+
+    # Placed past the services: no cached calendar or directory page may outlive it.
+    calendar_changed()
+    directory_changed()
 
 
 def run(report):
     from events.models import Event
+    from events.services import calendar_changed
     from groups.models import Group
+    from groups.services import directory_changed
     from seats.distance import Point
 
     report.section("Near me (10,000 groups, 100,000 events placed)")
@@ -127,3 +135,5 @@ def run(report):
     # The other sections (core's directory, the calendar's group filter) count on their own
     # groups only: the 10,000 go again (seeding them takes seconds).
     Group.objects.filter(slug__startswith="bench-near-").delete()
+    calendar_changed()
+    directory_changed()

@@ -11,7 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Event
+from events.services import calendar_changed
 from groups.models import Group
+from groups.services import directory_changed
 from seats.distance import Point, distance_miles, distance_miles_python, near_q
 from tests.events.factories import EventFactory
 from tests.factories import GroupFactory
@@ -103,6 +105,7 @@ def test_the_group_list_near_me_runs_a_fixed_number_of_queries(
     url = reverse("groups:list") + "?postcode=BN7+2AA&distance=50"
     client.get(url)  # the postcode lookup is cached from here on
     _groups()
+    directory_changed()  # written past the services: drop the cached pages as they would
     with CaptureQueriesContext(connection) as few:
         client.get(url)
     Group.objects.bulk_create(
@@ -117,6 +120,7 @@ def test_the_group_list_near_me_runs_a_fixed_number_of_queries(
         )
         for n in range(200)
     )
+    directory_changed()
     with django_assert_num_queries(len(few)):
         page = client.get(url)
     assert "Group 0" in page.content.decode()
@@ -152,6 +156,7 @@ def test_the_event_list_near_me_runs_a_fixed_number_of_queries(
     url = reverse("events:agenda") + "?postcode=BN7+2AA&distance=50"
     client.get(url)
     _events()
+    calendar_changed()  # written past the services: drop the cached pages as they would
     with CaptureQueriesContext(connection) as few:
         client.get(url)
     group = GroupFactory()
@@ -168,6 +173,7 @@ def test_the_event_list_near_me_runs_a_fixed_number_of_queries(
         )
         for n in range(200)
     )
+    calendar_changed()
     with django_assert_num_queries(len(few)):
         page = client.get(url)
     assert "Bulk 0" in page.content.decode()
