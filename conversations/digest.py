@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.safestring import mark_safe
 
 from conversations.models import (
     Answer,
@@ -33,7 +34,7 @@ from conversations.tasks import digest_send_range_task
 from events.models import Event, EventStatus
 from events.models import Visibility as EventVisibility
 from groups.models import Group, Membership
-from outbox.emails import email_absolute_url
+from outbox.emails import email_absolute_url, email_render_parts
 from outbox.models import OutboxEmail
 from outbox.services import email_enqueue_many
 from petitions.models import Petition, PetitionStatus
@@ -216,6 +217,9 @@ def _digest_chunk(*, user_ids: list[int], week: str, now: datetime) -> int:
         for g, group_petitions in petitions_of_group.items()
     }
 
+    # The sections (everything but the greeting) rendered once per distinct content: the
+    # subscribers of one group mostly share theirs, and rendering them was most of the build.
+    sections: dict[tuple, dict] = {}
     emails = []
     for user_id in user_ids:
         user = users[user_id]
@@ -225,23 +229,35 @@ def _digest_chunk(*, user_ids: list[int], week: str, now: datetime) -> int:
             (e for seat in area for e in events_in.get(seat, ()) if e.group_id not in own),
             key=lambda e: (e.starts_at, e.pk),
         )
-        context = {
-            "recipient": user,
-            "week": week,
-            "events": [event_items[e.pk] for e in nearby[:EVENTS_PER_PERSON]],
-            "awaiting": [proposal_items[p.pk] for p in awaiting.get(user_id, [])],
-            "outcomes": [proposal_items[p.pk] for p in outcomes.get(user_id, [])],
-            "petitions": [item for g in sorted(own) for item in petition_items.get(g, [])],
-        }
-        if not any(context[k] for k in ("events", "awaiting", "outcomes", "petitions")):
+        shown = (
+            tuple(e.pk for e in nearby[:EVENTS_PER_PERSON]),
+            tuple(p.pk for p in awaiting.get(user_id, [])),
+            tuple(p.pk for p in outcomes.get(user_id, [])),
+            tuple(sorted(own)),
+        )
+        events_pks, awaiting_pks, outcome_pks, group_ids = shown
+        petitions = [item for g in group_ids for item in petition_items.get(g, [])]
+        if not (events_pks or awaiting_pks or outcome_pks or petitions):
             continue
+        if shown not in sections:
+            text, html = email_render_parts(
+                template="conversations/email/_digest_sections",
+                context={
+                    "events": [event_items[pk] for pk in events_pks],
+                    "awaiting": [proposal_items[pk] for pk in awaiting_pks],
+                    "outcomes": [proposal_items[pk] for pk in outcome_pks],
+                    "petitions": petitions,
+                },
+            )
+            # Autoescaped by the .html template just now.
+            sections[shown] = {"sections_text": text, "sections_html": mark_safe(html)}  # noqa: S308
         emails.append(
             {
                 "key": digest_key(user_id, week),
                 "to": user.email,
                 "subject": f"Your week in the alliance ({week})",
                 "template": "conversations/email/digest",
-                "context": context,
+                "context": {"recipient": user, "week": week, **sections[shown]},
                 **unsubscribe_links(user_id=user_id, what="digest"),
             }
         )

@@ -79,6 +79,13 @@ def _render_text(name: str, context: dict) -> str:
     return get_template(name).template.render(Context(context, autoescape=False))
 
 
+def email_render_parts(*, template: str, context: dict) -> tuple[str, str]:
+    """(text, html) of `templates/<template>.txt` and `.html`, with no footer: a piece that
+    many emails share (a digest's sections), rendered once and given to `email_content` in
+    the context of each (the HTML marked safe: it was autoescaped here)."""
+    return _render_text(f"{template}.txt", context), render_to_string(f"{template}.html", context)
+
+
 def email_render(
     *, template: str, context: dict, unsubscribe_url: str | None, html: bool = True
 ) -> tuple[str, str]:
