@@ -1,6 +1,7 @@
 import django_filters
 from django import forms
 
+from alliance.forms import searchable
 from events.filters import FastSelect
 from groups.models import Group, GroupKind, Party
 from seats.models import Constituency
@@ -23,7 +24,7 @@ class GroupFilter(django_filters.FilterSet):
         empty_label="Any constituency",
         label="Constituency",
         # 650+ options: one string join, not a template per option (as the calendar's).
-        widget=FastSelect,
+        widget=FastSelect(attrs=searchable(placeholder="Type a seat's name")),
     )
 
     class Meta:
