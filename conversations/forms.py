@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from alliance.forms import LabelledChoicesMixin
+from alliance.forms import FieldsetsMixin, LabelledChoicesMixin, SearchableSelectMultiple
 from conversations.models import (
     MAX_POST_CHARS,
     MAX_REASON_CHARS,
@@ -13,15 +13,24 @@ from conversations.models import (
     Visibility,
 )
 from groups.models import Group, Party
+from seats.forms import SearchableSeatSelect
 from seats.models import Constituency
 from seats.regions import Region
 
 
-class ConversationForm(LabelledChoicesMixin, forms.Form):
+class ConversationForm(LabelledChoicesMixin, FieldsetsMixin, forms.Form):
+    fieldsets = [
+        ("What it is about", ["title", "scope_kind", "constituency", "region"]),
+        ("Who takes part", ["groups", "parties", "include_members", "visibility"]),
+        ("Your first message", ["body"]),
+    ]
     title = forms.CharField(max_length=200)
     scope_kind = forms.ChoiceField(label="About", choices=ScopeKind.choices)
     constituency = forms.ModelChoiceField(
-        queryset=Constituency.objects.all(), required=False, label="Seat"
+        queryset=Constituency.objects.all(),
+        required=False,
+        label="Seat",
+        widget=SearchableSeatSelect,
     )
     region = forms.ChoiceField(choices=[("", "—"), *Region.choices], required=False)
     agreement = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -30,7 +39,7 @@ class ConversationForm(LabelledChoicesMixin, forms.Form):
         queryset=Group.objects.alphabetical(),
         required=False,
         label="Invite the organisers of these groups",
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=SearchableSelectMultiple(attrs={"size": 6}),
     )
     parties = forms.ModelMultipleChoiceField(
         queryset=Party.objects.all(),
@@ -44,13 +53,23 @@ class ConversationForm(LabelledChoicesMixin, forms.Form):
         label="First message", max_length=MAX_POST_CHARS, widget=forms.Textarea(attrs={"rows": 5})
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Both boundary sets are listed (a conversation may be about a 2019 seat): the same
+        # name can appear twice, so each seat says which boundaries it is on.
+        self.fields["constituency"].label_from_instance = _seat_with_boundaries
+
+
+def _seat_with_boundaries(seat: Constituency) -> str:
+    return f"{seat.name} ({seat.get_boundary_set_display()})"
+
 
 class InviteForm(LabelledChoicesMixin, forms.Form):
     groups = forms.ModelMultipleChoiceField(
         queryset=Group.objects.alphabetical(),
         required=False,
         label="Organisers of these groups",
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=SearchableSelectMultiple(attrs={"size": 6}),
     )
     parties = forms.ModelMultipleChoiceField(
         queryset=Party.objects.all(),

@@ -4,6 +4,7 @@ from django.forms.utils import flatatt
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from alliance.forms import searchable
 from events.models import Event, EventKind
 from groups.models import Group, GroupKind, Party
 from seats.models import Constituency
@@ -65,7 +66,7 @@ class EventFilter(django_filters.FilterSet):
         method="filter_group",
         to_field_name="slug",
         empty_label="Any group",
-        widget=FastSelect,
+        widget=FastSelect(attrs=searchable(placeholder="Type a group's name")),
     )
     group_kind = django_filters.ChoiceFilter(
         choices=GroupKind.choices,
@@ -84,7 +85,7 @@ class EventFilter(django_filters.FilterSet):
         queryset=Constituency.objects.current().only("pk", "name"),
         field_name="constituency",
         empty_label="Any constituency",
-        widget=FastSelect,
+        widget=FastSelect(attrs=searchable(placeholder="Type a seat's name")),
     )
     region = django_filters.ChoiceFilter(
         choices=Region.choices,

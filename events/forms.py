@@ -2,11 +2,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from alliance.forms import LabelledChoicesMixin
+from alliance.forms import FieldsetsMixin, LabelledChoicesMixin, searchable
 from events.filters import FastSelect
 from events.models import CalendarFeed, Event, RsvpAnswer, Visibility
 from groups.models import Group
-from seats.forms import PostcodeField
+from seats.forms import PostcodeField, SearchableSeatSelect
 from seats.models import Constituency
 from seats.postcodes import (
     InvalidPostcode,
@@ -51,7 +51,13 @@ class LocalDateTimeInput(forms.DateTimeInput):
         super().__init__(attrs=attrs, format=DATETIME_FORMAT)
 
 
-class EventForm(LabelledChoicesMixin, forms.ModelForm):
+class EventForm(LabelledChoicesMixin, FieldsetsMixin, forms.ModelForm):
+    fieldsets = [
+        ("What", ["title", "kind", "description"]),
+        ("When", ["starts_at", "ends_at", "all_day", "repeat", "repeat_until"]),
+        ("Where", ["venue_name", "address", "postcode", "constituency"]),
+        ("Who", ["capacity", "visibility", "cohost"]),
+    ]
     REPEAT_CHOICES = [
         ("", "Does not repeat"),
         ("weekly", "Every week"),
@@ -74,7 +80,7 @@ class EventForm(LabelledChoicesMixin, forms.ModelForm):
         empty_label="No co-host",
         help_text="Their organisers get an email. Once they accept, they can edit the event, "
         "see who is coming and get its clash notices.",
-        widget=FastSelect,
+        widget=FastSelect(attrs=searchable(placeholder="Type a group's name")),
     )
 
     class Meta:
@@ -98,6 +104,7 @@ class EventForm(LabelledChoicesMixin, forms.ModelForm):
             "starts_at": LocalDateTimeInput(),
             "ends_at": LocalDateTimeInput(),
             "description": forms.Textarea(attrs={"rows": 5}),
+            "constituency": SearchableSeatSelect,
         }
         help_texts = {
             "postcode": "We find the constituency from the postcode when we can.",

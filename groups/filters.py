@@ -1,6 +1,7 @@
 import django_filters
 from django import forms
 
+from alliance.forms import searchable
 from events.filters import FastSelect
 from groups.models import Group, GroupKind, Party
 from seats.models import Constituency
@@ -29,7 +30,8 @@ class GroupFilter(django_filters.FilterSet):
         field_name="constituencies",
         empty_label="Any constituency",
         label="Constituency",
-        widget=FastSelect,
+        # 650+ options: one string join, not a template per option (as the calendar's).
+        widget=FastSelect(attrs=searchable(placeholder="Type a seat's name")),
     )
 
     class Meta:

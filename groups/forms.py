@@ -1,18 +1,40 @@
 from django import forms
 
-from alliance.forms import LabelledChoicesMixin
+from alliance.forms import (
+    FieldsetsMixin,
+    LabelledChoicesMixin,
+    SearchableSelect,
+    SearchableSelectMultiple,
+)
 from groups.models import Group, GroupKind, JoinPolicy
 from seats.forms import PostcodeField
 from seats.models import Constituency
 from seats.postcodes import postcode_lookup
 
 
-class GroupForm(LabelledChoicesMixin, forms.ModelForm):
+class GroupForm(LabelledChoicesMixin, FieldsetsMixin, forms.ModelForm):
+    fieldsets = [
+        ("About the group", ["name", "kind", "party", "description", "join_policy"]),
+        ("Where it campaigns", ["region", "constituencies", "postcode"]),
+        (
+            "How to reach it",
+            [
+                "contact_email",
+                "website",
+                "social_x",
+                "social_facebook",
+                "social_instagram",
+                "social_bluesky",
+                "social_mastodon",
+            ],
+        ),
+    ]
     constituencies = forms.ModelMultipleChoiceField(
         queryset=Constituency.objects.current(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 8}),
-        help_text="Hold Ctrl (Cmd on a Mac) to choose several.",
+        widget=SearchableSelectMultiple(attrs={"size": 8}),
+        help_text="Type part of a name to find a seat; choose as many as you cover. "
+        "(Without JavaScript: hold Ctrl, or Cmd on a Mac, to choose several.)",
     )
     postcode = PostcodeField(
         label="Postcode where you meet or campaign",
@@ -88,7 +110,11 @@ class ContactForm(LabelledChoicesMixin, forms.Form):
 
 
 class LinkRequestForm(LabelledChoicesMixin, forms.Form):
-    to_group = forms.ModelChoiceField(queryset=Group.objects.all(), label="Link up with")
+    to_group = forms.ModelChoiceField(
+        queryset=Group.objects.all(),
+        label="Link up with",
+        widget=SearchableSelect,
+    )
     message = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
     )
@@ -111,7 +137,11 @@ class PromoteForm(LabelledChoicesMixin, forms.Form):
 
 
 class CoHostForm(LabelledChoicesMixin, forms.Form):
-    group = forms.ModelChoiceField(queryset=Group.objects.none(), label="Invite this group")
+    group = forms.ModelChoiceField(
+        queryset=Group.objects.none(),
+        label="Invite this group",
+        widget=SearchableSelect,
+    )
 
     def __init__(self, *args, event, **kwargs):
         super().__init__(*args, **kwargs)
@@ -123,7 +153,11 @@ class CoHostForm(LabelledChoicesMixin, forms.Form):
 
 
 class NetworkRequestForm(LabelledChoicesMixin, forms.Form):
-    child = forms.ModelChoiceField(queryset=Group.objects.none(), label="Ask this group to join")
+    child = forms.ModelChoiceField(
+        queryset=Group.objects.none(),
+        label="Ask this group to join",
+        widget=SearchableSelect,
+    )
 
     def __init__(self, *args, parent: Group, **kwargs):
         super().__init__(*args, **kwargs)

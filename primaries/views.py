@@ -17,7 +17,7 @@ from alliance.forms import form_errors_add
 from alliance.images import image_content_type
 from alliance.ratelimit import client_ip, rate_limit_exceeded
 from groups.models import Party
-from primaries import services
+from primaries import charts, services
 from primaries.forms import (
     BallotForm,
     CandidateForm,
@@ -210,7 +210,8 @@ def review(request, agreement_pk, voter_pk):
     except PermissionDenied as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Registration {voter.pk} reviewed.")
+        outcome = "struck off" if form.cleaned_data["decision"] == "strike" else "approved"
+        messages.success(request, f"The registration of {voter.email} is {outcome}.")
     return redirect("primaries:roll", agreement_pk=agreement.pk)
 
 
@@ -401,7 +402,10 @@ def result(request, pk):
         "primaries/result.html",
         _public_context(
             primary,
-            rounds=rounds,
+            rounds=zip(rounds, charts.round_charts(rounds), strict=True),
+            turnout_chart=charts.turnout_chart(
+                ballots=primary.ballot_count, registered=primary.registered_count
+            ),
             turnout=(
                 round(100 * primary.ballot_count / primary.registered_count, 1)
                 if primary.registered_count

@@ -8,8 +8,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef, Q
 
+from alliance.charts import HBarChart, hbar_chart
 from groups.models import Party
 from priorities import charts, live, results, similarity
 from priorities.models import Cluster, Dot, Note, Participant, Round
@@ -179,4 +180,25 @@ def results_rows(round_: Round, *, order: str = "dots") -> list[results.RankedCl
 def results_context(round_: Round, *, order: str = "dots") -> dict:
     rows = results_rows(round_, order=order)
     colours = dict(Party.objects.values_list("short_name", "colour"))
-    return {"rows": rows, "chart": charts.bar_chart(rows, colours), "order": order}
+    return {
+        "rows": rows,
+        "chart": charts.bar_chart(rows, colours),
+        "order": order,
+        "progress_chart": progress_chart(round_),
+    }
+
+
+def progress_chart(round_: Round) -> HBarChart:
+    """How far the round got, in one query: of everyone who joined, how many wrote a note
+    (hidden ones count: the person took part) and how many placed a dot."""
+    figures = Participant.objects.filter(round=round_).aggregate(
+        joined=Count("pk"),
+        wrote=Count("pk", filter=Q(Exists(Note.objects.filter(participant=OuterRef("pk"))))),
+        voted=Count("pk", filter=Q(Exists(Dot.objects.filter(participant=OuterRef("pk"))))),
+    )
+    joined = figures["joined"]
+    return hbar_chart(
+        [("Wrote a note", figures["wrote"]), ("Placed dots", figures["voted"])],
+        title=f"Taking part: of {joined:,} people who joined, how many wrote notes and placed dots",
+        total=joined,
+    )

@@ -221,7 +221,7 @@ def hexmap_counts(
                 title=f"{name}: {n:,} {noun}{'' if n == 1 else 's'}",
             )
         )
-    legend, low = [("None", NEUTRAL)], 1
+    legend, low = [(f"No {noun}s", NEUTRAL)], 1
     for bound, colour in zip(bounds, colours, strict=True):
         legend.append((f"{low:,}" if low == bound else f"{low:,}–{bound:,}", colour))
         low = bound + 1

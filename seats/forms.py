@@ -2,7 +2,7 @@ import re
 
 from django import forms
 
-from alliance.forms import LabelledChoicesMixin
+from alliance.forms import LabelledChoicesMixin, SearchableSelect
 from groups.models import Group, Party
 from seats.models import Agreement, Arrangement, Constituency, Election, ElectionKind
 from seats.party_codes import DEFAULT_BLOC
@@ -83,13 +83,10 @@ class NearForm(forms.Form):
         return self.cleaned_data.get("distance") or DEFAULT_DISTANCE
 
 
-class SearchableSeatSelect(forms.Select):
-    """A plain <select> that static/js/seats.js turns into a type-to-search box."""
+class SearchableSeatSelect(SearchableSelect):
+    """A seat picker (650 seats a boundary set): type part of the seat's name."""
 
-    def __init__(self, attrs=None):
-        super().__init__(
-            {"data-searchable": "", "data-placeholder": "Type a seat's name", **(attrs or {})}
-        )
+    placeholder = "Type a seat's name"
 
 
 class AgreementForm(LabelledChoicesMixin, forms.Form):
@@ -185,6 +182,7 @@ class SwapRegistrationForm(LabelledChoicesMixin, forms.Form):
     constituency = forms.ModelChoiceField(
         queryset=Constituency.objects.current(),
         required=False,
+        widget=SearchableSeatSelect,
         help_text="If we cannot find it from your postcode, choose it here.",
     )
 
@@ -204,6 +202,7 @@ class ActivistForm(LabelledChoicesMixin, forms.Form):
     constituency = forms.ModelChoiceField(
         queryset=Constituency.objects.current(),
         required=False,
+        widget=SearchableSeatSelect,
         label="Where you are",
         help_text="Or give a postcode.",
     )

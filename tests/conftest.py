@@ -362,3 +362,23 @@ def browser_login(page, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign In").click()
     page.wait_for_load_state()
+
+
+def browser_choose(scope, label: str, option: str, typed: str | None = None) -> None:
+    """Pick `option` (its visible text) in the select labelled `label`, as a person does.
+
+    A plain <select>: select_option. A searchable one (static/js/searchable-select.js, Tom
+    Select): the original <select> stays in the page, hidden, named by aria-label; the person
+    types `typed` (part of the name, by default the whole) in the box and taps the match."""
+    select = scope.locator("select").and_(scope.get_by_label(label, exact=True))
+    if select.get_attribute("data-searchable") is None:
+        select.select_option(label=option)
+        return
+    select.page.wait_for_function(
+        "select => Boolean(select.tomselect)", arg=select.element_handle()
+    )
+    box = scope.locator(f"#{select.get_attribute('id')}-ts-control")
+    box.locator("xpath=..").click()  # the box around the text field, as a finger taps it
+    box.fill(typed or option)
+    listbox = scope.locator(f"#{select.get_attribute('id')}-ts-dropdown")
+    listbox.get_by_role("option", name=option, exact=True).click()

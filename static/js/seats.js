@@ -1,26 +1,7 @@
-// Progressive enhancement for the seats pages: a long <select data-searchable> (650 seats)
-// becomes a type-to-search box with Tom Select (static/vendor). Without JS it stays a plain
-// <select>, which works the same.
+// Progressive enhancement for the seats pages (the searchable seat pickers are
+// static/js/searchable-select.js, on every page).
 (function () {
   "use strict";
-  function enhance(root) {
-    if (typeof window.TomSelect !== "function") return;
-    root.querySelectorAll("select[data-searchable]").forEach(function (select) {
-      if (select.tomselect) return;
-      // Tom Select moves the <label for> to its own input; the original <select> (kept for
-      // the form, hidden) keeps its name for assistive technology through aria-label.
-      var label = select.labels && select.labels.length ? select.labels[0].textContent : "";
-      if (label && !select.getAttribute("aria-label")) {
-        select.setAttribute("aria-label", label.replace(/\s+/g, " ").trim());
-      }
-      new window.TomSelect(select, {
-        maxOptions: null,
-        allowEmptyOption: false,
-        placeholder: select.getAttribute("data-placeholder") || "Type to search",
-        searchField: ["text"],
-      });
-    });
-  }
   // The hex map: zoom buttons (without JS it scrolls in its own box with hexagons big enough
   // to tap), and the seat found with "Find my seat" scrolled into the middle of the box.
   function zoomable(figure) {
@@ -53,10 +34,6 @@
     }
   }
   document.addEventListener("DOMContentLoaded", function () {
-    enhance(document);
     document.querySelectorAll("[data-hexmap]").forEach(zoomable);
-  });
-  document.addEventListener("htmx:afterSwap", function (event) {
-    enhance(event.target);
   });
 })();

@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 
 from groups.models import EventPromotion, GroupLink, LinkStatus
-from tests.conftest import browser_login
+from tests.conftest import browser_choose, browser_login
 from tests.events.factories import EventFactory
 from tests.factories import GroupFactory, UserFactory
 
@@ -44,7 +44,7 @@ def test_two_groups_link_and_one_promotes_an_event(
     browser_login(page, ann.email)
     page.goto("/groups/lewes/")
     page.get_by_role("link", name="Link with another group").click()
-    page.get_by_label("Link up with").select_option(label="Brighton Greens")
+    browser_choose(page, "Link up with", "Brighton Greens", typed="brigh")
     page.get_by_role("button", name="Send request").click()
     page.get_by_text("Request sent.").wait_for()
 

@@ -12,8 +12,13 @@ running text excepted, as WCAG 2.5.8 does), or if axe-core (axe-playwright-pytho
 it) reports a serious or critical violation. Screenshots of the main pages at both widths go to
 tests/browser/artifacts/screenshots/ (git-ignored; CI keeps the folder as an artefact), and a
 report of every page and actor to tests/browser/artifacts/every_page.txt.
+
+A page that does not load in time (PAGE_TIMEOUT_MS, or its own in SLOW_PAGES) or fails to load
+fails the test with its path: nothing is skipped silently. EVERY_PAGE=/events/new/,/groups/
+checks only the paths containing one of those pieces (after changing a few pages).
 """
 
+import os
 from io import StringIO
 from pathlib import Path
 
@@ -25,6 +30,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from events.models import Event
 from groups.models import Group
@@ -36,6 +42,17 @@ from tests.security import url_table
 from tests.security.conftest import _confirmations_at_once, world  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
+
+# Only the paths containing one of these comma-separated pieces, e.g.
+# EVERY_PAGE=/events/new/,/groups/ (the test is one journey, so -k cannot pick pages).
+ONLY = [piece for piece in os.environ.get("EVERY_PAGE", "").split(",") if piece]
+# How long a page may take to load before it fails (the machine is shared and the test
+# runs every page four times at two widths); a slower page names itself in SLOW_PAGES.
+PAGE_TIMEOUT_MS = 30_000
+SLOW_PAGES: dict[str, int] = {}
+# Navigation errors that mean "not a page" rather than "broken": an error status with no
+# body (a POST-only action's 405) and a file download.
+NOT_A_PAGE_ERRORS = ("ERR_HTTP_RESPONSE_CODE_FAILURE", "Download is starting", "ERR_ABORTED")
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
@@ -400,6 +417,9 @@ def test_every_page_fits_a_phone_and_passes_axe(_playwright_browser, live_server
     covered = {_route_name(path) for path in paths}
     missing = [name for name, _ in _routes() if name not in covered and name not in SKIP]
     assert not missing, f"routes with no example path in test_every_page.py: {missing}"
+    if ONLY:
+        paths = [path for path in paths if any(piece in path for piece in ONLY)]
+        assert paths, f"EVERY_PAGE={','.join(ONLY)} matches no page"
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     axe = Axe()
@@ -415,10 +435,21 @@ def test_every_page_fits_a_phone_and_passes_axe(_playwright_browser, live_server
             page = context.new_page()
             checked = set()
             for path in paths:
+                timeout = SLOW_PAGES.get(path.split("?")[0], PAGE_TIMEOUT_MS)
                 try:
-                    response = page.goto(path)
-                except PlaywrightError:
-                    continue  # an error code with no body (a POST-only action's 405)
+                    response = page.goto(path, timeout=timeout)
+                except PlaywrightTimeoutError:
+                    problem = f"did not load within {timeout // 1000} s"
+                    failures.append(f"{actor} {width_name} {path}: {problem}")
+                    report.append(f"{actor:11} {width_name:7} --- FAIL {path}\n    {problem}")
+                    continue
+                except PlaywrightError as error:
+                    if any(sign in str(error) for sign in NOT_A_PAGE_ERRORS):
+                        continue  # an error code with no body, or a file download
+                    problem = f"failed to load: {str(error).splitlines()[0]}"
+                    failures.append(f"{actor} {width_name} {path}: {problem}")
+                    report.append(f"{actor:11} {width_name:7} --- FAIL {path}\n    {problem}")
+                    continue
                 status = response.status if response else 0
                 kind = (response.headers.get("content-type", "") if response else "").split(";")[0]
                 if status == 405 or kind != "text/html":

@@ -12,7 +12,7 @@ from django.utils import timezone
 from conversations import services
 from conversations.models import Proposal
 from outbox.services import outbox_deliver
-from tests.conftest import browser_login
+from tests.conftest import browser_choose, browser_login
 
 pytestmark = pytest.mark.browser
 
@@ -39,8 +39,8 @@ def test_staffer_and_pro_eu_organiser_talk_decide_and_see_it(
     staffer.get_by_role("link", name="Talk about this seat with other groups").click()
     staffer.get_by_role("heading", name="Open a conversation").wait_for()
     assert staffer.get_by_label("Title").input_value() == "Working together in Marginalton"
-    staffer.get_by_label("Invite the organisers of these groups").select_option(
-        label="Marginalton for Europe"
+    browser_choose(
+        staffer, "Invite the organisers of these groups", "Marginalton for Europe", typed="margin"
     )
     staffer.get_by_label("First message").fill("Shall we split the wards? <b>not bold</b>")
     staffer.get_by_role("button", name="Open the conversation").click()

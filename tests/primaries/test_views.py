@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import pytest
 from django.core import mail
@@ -154,6 +155,11 @@ def test_vote_receipt_and_result_pages(client, pw, lookup, travel):
     services.primaries_count_due()
     page = client.get(f"/primaries/{primary.pk}/result/").content.decode()
     assert "Winner: " + candidates[2].name in page and "Round 1" in page
+    primary.refresh_from_db()
+    roll = primary.registered_count
+    assert f"Turnout: 2 ballots cast from a roll of {roll:,} voters" in page  # the chart
+    assert f"2 of {roll:,} (" in page
+    assert re.search(rf"{re.escape(primary.winner.name)}[^<]*\(elected\)</text>", page)
     assert (
         "Counted: a ballot with this receipt"
         in client.get(f"/primaries/{primary.pk}/receipt/", {"code": receipt}).content.decode()
