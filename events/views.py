@@ -807,7 +807,11 @@ def feed_group(request, slug):
     # Its own events, those it co-hosts and those it accepted to promote.
     events = Event.objects.visible_to(request.user).in_calendar_of([group.pk])
     return ics.feed_response(
-        request, ics.feed_events(events), name=group.name, filename=f"{group.slug}.ics"
+        request,
+        ics.feed_events(events),
+        name=group.name,
+        filename=f"{group.slug}.ics",
+        promoted_in=[group.pk],
     )
 
 
