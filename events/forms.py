@@ -6,6 +6,7 @@ from alliance.forms import FieldsetsMixin, LabelledChoicesMixin, searchable
 from events.filters import FastSelect
 from events.models import CalendarFeed, Event, RsvpAnswer, Visibility
 from groups.models import Group
+from mailinglists.forms import KeepPostedMixin
 from seats.forms import PostcodeField, SearchableSeatSelect
 from seats.models import Constituency
 from seats.postcodes import (
@@ -237,7 +238,7 @@ class EventForm(LabelledChoicesMixin, FieldsetsMixin, forms.ModelForm):
         return data
 
 
-class RsvpForm(LabelledChoicesMixin, forms.Form):
+class RsvpForm(KeepPostedMixin, LabelledChoicesMixin, forms.Form):
     answer = forms.ChoiceField(
         choices=[
             (RsvpAnswer.GOING, "Going"),
@@ -248,18 +249,12 @@ class RsvpForm(LabelledChoicesMixin, forms.Form):
     )
 
 
-class GuestRsvpForm(forms.Form):
+class GuestRsvpForm(KeepPostedMixin, forms.Form):
     """Going without an account: a name and an email; the postcode helps organisers plan."""
 
     name = forms.CharField(label="Your name", max_length=100)
     email = forms.EmailField(label="Your email", max_length=254)
     postcode = PostcodeField(label="Postcode (optional)")
-    keep_posted = forms.BooleanField(required=False, initial=False)
-
-    def __init__(self, *args, group=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if group is not None:
-            self.fields["keep_posted"].label = f"Keep me posted by {group.name}"
 
 
 class AttendanceForm(forms.Form):

@@ -49,6 +49,10 @@ def _local(value: datetime) -> datetime:
 
 
 def _vevent(event) -> icalendar.Event:
+    """`event.promoted_by`, when a feed sets it: the names of the groups whose calendar this
+    is that promote the event (it is another group's), shown in its description and
+    categories as "Promoted by <group>"."""
+    promoted_by = getattr(event, "promoted_by", ())
     vevent = icalendar.Event()
     vevent.add("uid", event_uid(event))
     vevent.add("dtstamp", event.updated_at.astimezone(ZoneInfo("UTC")))
@@ -65,8 +69,10 @@ def _vevent(event) -> icalendar.Event:
     else:
         vevent.add("dtstart", _local(event.starts_at))
         vevent.add("dtend", _local(event.ends_at))
-    if event.description:
-        vevent.add("description", event.description)
+    promotion = "\n".join(f"Promoted by {name}" for name in promoted_by)
+    description = "\n\n".join(part for part in (promotion, event.description) if part)
+    if description:
+        vevent.add("description", description)
     location = ", ".join(part for part in (event.venue_name, event.address, event.postcode) if part)
     if location:
         vevent.add("location", location)
@@ -74,20 +80,32 @@ def _vevent(event) -> icalendar.Event:
         vevent.add("geo", (event.latitude, event.longitude))
     vevent.add("url", absolute_url(event))
     vevent.add("organizer", "mailto:no-reply@alliance.invalid", parameters={"cn": event.group.name})
-    vevent.add("categories", [event.get_kind_display()])
+    vevent.add(
+        "categories",
+        [event.get_kind_display(), *(f"Promoted by {name}" for name in promoted_by)],
+    )
     vevent.add("status", "CANCELLED" if event.is_cancelled else "CONFIRMED")
     vevent.add("class", "PUBLIC" if event.visibility == "public" else "PRIVATE")
     return vevent
 
 
-def _vevent_cache_key(pk: int, sequence: int, updated_at: datetime, group_name: str) -> str:
-    """Changes with everything a VEVENT shows: each save bumps updated_at (and SEQUENCE)."""
-    version = "|".join([str(pk), str(sequence), updated_at.isoformat(), group_name])
+def _vevent_cache_key(
+    pk: int, sequence: int, updated_at: datetime, group_name: str, promoted_by=()
+) -> str:
+    """Changes with everything a VEVENT shows: each save bumps updated_at (and SEQUENCE);
+    the groups promoting it differ from one feed to another."""
+    version = "|".join([str(pk), str(sequence), updated_at.isoformat(), group_name, *promoted_by])
     return "ics:v1:" + hashlib.sha256(version.encode()).hexdigest()[:40]
 
 
 def _key_of(event) -> str:
-    return _vevent_cache_key(event.pk, event.sequence, event.updated_at, event.group.name)
+    return _vevent_cache_key(
+        event.pk,
+        event.sequence,
+        event.updated_at,
+        event.group.name,
+        getattr(event, "promoted_by", ()),
+    )
 
 
 def _vevents_ical(keys: list[str], load) -> list[bytes]:
@@ -143,21 +161,33 @@ def feed_events(queryset, *, start: datetime | None = None):
     return queryset.filter(ends_at__gte=start).order_by("starts_at", "pk")
 
 
-def feed_response(request, events, *, name: str, filename: str, private: bool = False):
+def feed_response(
+    request, events, *, name: str, filename: str, private: bool = False, promoted_in=None
+):
     """The feed as text/calendar with an ETag and Last-Modified; 304 when nothing changed.
 
     First one narrow query (ids and change times, capped at FEED_MAX_EVENTS) gives the
     validators, so a calendar app polling an unchanged feed costs that query and no rendering;
-    only otherwise are the events themselves loaded, by primary key.
+    only otherwise are the events themselves loaded, by primary key. `promoted_in`: the ids
+    of the groups whose calendar this is; the events they promote are marked "Promoted by
+    <group>" (one more query).
     """
+    from groups.models import EventPromotion
+
     rows = list(events.values_list("pk", "updated_at", "sequence", "group__name")[:FEED_MAX_EVENTS])
     ids = [row[0] for row in rows]
+    promoted = (
+        EventPromotion.objects.promoters(event_ids=ids, group_ids=promoted_in)
+        if promoted_in
+        else {}
+    )
     changed = max((row[1] for row in rows), default=None)
     fingerprint = "|".join(
         [
             str(len(rows)),
             changed.isoformat() if changed else "-",
             hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest(),
+            hashlib.sha256(repr(sorted(promoted.items())).encode()).hexdigest(),
             request.get_full_path(),
         ]
     )
@@ -187,9 +217,14 @@ def feed_response(request, events, *, name: str, filename: str, private: bool = 
         def load(positions):
             wanted = [ids[i] for i in positions]
             loaded = Event.objects.filter(pk__in=wanted).select_related("group").in_bulk()
+            for event in loaded.values():
+                event.promoted_by = promoted.get(event.pk, ())
             return [loaded.get(pk) for pk in wanted]
 
-        keys = [_vevent_cache_key(pk, sequence, at, group) for pk, at, sequence, group in rows]
+        keys = [
+            _vevent_cache_key(pk, sequence, at, group, promoted.get(pk, ()))
+            for pk, at, sequence, group in rows
+        ]
         body = b"".join([_calendar_head(name), *_vevents_ical(keys, load), CALENDAR_END])
         response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = f'inline; filename="{filename}"'

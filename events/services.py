@@ -490,14 +490,17 @@ def guest_rsvp_cancel(*, guest: GuestRsvp) -> GuestRsvp:
 
 @transaction.atomic
 def guest_rsvps_erase(*, guests) -> int:
-    """Forget these guests: places they held go to the waiting list, then their rows and
-    every email the outbox keeps for them are deleted."""
+    """Forget these guests: places they held go to the waiting list, then their rows,
+    every email the outbox keeps for them and who an organiser's email went to."""
+    from mailinglists.models import MailingRecipient
     from outbox.models import OutboxEmail
 
     erased = 0
     for guest in list(guests):
         guest_rsvp_cancel(guest=guest)
+        # Their emails, organisers' event emails included (keyed under the guest too).
         OutboxEmail.objects.filter(key__startswith=f"guest-rsvp:{guest.pk}:").delete()
+        MailingRecipient.objects.filter(key__startswith=f"guest-rsvp:{guest.pk}:").delete()
         guest.delete()
         erased += 1
     return erased

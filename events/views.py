@@ -59,7 +59,7 @@ from events.permissions import (
 from groups.models import Group, Membership, Party, Role
 from groups.permissions import group_get_for_organiser
 from mailinglists.choices import ConsentSource
-from mailinglists.services import list_subscribe
+from mailinglists.services import list_subscribe, list_subscribe_on_confirmation
 from seats.charts import hexmap_locator
 from seats.forms import NearForm
 
@@ -382,7 +382,9 @@ def _event_detail_render(request, event, *, guest_form=None, status=200):
         "counts": counts,
         "is_full": event.capacity is not None and counts["going"] >= event.capacity,
         "my_rsvp": my_rsvp,
-        "rsvp_form": RsvpForm(initial={"answer": my_rsvp.answer if my_rsvp else "going"}),
+        "rsvp_form": RsvpForm(
+            initial={"answer": my_rsvp.answer if my_rsvp else "going"}, group=event.group
+        ),
         "guest_form": guest_form or GuestRsvpForm(group=event.group),
         "takes_guests": can_rsvp
         and not request.user.is_authenticated
@@ -488,15 +490,11 @@ def guest_rsvp_manage(request, signed):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            if action == "confirm" and guest.list_consent_at:
-                # The ticked "keep me posted" goes to the group's list now that the link in
+            if action == "confirm":
+                # A ticked "keep me posted" goes to the group's list now that the link in
                 # the guest's email has proven the address.
-                list_subscribe(
-                    group=guest.event.group,
-                    email=guest.email,
-                    name=guest.name,
-                    source=ConsentSource.EVENT_RSVP,
-                    address_proven=True,
+                list_subscribe_on_confirmation(
+                    group=guest.event.group, answer=guest, source=ConsentSource.EVENT_RSVP
                 )
             if guest.answer == RsvpAnswer.WAITING:
                 messages.warning(request, "The event is full: you are on the waiting list.")
@@ -519,7 +517,7 @@ def event_ics(request, pk):
 @require_POST
 def event_rsvp(request, pk):
     event = event_get_for_viewer(user=request.user, pk=pk)
-    form = RsvpForm(request.POST)
+    form = RsvpForm(request.POST, group=event.group)
     if not form.is_valid():
         messages.error(request, "Choose going, maybe or not going.")
         return redirect(event)
@@ -528,6 +526,14 @@ def event_rsvp(request, pk):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(event)
+    if form.cleaned_data["keep_posted"]:  # unticked by default
+        list_subscribe(
+            group=event.group,
+            email=request.user.email,
+            name=request.user.display_name,
+            source=ConsentSource.EVENT_RSVP,
+            user=request.user,
+        )
     if rsvp.answer == RsvpAnswer.WAITING:
         messages.warning(
             request, "This event is full: you are on the waiting list. We will email you."
@@ -878,7 +884,11 @@ def feed_group(request, slug):
     # Its own events, those it co-hosts and those it accepted to promote.
     events = Event.objects.visible_to(request.user).in_calendar_of([group.pk])
     return ics.feed_response(
-        request, ics.feed_events(events), name=group.name, filename=f"{group.slug}.ics"
+        request,
+        ics.feed_events(events),
+        name=group.name,
+        filename=f"{group.slug}.ics",
+        promoted_in=[group.pk],
     )
 
 

@@ -5,6 +5,7 @@ them through the outbox: nothing is one-sided."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from alliance.links import absolute_url
@@ -13,6 +14,7 @@ from groups.models import (
     EventPromotion,
     Group,
     GroupLink,
+    GroupRequest,
     LinkStatus,
     Membership,
     NetworkRequest,
@@ -20,9 +22,19 @@ from groups.models import (
 from outbox.services import email_enqueue
 
 
-def organisers_notify(*, group: Group, kind: str, pk: int, subject: str, what: str, url: str):
-    """One email to each organiser of `group` asking them to decide (at most one a day per
-    request and person: asking again the same day sends nothing)."""
+def organisers_notify(
+    *,
+    group: Group,
+    kind: str,
+    pk: int,
+    subject: str,
+    what: str,
+    url: str,
+    template: str = "groups/email/coalition_request",
+):
+    """One email to each organiser of `group` asking them to decide, or (`template`) telling
+    them what changed (at most one a day per request and person: asking again the same day
+    sends nothing)."""
     day = timezone.localdate().isoformat()
     organisers = Membership.objects.organisers().filter(group=group).select_related("user")
     for membership in organisers:
@@ -30,7 +42,7 @@ def organisers_notify(*, group: Group, kind: str, pk: int, subject: str, what: s
             key=f"coalition:{kind}:{pk}:{membership.user_id}:{day}",
             to=membership.user.email,
             subject=subject,
-            template="groups/email/coalition_request",
+            template=template,
             context={"group": group, "what": what, "url": absolute_url(url)},
         )
 
@@ -52,6 +64,41 @@ def link_url(link: GroupLink) -> str:
     from django.urls import reverse
 
     return reverse("groups:link_detail", kwargs={"slug": link.to_group.slug, "link_id": link.pk})
+
+
+@transaction.atomic
+def group_link_end(*, link: GroupLink, by_group: Group) -> bool:
+    """An organiser of `by_group`, one side of the link, ends it: the groups are no longer
+    linked (no shared coalition calendar), and the promotions between them of events still
+    to come, asked or accepted, go (off both calendars and feeds). The other group's
+    organisers get one email each. False when it had ended already (another tab)."""
+    link = (
+        GroupLink.objects.select_for_update()
+        .select_related("from_group", "to_group")
+        .filter(pk=link.pk, status=LinkStatus.ACCEPTED)
+        .first()
+    )
+    if link is None:
+        return False
+    other = link.to_group if link.from_group_id == by_group.pk else link.from_group
+    EventPromotion.objects.filter(
+        Q(event__group=by_group, group=other) | Q(event__group=other, group=by_group),
+        event__ends_at__gte=timezone.now(),
+    ).delete()
+    link_id = link.pk
+    link.delete()
+    organisers_notify(
+        group=other,
+        kind="unlink",
+        pk=link_id,
+        subject=f"{by_group.name} ended its link with {other.name}",
+        what=f"{by_group.name} ended its link with {other.name}. The groups no longer share "
+        "a coalition calendar, and events either group had promoted for the other are off "
+        "its calendar and feed. Either group can ask to link up again.",
+        url=other.get_absolute_url(),
+        template="groups/email/link_ended",
+    )
+    return True
 
 
 # --- Promotion ------------------------------------------------------------------------------
@@ -85,20 +132,25 @@ def event_promotion_request(*, event, groups, user) -> list[EventPromotion]:
     return asked
 
 
-def _decide(model, pk: int, accept: bool):
-    """Lock the request and decide it once; None when it was decided already."""
-    request = model.objects.select_for_update().filter(pk=pk, status=LinkStatus.REQUESTED).first()
+def request_decide(request: GroupRequest, *, accept: bool, user=None) -> GroupRequest | None:
+    """Lock a request between groups and decide it once, recording when and by whom; None
+    when it was decided already. Call inside a transaction (the kinds' services do)."""
+    model = type(request)
+    request = model.objects.select_for_update().filter(pk=request.pk, status=LinkStatus.REQUESTED)
+    request = request.first()
     if request is None:
         return None
     request.status = LinkStatus.ACCEPTED if accept else LinkStatus.DECLINED
-    request.decided_at = timezone.now()
-    request.save(update_fields=["status", "decided_at"])
+    request.decided_at, request.decided_by = timezone.now(), user
+    request.save(update_fields=["status", "decided_at", "decided_by"])
     return request
 
 
 @transaction.atomic
-def event_promotion_decide(*, promotion: EventPromotion, accept: bool) -> EventPromotion | None:
-    return _decide(EventPromotion, promotion.pk, accept)
+def event_promotion_decide(
+    *, promotion: EventPromotion, accept: bool, user=None
+) -> EventPromotion | None:
+    return request_decide(promotion, accept=accept, user=user)
 
 
 # --- Co-hosting -----------------------------------------------------------------------------
@@ -127,8 +179,10 @@ def event_cohost_invite(*, event, group: Group, user) -> CoHostInvitation:
 
 
 @transaction.atomic
-def event_cohost_decide(*, invitation: CoHostInvitation, accept: bool) -> CoHostInvitation | None:
-    decided = _decide(CoHostInvitation, invitation.pk, accept)
+def event_cohost_decide(
+    *, invitation: CoHostInvitation, accept: bool, user=None
+) -> CoHostInvitation | None:
+    decided = request_decide(invitation, accept=accept, user=user)
     if decided is not None and accept:
         decided.event.co_organisers.add(decided.group)
     return decided
@@ -173,8 +227,10 @@ def network_request_create(*, parent: Group, child: Group, user) -> NetworkReque
 
 
 @transaction.atomic
-def network_request_decide(*, request: NetworkRequest, accept: bool) -> NetworkRequest | None:
-    decided = _decide(NetworkRequest, request.pk, accept)
+def network_request_decide(
+    *, request: NetworkRequest, accept: bool, user=None
+) -> NetworkRequest | None:
+    decided = request_decide(request, accept=accept, user=user)
     if decided is not None and accept:
         if decided.child_id in _ancestors(decided.parent) | {decided.parent_id}:
             raise ValidationError("A group cannot be in its own network.")

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from groups.choices import GroupKind, InvitationStatus, JoinPolicy, LinkStatus, Role
 from groups.querysets import (
+    EventPromotionQuerySet,
     GroupLinkQuerySet,
     GroupQuerySet,
     MembershipQuerySet,
@@ -176,20 +177,37 @@ class PartyStaff(models.Model):
         return f"{self.user} – {self.party} staff"
 
 
-class GroupLink(models.Model):
+class GroupRequest(models.Model):
+    """A request between groups: asked by one group, decided once by the other group's
+    organisers (a link, a promotion, a co-host invitation, a network request). Each kind
+    names who asked and which group decides; `groups.coalitions.request_decide` decides."""
+
+    status = models.CharField(
+        max_length=10, choices=LinkStatus.choices, default=LinkStatus.REQUESTED
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == LinkStatus.REQUESTED
+
+
+class GroupLink(GroupRequest):
     """One group asks to link up with another; the other side's organisers accept or decline."""
 
     from_group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="outgoing_links")
     to_group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="incoming_links")
-    status = models.CharField(
-        max_length=10, choices=LinkStatus.choices, default=LinkStatus.REQUESTED
-    )
     message = models.TextField(blank=True, max_length=2000)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    decided_at = models.DateTimeField(null=True, blank=True)
 
     objects = GroupLinkQuerySet.as_manager()
 
@@ -294,21 +312,18 @@ class OrganiserInvitation(models.Model):
 # --- Coalitions: linked groups promote each other's events and co-host them ------------------
 
 
-class EventPromotion(models.Model):
+class EventPromotion(GroupRequest):
     """The event's organisers asked a linked group to promote it. Accepted, the event shows in
     that group's calendar and feeds, marked "promoted by <group>". The group's organisers
     decide: nothing shows on their side before they accept."""
 
     event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="promotions")
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="event_promotions")
-    status = models.CharField(
-        max_length=10, choices=LinkStatus.choices, default=LinkStatus.REQUESTED
-    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EventPromotionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -323,7 +338,7 @@ class EventPromotion(models.Model):
         return reverse("groups:promotion", kwargs={"slug": self.group.slug, "pk": self.pk})
 
 
-class CoHostInvitation(models.Model):
+class CoHostInvitation(GroupRequest):
     """The event's organisers invited another group to co-host it. Accepted, the group joins
     `Event.co_organisers`: its organisers edit the event, see its RSVPs and get its clash
     notices (the same relation a merged joint event uses)."""
@@ -332,14 +347,9 @@ class CoHostInvitation(models.Model):
         "events.Event", on_delete=models.CASCADE, related_name="cohost_invitations"
     )
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="cohost_invitations")
-    status = models.CharField(
-        max_length=10, choices=LinkStatus.choices, default=LinkStatus.REQUESTED
-    )
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -354,20 +364,15 @@ class CoHostInvitation(models.Model):
         return reverse("groups:cohosting", kwargs={"slug": self.group.slug, "pk": self.pk})
 
 
-class NetworkRequest(models.Model):
+class NetworkRequest(GroupRequest):
     """A network (a county network) asked a local group to join it. Accepted by the local
     group's organisers, the local group's `parent` becomes the network."""
 
     parent = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="network_requests")
     child = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="network_invitations")
-    status = models.CharField(
-        max_length=10, choices=LinkStatus.choices, default=LinkStatus.REQUESTED
-    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -2,9 +2,10 @@
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from groups.models import Group, Membership, OrganiserInvitation, Role
+from groups.models import Group, GroupLink, LinkStatus, Membership, OrganiserInvitation, Role
 
 
 def user_organises_any(*, user, group_ids) -> bool:
@@ -64,6 +65,20 @@ def group_request_get_for_organiser(*, user, slug: str, model, pk: int, field: s
     group's (ids are not probed through one's own group)."""
     group = group_get_for_organiser(user=user, slug=slug)
     return get_object_or_404(model, pk=pk, **{field: group})
+
+
+def group_link_get_for_organiser(*, user, slug: str, link_id: int) -> tuple[Group, GroupLink]:
+    """(the group, its link in force) for an organiser of either side ending a link: 403 for
+    anyone else, 404 when the link is not this group's or has ended."""
+    group = group_get_for_organiser(user=user, slug=slug)
+    link = get_object_or_404(
+        GroupLink.objects.select_related("from_group", "to_group").filter(
+            Q(from_group=group) | Q(to_group=group)
+        ),
+        pk=link_id,
+        status=LinkStatus.ACCEPTED,
+    )
+    return group, link
 
 
 def group_event_get_for_organiser(*, user, slug: str, pk: int):

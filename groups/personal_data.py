@@ -23,6 +23,9 @@ _COALITION_REQUESTS = [
     ("network", NetworkRequest, "requested_by", "child"),
 ]
 
+# Every kind of request between groups (groups.models.GroupRequest): who decided it.
+_DECIDABLE = [("link", GroupLink), *((kind, model) for kind, model, _, _ in _COALITION_REQUESTS)]
+
 
 def _addressed_to(user) -> Q:
     """Invitations sent to any address of the user's (verified or not)."""
@@ -99,6 +102,16 @@ def export(user) -> dict:
             .annotate(group_name=F(f"{target}__name"))
             .order_by("created_at")
         ],
+        # Requests between groups they accepted or declined for a group they organise.
+        "coalition_requests_decided": [
+            {
+                "kind": kind,
+                "status": request.status,
+                "decided_at": request.decided_at.isoformat() if request.decided_at else None,
+            }
+            for kind, model in _DECIDABLE
+            for request in model.objects.filter(decided_by=user).order_by("decided_at", "pk")
+        ],
         "requests_to_join": [
             {"group": request.group.name, "created_at": request.created_at.isoformat()}
             for request in MembershipRequest.objects.filter(user=user).select_related("group")
@@ -133,6 +146,8 @@ def erase(user) -> None:
     GroupLink.objects.filter(requested_by=user).update(requested_by=None)
     for _kind, model, field, _target in _COALITION_REQUESTS:
         model.objects.filter(**{field: user}).update(**{field: None})
+    for _kind, model in _DECIDABLE:
+        model.objects.filter(decided_by=user).update(decided_by=None)
 
 
 def groups_left_without_organiser(user):

@@ -69,6 +69,27 @@ class GroupLinkQuerySet(models.QuerySet):
         """Requests to link that `group`'s organisers have still to accept or decline."""
         return self.filter(to_group=group, status=LinkStatus.REQUESTED).select_related("from_group")
 
+    def in_force_with(self, group):
+        """`group`'s accepted links, whichever side asked, with both groups."""
+        return (
+            self.filter(Q(from_group=group) | Q(to_group=group), status=LinkStatus.ACCEPTED)
+            .select_related("from_group", "to_group")
+            .order_by("pk")
+        )
+
+
+class EventPromotionQuerySet(models.QuerySet):
+    def promoters(self, *, event_ids, group_ids) -> dict[int, list[str]]:
+        """{event id: names of the groups among `group_ids` promoting it (accepted)}, in one
+        query: what a calendar or a feed marks "promoted by <group>"."""
+        promoted: dict[int, list[str]] = {}
+        rows = self.filter(
+            event_id__in=list(event_ids), group_id__in=list(group_ids), status=LinkStatus.ACCEPTED
+        ).values_list("event_id", "group__name")
+        for event_id, name in rows.order_by("group__name"):
+            promoted.setdefault(event_id, []).append(name)
+        return promoted
+
 
 class MembershipRequestQuerySet(models.QuerySet):
     def for_group(self, group):

@@ -275,7 +275,7 @@ def group_link_request(*, from_group: Group, to_group: Group, user, message: str
     reverse_link = GroupLink.objects.filter(from_group=to_group, to_group=from_group).first()
     if reverse_link and reverse_link.status == LinkStatus.REQUESTED:
         # They already asked us: asking back is agreeing.
-        return group_link_decide(link=reverse_link, accept=True)
+        return group_link_decide(link=reverse_link, accept=True, user=user)
     if reverse_link and reverse_link.status == LinkStatus.ACCEPTED:
         return reverse_link
     try:
@@ -296,9 +296,9 @@ def group_link_request(*, from_group: Group, to_group: Group, user, message: str
     return link
 
 
-def group_link_decide(*, link: GroupLink, accept: bool) -> GroupLink:
+def group_link_decide(*, link: GroupLink, accept: bool, user=None) -> GroupLink:
     """The asked group's organisers decide (from the group page or the emailed link)."""
     link.status = LinkStatus.ACCEPTED if accept else LinkStatus.DECLINED
-    link.decided_at = timezone.now()
-    link.save(update_fields=["status", "decided_at"])
+    link.decided_at, link.decided_by = timezone.now(), user
+    link.save(update_fields=["status", "decided_at", "decided_by"])
     return link

@@ -1,3 +1,7 @@
+from collections.abc import Callable
+from dataclasses import dataclass
+from operator import attrgetter
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -7,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from alliance import versioned_cache
 from alliance.ratelimit import client_ip, rate_limit_exceeded
@@ -30,6 +34,7 @@ from groups.models import (
     EventPromotion,
     Group,
     GroupLink,
+    GroupRequest,
     InvitationStatus,
     LinkStatus,
     Membership,
@@ -41,6 +46,7 @@ from groups.models import (
 from groups.permissions import (
     group_event_get_for_organiser,
     group_get_for_organiser,
+    group_link_get_for_organiser,
     group_request_get_for_organiser,
     invitation_get_open,
     user_is_member,
@@ -125,6 +131,13 @@ def group_detail(request, slug):
         and MembershipRequest.objects.filter(group=group, user=request.user).exists(),
         "is_organiser": is_organiser,
         "pending_links": GroupLink.objects.pending_for(group) if is_organiser else [],
+        # Organisers may end a link from either side.
+        "links_in_force": [
+            (link, link.to_group if link.from_group_id == group.pk else link.from_group)
+            for link in GroupLink.objects.in_force_with(group)
+        ]
+        if is_organiser
+        else [],
         # Its own events, those it co-hosts and those it promotes (marked so).
         "upcoming_events": (
             Event.objects.in_calendar_of([group.pk])
@@ -387,11 +400,24 @@ def group_link_decide(request, slug, link_id):
     group = group_get_for_organiser(user=request.user, slug=slug)
     link = get_object_or_404(GroupLink, pk=link_id, to_group=group, status=LinkStatus.REQUESTED)
     accept = request.POST.get("decision") == "accept"
-    services.group_link_decide(link=link, accept=accept)
+    services.group_link_decide(link=link, accept=accept, user=request.user)
     messages.success(
         request, f"Link with {link.from_group.name} {'accepted' if accept else 'declined'}."
     )
     return redirect(group)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_link_end(request, slug, link_id):
+    """End a link, from either side: a GET asks to confirm; the POST ends it."""
+    group, link = group_link_get_for_organiser(user=request.user, slug=slug, link_id=link_id)
+    other = link.to_group if link.from_group_id == group.pk else link.from_group
+    if request.method == "POST":
+        if coalitions.group_link_end(link=link, by_group=group):
+            messages.success(request, f"The link with {other.name} has ended.")
+        return redirect(group)
+    return render(request, "groups/link_end.html", {"group": group, "other": other, "link": link})
 
 
 # --- Coalitions -----------------------------------------------------------------------------
@@ -445,26 +471,15 @@ def _coalition_events(group_ids, user):
     )
 
 
-def _promoted_by(events, group_ids) -> dict[int, list[str]]:
-    """{event id: names of the coalition's groups promoting it}, in one query."""
-    promoted: dict[int, list[str]] = {}
-    rows = EventPromotion.objects.filter(
-        event__in=[event.pk for event in events],
-        group_id__in=group_ids,
-        status=LinkStatus.ACCEPTED,
-    ).values_list("event_id", "group__name")
-    for event_id, name in rows.order_by("group__name"):
-        promoted.setdefault(event_id, []).append(name)
-    return promoted
-
-
 def group_coalition(request, slug):
     """The group and the groups linked with it: one combined calendar and its feed."""
     group = get_object_or_404(Group, slug=slug)
     linked = list(Group.objects.linked_to(group).select_related("party").order_by("name"))
     group_ids = [group.pk, *(g.pk for g in linked)]
     events = list(_coalition_events(group_ids, request.user)[:COALITION_EVENTS])
-    promoted = _promoted_by(events, group_ids)
+    promoted = EventPromotion.objects.promoters(
+        event_ids=[event.pk for event in events], group_ids=group_ids
+    )
     for event in events:
         event.promoted_by = promoted.get(event.pk, [])
     return render(
@@ -483,6 +498,7 @@ def group_coalition_feed(request, slug):
         ics.feed_events(events),
         name=f"{group.name} and linked groups",
         filename=f"{group.slug}-coalition.ics",
+        promoted_in=group_ids,
     )
 
 
@@ -513,42 +529,6 @@ def group_event_promote(request, slug, pk):
 
 
 @login_required
-def group_promotion_detail(request, slug, pk):
-    promotion = group_request_get_for_organiser(
-        user=request.user, slug=slug, model=EventPromotion.objects.select_related(
-            "event__group", "group"
-        ), pk=pk,
-    )  # fmt: skip
-    event = promotion.event
-    return render(
-        request,
-        "groups/coalition_request.html",
-        {
-            "group": promotion.group,
-            "request_obj": promotion,
-            "is_open": promotion.status == LinkStatus.REQUESTED,
-            "heading": f"{event.group.name} asks you to promote “{event.title}”",
-            "asker": event.group,
-            "event": event,
-            "decide_url": reverse("groups:promotion_decide", args=[slug, pk]),
-            "accept_label": "Promote it",
-        },
-    )
-
-
-@login_required
-@require_POST
-def group_promotion_decide(request, slug, pk):
-    promotion = group_request_get_for_organiser(
-        user=request.user, slug=slug, model=EventPromotion, pk=pk
-    )
-    accept = request.POST.get("decision") == "accept"
-    if coalitions.event_promotion_decide(promotion=promotion, accept=accept):
-        messages.success(request, "Promoted: it is in your calendar." if accept else "Declined.")
-    return redirect(promotion.group)
-
-
-@login_required
 def group_event_cohost(request, slug, pk):
     event = group_event_get_for_organiser(user=request.user, slug=slug, pk=pk)
     form = CoHostForm(request.POST or None, event=event)
@@ -571,42 +551,6 @@ def group_event_cohost(request, slug, pk):
         "groups/event_cohost.html",
         {"group": event.group, "event": event, "form": form, "invited": invited},
     )
-
-
-@login_required
-def group_cohosting_detail(request, slug, pk):
-    invitation = group_request_get_for_organiser(
-        user=request.user, slug=slug, model=CoHostInvitation.objects.select_related(
-            "event__group", "group"
-        ), pk=pk,
-    )  # fmt: skip
-    event = invitation.event
-    return render(
-        request,
-        "groups/coalition_request.html",
-        {
-            "group": invitation.group,
-            "request_obj": invitation,
-            "is_open": invitation.status == LinkStatus.REQUESTED,
-            "heading": f"{event.group.name} invites you to co-host “{event.title}”",
-            "asker": event.group,
-            "event": event,
-            "decide_url": reverse("groups:cohosting_decide", args=[slug, pk]),
-            "accept_label": "Co-host it",
-        },
-    )
-
-
-@login_required
-@require_POST
-def group_cohosting_decide(request, slug, pk):
-    invitation = group_request_get_for_organiser(
-        user=request.user, slug=slug, model=CoHostInvitation, pk=pk
-    )
-    accept = request.POST.get("decision") == "accept"
-    if coalitions.event_cohost_decide(invitation=invitation, accept=accept):
-        messages.success(request, "You co-host it now." if accept else "Declined.")
-    return redirect(invitation.event if accept else invitation.group)
 
 
 @login_required
@@ -671,40 +615,95 @@ def group_network(request, slug):
     )
 
 
+# --- Requests between groups: one page and one accept/decline for every kind ------------------
+
+
+@dataclass(frozen=True)
+class RequestKind:
+    """How a kind of request between groups (groups.models.GroupRequest) shows on its page
+    and is decided. `asked`: the field of the group that decides; `decide`: the kind's
+    service, whose request argument is `argument`; `heading` is formatted with the request
+    as `r`; `asker`: the path to the group that asked."""
+
+    model: type[GroupRequest]
+    asked: str
+    related: tuple[str, ...]
+    decide: Callable
+    argument: str
+    decide_url: str
+    heading: str
+    asker: str
+    accept_label: str
+    accepted: str
+    accepted_goes_to_event: bool = False
+
+
+REQUEST_KINDS = {
+    "promotion": RequestKind(
+        EventPromotion, "group", ("event__group", "group"),
+        coalitions.event_promotion_decide, "promotion", "groups:promotion_decide",
+        "{r.event.group.name} asks you to promote “{r.event.title}”", "event.group",
+        accept_label="Promote it", accepted="Promoted: it is in your calendar.",
+    ),
+    "cohosting": RequestKind(
+        CoHostInvitation, "group", ("event__group", "group"),
+        coalitions.event_cohost_decide, "invitation", "groups:cohosting_decide",
+        "{r.event.group.name} invites you to co-host “{r.event.title}”", "event.group",
+        accept_label="Co-host it", accepted="You co-host it now.", accepted_goes_to_event=True,
+    ),
+    "network": RequestKind(
+        NetworkRequest, "child", ("parent", "child"),
+        coalitions.network_request_decide, "request", "groups:network_request_decide",
+        "{r.parent.name} asks you to join its network", "parent",
+        accept_label="Join the network", accepted="Joined the network.",
+    ),
+}  # fmt: skip
+
+
+def _request_get(request, slug: str, pk: int, kind: RequestKind, *, related=()):
+    return group_request_get_for_organiser(
+        user=request.user,
+        slug=slug,
+        model=kind.model.objects.select_related(*related),
+        pk=pk,
+        field=kind.asked,
+    )
+
+
 @login_required
-def group_network_request_detail(request, slug, pk):
-    network_request = group_request_get_for_organiser(
-        user=request.user, slug=slug, model=NetworkRequest.objects.select_related(
-            "parent", "child"
-        ), pk=pk, field="child",
-    )  # fmt: skip
+def coalition_request_detail(request, slug, pk, kind):
+    """The page a request's email opens: accept or decline (POST to coalition_request_decide)."""
+    kind = REQUEST_KINDS[kind]
+    asked = _request_get(request, slug, pk, kind, related=kind.related)
     return render(
         request,
         "groups/coalition_request.html",
         {
-            "group": network_request.child,
-            "request_obj": network_request,
-            "is_open": network_request.status == LinkStatus.REQUESTED,
-            "heading": f"{network_request.parent.name} asks you to join its network",
-            "asker": network_request.parent,
-            "decide_url": reverse("groups:network_request_decide", args=[slug, pk]),
-            "accept_label": "Join the network",
+            "group": getattr(asked, kind.asked),
+            "request_obj": asked,
+            "is_open": asked.is_open,
+            "heading": kind.heading.format(r=asked),
+            "asker": attrgetter(kind.asker)(asked),
+            "event": getattr(asked, "event", None),
+            "decide_url": reverse(kind.decide_url, args=[slug, pk]),
+            "accept_label": kind.accept_label,
         },
     )
 
 
 @login_required
 @require_POST
-def group_network_request_decide(request, slug, pk):
-    network_request = group_request_get_for_organiser(
-        user=request.user, slug=slug, model=NetworkRequest, pk=pk, field="child"
-    )
+def coalition_request_decide(request, slug, pk, kind):
+    kind = REQUEST_KINDS[kind]
+    asked = _request_get(request, slug, pk, kind)
     accept = request.POST.get("decision") == "accept"
     try:
-        decided = coalitions.network_request_decide(request=network_request, accept=accept)
+        decided = kind.decide(**{kind.argument: asked}, accept=accept, user=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         if decided:
-            messages.success(request, "Joined the network." if accept else "Declined.")
-    return redirect("groups:detail", slug=slug)
+            messages.success(request, kind.accepted if accept else "Declined.")
+    if accept and kind.accepted_goes_to_event:
+        return redirect(asked.event)
+    return redirect(getattr(asked, kind.asked))

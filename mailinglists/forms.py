@@ -6,6 +6,20 @@ from events.models import Event
 from mailinglists.choices import Audience
 
 
+class KeepPostedMixin:
+    """ "Keep me posted by <group>", unticked by default, on every form that offers a group's
+    mailing list (joining it, answering one of its events, signing one of its petitions):
+    the form gets a `keep_posted` box labelled with the group it passes as `group=`."""
+
+    def __init__(self, *args, group=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["keep_posted"] = forms.BooleanField(
+            required=False,
+            initial=False,
+            label=f"Keep me posted by {group.name}" if group else "Keep me posted",
+        )
+
+
 class SubscribeForm(LabelledChoicesMixin, forms.Form):
     email = forms.EmailField(label="Your email")
     name = forms.CharField(label="Your name", max_length=100, required=False)

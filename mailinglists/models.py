@@ -113,6 +113,8 @@ class Mailing(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # The worker's place: recipients are written in order of this id, a batch per transaction.
     cursor = models.BigIntegerField(default=0)
+    # An event email: the place among the event's guests, written after its members.
+    guest_cursor = models.BigIntegerField(default=0)
     recipient_count = models.PositiveIntegerField(default=0)
 
     objects = MailingQuerySet.as_manager()

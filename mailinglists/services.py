@@ -9,10 +9,13 @@ resuming a mailing whose worker died) writes nothing twice; the outbox sends eac
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,7 +23,8 @@ from alliance.links import absolute_url
 from alliance.mail import header_safe
 from alliance.tasks import enqueue_after_commit
 from events.choices import RsvpAnswer
-from events.models import Rsvp
+from events.models import GuestRsvp, Rsvp
+from events.services import guest_rsvp_url
 from mailinglists.choices import Audience, ConsentSource, MailingStatus, SubscriptionStatus
 from mailinglists.models import Mailing, MailingRecipient, Subscription
 from mailinglists.tasks import mailing_send_task
@@ -28,9 +32,12 @@ from outbox.models import OutboxEmail, OutboxStatus
 from outbox.services import email_enqueue, email_enqueue_many
 
 UNSUBSCRIBE_SALT = "mailinglists.unsubscribe"
-# Key prefixes of this app's outbox rows (the erase finds them by these).
+# Key prefixes of this app's outbox rows (the erase finds them by these). An event email to
+# a guest is keyed under the guest ("guest-rsvp:<guest>:mailing<id>"), so forgetting the
+# guest (events.services.guest_rsvps_erase) forgets it too.
 MAILING_KEY = "mailing"
 CONFIRM_KEY = "list-confirm"
+GUEST_KEY = "guest-rsvp"
 
 
 def normalise_email(email: str) -> str:
@@ -45,13 +52,22 @@ def _user_owns_address(user, email: str) -> bool:
 
 
 def list_subscribe(
-    *, group, email: str, name: str, source: str, user=None, address_proven: bool = False
+    *,
+    group,
+    email: str,
+    name: str,
+    source: str,
+    user=None,
+    address_proven: bool = False,
+    consent_at=None,
 ) -> Subscription:
     """Ask to join `group`'s mailing list: the one service every "keep me posted" calls.
 
-    Records consent (source, time). Someone signed in with this address verified, or whose
-    address the caller has just proven by an emailed link (`address_proven`: a guest
-    confirming their RSVP), is subscribed at once; anyone else gets one confirmation email
+    Records consent (source, and time: `consent_at` when the box was ticked on a form whose
+    address is proven later, a guest's RSVP or a petition signature; otherwise now).
+    Someone signed in with this address verified, or whose address the caller has just
+    proven by an emailed link (`address_proven`: a guest confirming their RSVP, a signer
+    confirming their signature), is subscribed at once; anyone else gets one confirmation email
     and nothing more until they confirm from it (at most one confirmation a day per address
     and group, however often the form is sent: no list bombing). A confirmed subscriber
     asking again changes nothing.
@@ -67,7 +83,7 @@ def list_subscribe(
         if subscription.status == SubscriptionStatus.CONFIRMED:
             return subscription
         now = timezone.now()
-        subscription.source, subscription.consent_at = source, now
+        subscription.source, subscription.consent_at = source, consent_at or now
         subscription.name = name or subscription.name
         if user is not None and user.is_authenticated:
             subscription.user = user
@@ -83,6 +99,23 @@ def list_subscribe(
             _confirmation_enqueue(subscription, day=today)
         subscription.save()
         return subscription
+
+
+def list_subscribe_on_confirmation(*, group, answer, source: str) -> Subscription | None:
+    """`answer` (a guest's RSVP, a petition signature) was just confirmed from the link in
+    its email, or given by a signed-in user with that address verified: if its "keep me
+    posted" was ticked (`answer.list_consent_at`), the address is proven, so it joins
+    `group`'s list at once, consent dated when the box was ticked. None if it was not."""
+    if answer.list_consent_at is None:
+        return None
+    return list_subscribe(
+        group=group,
+        email=answer.email,
+        name=answer.name,
+        source=source,
+        address_proven=True,
+        consent_at=answer.list_consent_at,
+    )
 
 
 def _subscription_locked(*, group, email: str, name: str, source: str) -> Subscription:
@@ -186,9 +219,23 @@ def list_subscriptions_erase(*, email: str) -> int:
 # --- Sending ----------------------------------------------------------------------------------
 
 
+def _event_audience(event_id: int):
+    """(members, guests) going to the event: members answering "going", and guests who
+    confirmed from their email and hold a place (not cancelled, not waiting). Each address
+    once: a guest whose address is a going member's is left to the member's email."""
+    members = Rsvp.objects.filter(event_id=event_id, answer=RsvpAnswer.GOING)
+    guests = (
+        GuestRsvp.objects.filter(event_id=event_id)
+        .counted_going()
+        .exclude(email__in=members.annotate(address=Lower("user__email")).values("address"))
+    )
+    return members, guests
+
+
 def mailing_audience_count(*, group, audience: str, event=None) -> int:
     if audience == Audience.EVENT:
-        return Rsvp.objects.filter(event=event, answer=RsvpAnswer.GOING).count()
+        members, guests = _event_audience(event.pk)
+        return members.count() + guests.count()
     return Subscription.objects.confirmed().filter(group=group).count()
 
 
@@ -226,45 +273,62 @@ def mailing_create(*, group, author, subject: str, body: str, audience: str, eve
     return mailing
 
 
-def _next_recipients(mailing: Mailing, batch_size: int) -> list[tuple[int, str, str, int | None]]:
-    """(cursor id, email, name, subscription id) of the next batch, in id order."""
-    if mailing.audience == Audience.EVENT:
-        rsvps = (
-            Rsvp.objects.filter(event_id=mailing.event_id, answer=RsvpAnswer.GOING)
-            .filter(pk__gt=mailing.cursor)
+class Recipient(NamedTuple):
+    kind: str  # "s" a list subscriber, "r" a member going, "g" a guest going
+    pk: int  # of the subscription, the member's RSVP or the guest's: the worker's place
+    email: str
+    name: str
+    guest: GuestRsvp | None = None
+
+
+def _next_recipients(mailing: Mailing, batch_size: int) -> list[Recipient]:
+    """The next batch, in id order: the list's subscribers; or an event's members going,
+    then (once every member has theirs) its guests going, each kind after its own cursor."""
+    if mailing.audience == Audience.LIST:
+        subscriptions = (
+            Subscription.objects.confirmed()
+            .filter(group_id=mailing.group_id, pk__gt=mailing.cursor)
             .order_by("pk")
-            .values_list("pk", "user__email", "user__name")[:batch_size]
+            .values_list("pk", "email", "name")[:batch_size]
         )
-        return [(pk, email, name, None) for pk, email, name in rsvps]
-    subscriptions = (
-        Subscription.objects.confirmed()
-        .filter(group_id=mailing.group_id, pk__gt=mailing.cursor)
+        return [Recipient("s", *row) for row in subscriptions]
+    members, guests = _event_audience(mailing.event_id)
+    rsvps = (
+        members.filter(pk__gt=mailing.cursor)
         .order_by("pk")
-        .values_list("pk", "email", "name")[:batch_size]
+        .values_list("pk", "user__email", "user__name")[:batch_size]
     )
-    return [(pk, email, name, pk) for pk, email, name in subscriptions]
+    if rsvps:
+        return [Recipient("r", *row) for row in rsvps]
+    guests = guests.filter(pk__gt=mailing.guest_cursor).order_by("pk")[:batch_size]
+    return [Recipient("g", guest.pk, guest.email, guest.name, guest) for guest in guests]
 
 
-def _mailing_email(mailing: Mailing, recipient: tuple) -> dict:
-    cursor_id, email, name, subscription_id = recipient
-    kind = "s" if subscription_id else "r"
+def _mailing_email(mailing: Mailing, recipient: Recipient) -> dict:
     context = {
         "mailing": mailing,
         "group": mailing.group,
         "event": mailing.event,
-        "name": name,
+        "name": recipient.name,
         "group_url": absolute_url(mailing.group),
         "event_url": absolute_url(mailing.event) if mailing.event else "",
+        # A guest has no account: their own page (signed link) cancels their place.
+        "manage_url": guest_rsvp_url(recipient.guest) if recipient.guest else "",
     }
+    key = (
+        f"{GUEST_KEY}:{recipient.pk}:{MAILING_KEY}{mailing.pk}"
+        if recipient.kind == "g"
+        else f"{MAILING_KEY}:{mailing.pk}:{recipient.kind}{recipient.pk}"
+    )
     return {
-        "key": f"{MAILING_KEY}:{mailing.pk}:{kind}{cursor_id}",
-        "to": email,
+        "key": key,
+        "to": recipient.email,
         "subject": mailing.subject,
         "template": "mailinglists/email/mailing",
         "context": context,
         "unsubscribe_url": (
-            unsubscribe_url(subscription_id=subscription_id, mailing_id=mailing.pk)
-            if subscription_id
+            unsubscribe_url(subscription_id=recipient.pk, mailing_id=mailing.pk)
+            if recipient.kind == "s"
             else None
         ),
     }
@@ -301,9 +365,12 @@ def mailing_send(*, mailing_id: int, batch_size: int | None = None) -> int:
                 ignore_conflicts=True,
             )
             written += len(email_enqueue_many(emails=emails))
-            mailing.cursor = batch[-1][0]
+            if batch[-1].kind == "g":
+                mailing.guest_cursor = batch[-1].pk
+            else:
+                mailing.cursor = batch[-1].pk
             mailing.recipient_count += len(batch)
-            mailing.save(update_fields=["cursor", "recipient_count"])
+            mailing.save(update_fields=["cursor", "guest_cursor", "recipient_count"])
 
 
 def mailings_send_queued() -> int:

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from alliance.forms import LabelledChoicesMixin
 from alliance.images import image_prepare
+from mailinglists.forms import KeepPostedMixin
 from petitions.emails import email_is_disposable
 from petitions.models import Petition
 from seats.postcodes import InvalidPostcode, postcode_normalise
@@ -18,7 +19,10 @@ def _no_control_characters(value: str) -> str:
     return value
 
 
-class SignForm(LabelledChoicesMixin, forms.Form):
+class SignForm(KeepPostedMixin, LabelledChoicesMixin, forms.Form):
+    """The public form. Its "keep me posted" box (KeepPostedMixin) joins the group's list
+    only once the signature is confirmed from the email."""
+
     name = forms.CharField(max_length=100, label="Full name")
     email = forms.EmailField(max_length=254, help_text="We email you a link to confirm.")
     postcode = forms.CharField(
@@ -69,7 +73,7 @@ class SignForm(LabelledChoicesMixin, forms.Form):
         return bool(self.cleaned_data.get("website"))
 
 
-class OneClickSignForm(LabelledChoicesMixin, forms.Form):
+class OneClickSignForm(KeepPostedMixin, LabelledChoicesMixin, forms.Form):
     """A signed-in supporter with a verified email: only the postcode is asked."""
 
     postcode = SignForm.base_fields["postcode"]

@@ -134,6 +134,11 @@ class Signature(models.Model):
     )
     consent_to_contact = models.BooleanField(default=False)
     show_publicly = models.BooleanField(default=False)
+    # "Keep me posted by <group>", ticked by the signer: when, and on which form
+    # ("petition:<slug>" or "stall:<slug>"). The group's mailing list takes the address
+    # only once the signature is confirmed from the email (that proves the address).
+    list_consent_at = models.DateTimeField(null=True, blank=True)
+    list_consent_source = models.CharField(max_length=200, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -36,6 +36,8 @@ def signature_data(signature: Signature) -> dict:
         "confirmed_at": _iso(signature.confirmed_at),
         "confirmation_email_sent_at": _iso(signature.confirmation_sent_at),
         "unsubscribed_at": _iso(signature.unsubscribed_at),
+        "keep_me_posted_ticked_at": _iso(signature.list_consent_at),
+        "keep_me_posted_form": signature.list_consent_source,
     }
 
 

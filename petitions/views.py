@@ -100,7 +100,7 @@ def _detail_context(request, petition: Petition, *, form=None, refusal: str = ""
     count = counting.petition_shown_count(petition)
     verified = _one_click(request, petition)
     if form is None:
-        form = OneClickSignForm() if verified else SignForm()
+        form = (OneClickSignForm if verified else SignForm)(group=petition.group)
     share_url = absolute_url(petition)
     share_text = quote(f"I signed “{petition.title}”. Will you? {share_url}")
     tallies = list(
@@ -157,7 +157,7 @@ def petition_detail(request, slug):
 def petition_sign(request, slug):
     petition = petition_get_for_viewer(user=request.user, slug=slug)
     verified = _one_click(request, petition)
-    form = (OneClickSignForm if verified else SignForm)(request.POST)
+    form = (OneClickSignForm if verified else SignForm)(request.POST, group=petition.group)
     if not petition.is_accepting_signatures:
         form.add_error(None, "This petition is not open for signatures.")
     if not form.is_valid():
@@ -172,9 +172,8 @@ def petition_sign(request, slug):
         return redirect(_signed_url(petition, "check-email"))
     email = request.user.email if verified else data["email"]
     ip = client_ip(request)
-    refusal = signing_refusal(
-        ip=ip, email=email, at_stall=stall_until(request, petition) is not None
-    )
+    at_stall = stall_until(request, petition) is not None
+    refusal = signing_refusal(ip=ip, email=email, at_stall=at_stall)
     if refusal:
         context = _detail_context(request, petition, form=form, refusal=refusal)
         response = render(request, "petitions/petition_detail.html", context, status=429)
@@ -192,6 +191,8 @@ def petition_sign(request, slug):
             ip=ip or None,
             user=request.user if verified else None,
             email_verified=verified,
+            keep_posted=data["keep_posted"],
+            at_stall=at_stall,
         )
     except ValidationError as error:
         form_errors_add(form, error)

@@ -23,6 +23,8 @@ from django.utils import timezone
 from alliance.links import absolute_url
 from alliance.ratelimit import rate_limit_exceeded
 from alliance.tasks import enqueue_after_commit
+from mailinglists.choices import ConsentSource
+from mailinglists.services import list_subscribe_on_confirmation
 from outbox.emails import email_message_build
 from petitions.emails import email_domain, email_is_disposable, email_normalise
 from petitions.models import (
@@ -72,9 +74,15 @@ def signature_create(
     ip: str | None = None,
     user=None,
     email_verified: bool = False,
+    keep_posted: bool = False,
+    at_stall: bool = False,
 ) -> SignOutcome:
     """Sign. Counted only once confirmed: by the emailed link, or at once for a signed-in user
-    whose email is verified. A second attempt by the same person creates nothing."""
+    whose email is verified. A second attempt by the same person creates nothing.
+
+    `keep_posted` ("keep me posted by <group>") records consent to the group's mailing list
+    with its time and form (`at_stall`: on a device in stall mode); the list takes the
+    address when the signature is confirmed, which proves it (no second email)."""
     if not petition.is_accepting_signatures:
         raise ValidationError("This petition is not open for signatures.")
     if email_is_disposable(email):
@@ -106,6 +114,10 @@ def signature_create(
         created_at=now,
         confirmed_at=now if confirmed else None,
         changed_at=now,
+        list_consent_at=now if keep_posted else None,
+        list_consent_source=(
+            f"{'stall' if at_stall else 'petition'}:{petition.slug}" if keep_posted else ""
+        ),
     )
     # The related objects are in hand: excluding them saves an existence query per signature;
     # uniqueness is the database's job (the insert below), not a racy SELECT first.
@@ -121,9 +133,21 @@ def signature_create(
         else:  # autocommit: the INSERT is its own transaction (no BEGIN/COMMIT round trips)
             signature.save(force_insert=True)
     except IntegrityError:
-        return _signature_again(signature, lookup=lookup_failed)
-    _after_commit_of_new_signature(signature, send=not confirmed, lookup=lookup_failed)
-    return SignOutcome(signature=signature, created=True)
+        outcome = _signature_again(signature, lookup=lookup_failed)
+    else:
+        _after_commit_of_new_signature(signature, send=not confirmed, lookup=lookup_failed)
+        outcome = SignOutcome(signature=signature, created=True)
+    if confirmed:  # one click: a verified address, nothing to wait for
+        _keep_posted_subscribe(signature)
+    return outcome
+
+
+def _keep_posted_subscribe(signature: Signature) -> None:
+    """The ticked "keep me posted" joins the petition's group's list: the signature's address
+    is proven (confirmed from its email, or a signed-in user's verified address)."""
+    list_subscribe_on_confirmation(
+        group=signature.petition.group, answer=signature, source=ConsentSource.PETITION
+    )
 
 
 def _after_commit_of_new_signature(signature: Signature, *, send: bool, lookup: bool) -> None:
@@ -165,6 +189,8 @@ ATTEMPT_FIELDS = (
     "user",
     "status",
     "confirmed_at",
+    "list_consent_at",
+    "list_consent_source",
 )
 
 
@@ -224,17 +250,23 @@ def _resend_allowed(signature: Signature) -> bool:
     )
 
 
+@transaction.atomic
 def signature_confirm(*, token: str) -> Signature | None:
     """POST only. Idempotent: one UPDATE of the signature's own row, no petition row written.
-    A petition that has closed (or was taken down) takes no more confirmations."""
+    A petition that has closed (or was taken down) takes no more confirmations. The click
+    that confirms it also subscribes a signer who ticked "keep me posted" (once: a second
+    click confirms nothing, so an address that left the list since is not put back)."""
     now = timezone.now()
-    Signature.objects.filter(
+    confirmed = Signature.objects.filter(
         Q(petition__closes_at__isnull=True) | Q(petition__closes_at__gt=now),
         token=token,
         status=SignatureStatus.PENDING,
         petition__status=PetitionStatus.OPEN,
     ).update(status=SignatureStatus.CONFIRMED, confirmed_at=now, changed_at=now)
-    return Signature.objects.select_related("petition").filter(token=token).first()
+    signature = Signature.objects.select_related("petition").filter(token=token).first()
+    if confirmed:
+        _keep_posted_subscribe(signature)
+    return signature
 
 
 def signature_remove(*, token: str) -> Signature | None:

@@ -367,6 +367,7 @@ def _paths(seeded) -> list[str]:
         *url_table.SWAP_CHOICE_URLS,
         *url_table.PACKAGE_URLS,
         *url_table.RANKED_POLL_URLS,
+        *url_table.LINK_END_URLS,
     ]
     # POST rows too: a GET there answers 405 (skipped) or shows the form.
     paths = [path.format(**values) for _, _, path, _ in rows]

@@ -1,10 +1,13 @@
-"""A supporter signs in Chromium, confirms from the emailed link, and sees the count go up."""
+"""A supporter signs in Chromium, ticks "Keep me posted by <group>" (unticked until she does),
+confirms from the emailed link, and sees the count go up; that one click also put her on the
+group's mailing list, with no second email."""
 
 import re
 
 import pytest
 from django.core import mail
 
+from mailinglists.models import Subscription
 from petitions.models import Signature, SignatureStatus
 from petitions.services.counting import petitions_count_recent
 from tests.factories import GroupFactory
@@ -34,6 +37,9 @@ def test_supporter_signs_confirms_and_sees_the_count_go_up(page, live_server, ea
     page.get_by_label("UK postcode").fill("sw1a 1aa")
     page.get_by_label("Town (optional)").fill("Bath")
     page.get_by_label("Show my first name and town among recent signers").check()
+    keep_posted = page.get_by_label("Keep me posted by Fairhaven for Europe")
+    assert not keep_posted.is_checked()
+    keep_posted.check()
     page.get_by_role("button", name="Sign").click()
     page.get_by_role("heading", name="Nearly done: check your email").wait_for()
 
@@ -44,6 +50,9 @@ def test_supporter_signs_confirms_and_sees_the_count_go_up(page, live_server, ea
     assert Signature.objects.get().status == SignatureStatus.PENDING  # opening it is not enough
     page.get_by_role("button", name="Confirm my signature").click()
     page.get_by_role("heading", name="Your signature is confirmed").wait_for()
+    subscription = Subscription.objects.get(email="grace@example.org")
+    assert (subscription.group.name, subscription.status) == ("Fairhaven for Europe", "confirmed")
+    assert len(mail.outbox) == 1  # the signature's email proved the address
 
     petitions_count_recent()  # what the beat task does every few seconds
     page.goto(petition.get_absolute_url())

@@ -106,6 +106,101 @@ def test_a_promoted_event_shows_in_their_calendar_and_feed_once_accepted(
     assert b"Lewes street stall" in client.get("/groups/brighton/coalition.ics").content
 
 
+def _feed_events(client, path) -> dict:
+    import icalendar
+
+    response = client.get(path)
+    assert response.status_code == 200
+    calendar = icalendar.Calendar.from_ical(response.content)
+    return {str(vevent["summary"]): vevent for vevent in calendar.walk("VEVENT")}
+
+
+def test_feeds_mark_a_promoted_event_promoted_by_the_group(client, linked, lewes, brighton, ann):
+    event = EventFactory(group=lewes, title="Lewes street stall", description="Bring leaflets.")
+    EventFactory(group=brighton, title="Brighton canvass")
+    (promotion,) = coalitions.event_promotion_request(event=event, groups=[brighton], user=ann)
+    before = client.get("/groups/brighton/coalition.ics")["ETag"]
+    coalitions.event_promotion_decide(promotion=promotion, accept=True)
+    assert client.get("/groups/brighton/coalition.ics")["ETag"] != before
+
+    summary = "Lewes street stall (Lewes for Europe)"
+    for path in ["/events/feeds/group/brighton.ics", "/groups/brighton/coalition.ics"]:
+        events = _feed_events(client, path)
+        promoted = events[summary]
+        assert str(promoted["description"]) == "Promoted by Brighton Greens\n\nBring leaflets."
+        categories = [str(c) for c in promoted["categories"].cats]
+        assert "Promoted by Brighton Greens" in categories, path
+        own = events["Brighton canvass (Brighton Greens)"]  # its own event: not marked
+        assert "Promoted by" not in str(own.get("description", ""))
+        assert not any("Promoted" in str(c) for c in own["categories"].cats)
+    # Lewes's own feed lists its event unmarked: nobody promotes it into its own calendar.
+    lewes_event = _feed_events(client, "/events/feeds/group/lewes.ics")[summary]
+    assert str(lewes_event["description"]) == "Bring leaflets."
+
+
+@pytest.mark.parametrize("side", ["brighton", "lewes"])
+def test_an_organiser_of_either_group_ends_the_link(
+    client, linked, lewes, brighton, ann, bob, side
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    stall = EventFactory(group=lewes, title="Lewes street stall")
+    canvass = EventFactory(group=brighton, title="Brighton canvass")
+    past = EventFactory(
+        group=lewes,
+        title="Last year's stall",
+        starts_at=timezone.now() - timedelta(days=3),
+        ends_at=timezone.now() - timedelta(days=3) + timedelta(hours=2),
+    )
+    for event, group, user in [
+        (stall, brighton, ann),
+        (past, brighton, ann),
+        (canvass, lewes, bob),
+    ]:
+        (promotion,) = coalitions.event_promotion_request(event=event, groups=[group], user=user)
+        if event != canvass:  # the canvass's promotion is still waiting for Lewes
+            coalitions.event_promotion_decide(promotion=promotion, accept=True)
+    outbox_deliver()
+    mail.outbox.clear()
+    ender, told = (bob, ann) if side == "brighton" else (ann, bob)
+    ending, other = (brighton, lewes) if side == "brighton" else (lewes, brighton)
+    client.force_login(ender)
+    group_page = client.get(f"/groups/{side}/").content.decode()
+    url = f"/groups/{side}/links/{linked.pk}/end/"
+    assert url in group_page
+    page = client.get(url).content.decode()
+    assert f"End the link with {other.name}?" in page
+    assert GroupLink.objects.filter(pk=linked.pk).exists()  # a GET changes nothing
+
+    response = client.post(url)
+    assert response["Location"] == f"/groups/{side}/"
+    assert not GroupLink.objects.exists()
+    assert not Group.objects.linked_to(lewes).exists()
+    # Promotions between them of events to come are gone; the past one stays as it was.
+    assert list(EventPromotion.objects.values_list("event__title", flat=True)) == [
+        "Last year's stall"
+    ]
+    assert b"Lewes street stall" not in client.get("/events/feeds/group/brighton.ics").content
+    assert "Lewes street stall" not in client.get("/groups/brighton/").content.decode()
+    assert client.post(url).status_code == 404  # ended already: nothing twice
+    outbox_deliver()
+    (message,) = mail.outbox
+    assert message.to == [told.email]
+    assert message.subject.endswith(f"{ending.name} ended its link with {other.name}")
+
+
+def test_only_organisers_see_the_end_link_button(client, linked, brighton):
+    url = f"/groups/brighton/links/{linked.pk}/end/"
+    assert url not in client.get("/groups/brighton/").content.decode()
+    member = UserFactory()
+    MembershipFactory(user=member, group=brighton)
+    client.force_login(member)
+    assert url not in client.get("/groups/brighton/").content.decode()
+    assert client.get(url).status_code == 403
+
+
 def test_only_linked_groups_can_be_asked_to_promote(lewes, ann):
     stranger = GroupFactory()
     event = EventFactory(group=lewes)

@@ -102,6 +102,27 @@ def test_joining_with_keep_me_posted_subscribes_and_without_does_not(client, gro
     assert subscription.status == SubscriptionStatus.CONFIRMED  # a verified address
 
 
+@pytest.mark.parametrize("ticked", [False, True])
+def test_a_member_answering_an_event_is_offered_the_list_unticked(client, group, ticked):
+    from tests.events.factories import EventFactory
+
+    event = EventFactory(group=group, title="Lewes street stall")
+    client.force_login(UserFactory(email="goer@example.org"))
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert "Keep me posted by Lewes for Europe" in page
+    assert "checked" not in page.split('name="keep_posted"')[1].split(">")[0]
+    data = {"answer": "going", **({"keep_posted": "on"} if ticked else {})}
+    assert client.post(f"/events/{event.pk}/rsvp/", data).status_code == 302
+    assert event.rsvps.get().answer == "going"
+    subscriptions = Subscription.objects.filter(group=group, email="goer@example.org")
+    if ticked:
+        subscription = subscriptions.get()
+        assert subscription.source == ConsentSource.EVENT_RSVP
+        assert subscription.status == SubscriptionStatus.CONFIRMED  # a verified address
+    else:
+        assert not subscriptions.exists()
+
+
 def test_unsubscribe_and_forget_from_the_email_without_signing_in(client, group):
     _confirmed(group, 2)
     with transaction.atomic():
@@ -152,6 +173,61 @@ def test_the_organiser_writes_an_email_and_sees_the_counts(client, group, olive)
     page = client.get(response["Location"]).content.decode()
     assert re.search(r"<dt>Sent</dt><dd>3</dd>", page)
     assert "Come &lt;b&gt;along&lt;/b&gt;" in page
+
+
+def test_an_event_email_reaches_confirmed_guests_once_with_their_cancel_link(
+    client, group, olive, settings
+):
+    """Members going and guests who confirmed and hold a place, each address once (also
+    batch by batch, and sent twice); not unconfirmed or cancelled guests. A guest stops
+    from their own link, without signing in, and the next email skips them."""
+    from events import services as event_services
+    from events.models import GuestRsvp
+    from tests.events.factories import EventFactory, RsvpFactory
+
+    settings.MAILINGLISTS_BATCH_SIZE = 1
+    event = EventFactory(group=group, title="Lewes street stall")
+    RsvpFactory(event=event, user=UserFactory(email="member@example.org"), answer="going")
+    RsvpFactory(event=event, user=UserFactory(email="both@example.org"), answer="going")
+    for name in ["gina", "both", "una", "cal"]:
+        event_services.guest_rsvp_request(
+            event=event, name=name.title(), email=f"{name}@example.org"
+        )
+    for guest in GuestRsvp.objects.exclude(email="una@example.org"):
+        event_services.guest_rsvp_confirm(guest=guest)
+    event_services.guest_rsvp_cancel(guest=GuestRsvp.objects.get(email="cal@example.org"))
+    mail.outbox.clear()
+    client.force_login(olive)
+
+    def send(subject):
+        client.post(
+            "/lists/lewes/new/",
+            {"audience": "event", "event": event.pk, "subject": subject, "body": "Bring a flask"},
+        )
+        mailing = Mailing.objects.get(subject=subject)
+        services.mailing_send(mailing_id=mailing.pk)
+        Mailing.objects.filter(pk=mailing.pk).update(status="queued", cursor=0, guest_cursor=0)
+        services.mailing_send(mailing_id=mailing.pk)  # a second run writes nothing again
+        outbox_deliver()
+        return {m.to[0]: m for m in mail.outbox if m.subject.endswith(subject)}
+
+    sent = send("Saturday")
+    assert sorted(sent) == ["both@example.org", "gina@example.org", "member@example.org"]
+    assert len([m for m in mail.outbox if m.subject.endswith("Saturday")]) == 3
+    guest_email = sent["gina@example.org"]
+    assert "Cancel your place" in guest_email.body
+    assert "List-Unsubscribe" not in guest_email.extra_headers  # not a list: a place
+    assert "Cancel your place" not in sent["member@example.org"].body
+    manage = re.search(r"https?://[^/\s]+(/events/guest/\S+/)", guest_email.body).group(1)
+    client.logout()
+    page = client.get(manage).content.decode()
+    assert "Lewes street stall" in page
+    assert GuestRsvp.objects.get(email="gina@example.org").answer == "going"  # a GET is safe
+    client.post(manage, {"action": "cancel"})
+    assert GuestRsvp.objects.get(email="gina@example.org").answer == "not_going"
+
+    client.force_login(olive)
+    assert sorted(send("Sunday")) == ["both@example.org", "member@example.org"]
 
 
 def test_a_subject_on_two_lines_is_refused(client, group, olive):

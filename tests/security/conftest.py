@@ -241,3 +241,63 @@ def db_snapshot() -> dict:
         "advice_alerts": list(AdviceAlert.objects.order_by("pk").values_list("pk", "confirmed_at")),
         "elections": list(Election.objects.order_by("pk").values_list("pk", "date")),
     }
+
+
+# --- What the per-feature access files share: their placeholders, a request from a row of
+# the URL table, and the refusals every organiser-only row must show ---------------------------
+
+# Everyone signed in who is not one of group B's organisers: A's organiser and member (the
+# neighbours guessing ids), B's plain member, an outsider, and another party's staff.
+NOT_B_ORGANISERS = ["organiser_a", "member_a", "member_b", "outsider", "staff_p1"]
+
+
+def placeholders_add(monkeypatch, extra: dict) -> dict:
+    """Make a feature's placeholders (what its world helper returned) fill the URL table."""
+    from tests.security import url_table
+
+    original = url_table.placeholders
+    monkeypatch.setattr(url_table, "placeholders", lambda w: {**original(w), **extra})
+    return extra
+
+
+def row_request(client, world, method: str, path: str, data):
+    from tests.security.url_table import fill
+
+    url, payload = fill(world, path, data)
+    return getattr(client, method)(url, payload or {})
+
+
+def assert_only_b_organisers_get_through(client, world, row, snapshot, *, hidden=()) -> None:
+    """Signed out: sent to sign in; everyone in NOT_B_ORGANISERS: 403 or 404, none of the
+    `hidden` texts on the page; and nothing in `snapshot()` changes."""
+    _name, method, path, data = row
+    before = snapshot()
+    response = row_request(client, world, method, path, data)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    for who in NOT_B_ORGANISERS:
+        client.force_login(getattr(world, who))
+        response = row_request(client, world, method, path, data)
+        assert response.status_code in {403, 404}, (who, response.status_code)
+        text = response.content.decode()
+        assert not [secret for secret in hidden if secret in text], who
+        assert snapshot() == before, who
+
+
+def assert_posts_need_the_csrf_token(world, rows, snapshot) -> None:
+    """Group B's organiser, without the CSRF token: every POST row is refused, unchanged."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.organiser_b)
+    before = snapshot()
+    for _name, method, path, data in rows:
+        if method == "post":
+            assert row_request(client, world, method, path, data).status_code == 403, path
+    assert snapshot() == before
+
+
+def assert_b_organiser_gets_the_page(client, world, row) -> None:
+    _name, method, path, data = row
+    client.force_login(world.organiser_b)
+    assert row_request(client, world, method, path, data).status_code == 200

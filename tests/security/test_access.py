@@ -14,6 +14,7 @@ from tests.security.url_table import (
     COALITION_URLS,
     GUEST_RSVP_URLS,
     INVITATION_URLS,
+    LINK_END_URLS,
     ORGANISER_URLS,
     PACKAGE_URLS,
     PETITION_RESPONSE_URLS,
@@ -333,7 +334,7 @@ def test_every_url_of_events_petitions_and_seats_is_in_the_table_or_for_everyone
         in_table.add((match.namespace, match.url_name))
     # Coalition rows need their own world (tests/security/test_access_coalitions.py): any id
     # resolves the path to its name.
-    for _name, _method, path, _data in COALITION_URLS:
+    for _name, _method, path, _data in COALITION_URLS + LINK_END_URLS:
         match = resolve(path.format_map(_AnyId()))
         in_table.add((match.namespace, match.url_name))
     for module in (

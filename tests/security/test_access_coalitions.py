@@ -1,15 +1,23 @@
 """Access to coalition requests and tools: requests addressed to group B (a link, a promotion,
-a co-host invitation, a network request) and B's own event tools refuse anonymous visitors (to
-sign in), group A's organiser and member, B's plain member, an outsider and party staff;
-nothing changes after a refused POST. Group B's organiser gets through. The group that asked
-cannot accept its own request: no link is one-sided."""
+a co-host invitation, a network request), B's own event tools and ending B's link with C refuse
+anonymous visitors (to sign in), group A's organiser and member, B's plain member, an outsider
+and party staff; nothing changes after a refused POST. Group B's organiser gets through. The
+group that asked cannot accept its own request: no link is one-sided."""
 
 import pytest
 
 from groups.models import CoHostInvitation, EventPromotion, Group, GroupLink, NetworkRequest
 from outbox.models import OutboxEmail
+from tests.security.conftest import (
+    assert_b_organiser_gets_the_page,
+    assert_only_b_organisers_get_through,
+    assert_posts_need_the_csrf_token,
+    placeholders_add,
+)
 from tests.security.conftest import db_snapshot as base_snapshot
-from tests.security.url_table import COALITION_URLS, coalition_world, fill
+from tests.security.url_table import COALITION_URLS, LINK_END_URLS, coalition_world
+
+ROWS = COALITION_URLS + LINK_END_URLS
 
 
 def db_snapshot() -> dict:
@@ -26,45 +34,22 @@ def db_snapshot() -> dict:
 
 @pytest.fixture
 def coalition_placeholders(world, monkeypatch):
-    from tests.security import url_table as urls
-
-    extra = coalition_world(world)
-    original = urls.placeholders
-    monkeypatch.setattr(urls, "placeholders", lambda w: {**original(w), **extra})
-    return extra
+    return placeholders_add(monkeypatch, coalition_world(world))
 
 
-def _request(client, world, method, path, data):
-    url, payload = fill(world, path, data)
-    return getattr(client, method)(url, payload or {})
-
-
-@pytest.mark.parametrize(
-    "name, method, path, data", COALITION_URLS, ids=[row[0] for row in COALITION_URLS]
-)
+@pytest.mark.parametrize("row", ROWS, ids=[row[0] for row in ROWS])
 def test_coalition_urls_refuse_everyone_but_group_b_organisers(
-    client, world, coalition_placeholders, name, method, path, data
+    client, world, coalition_placeholders, row
 ):
-    before = db_snapshot()
-    response = _request(client, world, method, path, data)
-    assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/")
-    for who in ["organiser_a", "member_a", "member_b", "outsider", "staff_p1"]:
-        client.force_login(getattr(world, who))
-        response = _request(client, world, method, path, data)
-        assert response.status_code in {403, 404}, (who, response.status_code)
-        assert db_snapshot() == before, who
+    assert_only_b_organisers_get_through(client, world, row, db_snapshot)
 
 
-GETS = [row for row in COALITION_URLS if row[1] == "get"]
+GETS = [row for row in ROWS if row[1] == "get"]
 
 
-@pytest.mark.parametrize("name, method, path, data", GETS, ids=[row[0] for row in GETS])
-def test_group_b_organiser_gets_the_pages(
-    client, world, coalition_placeholders, name, method, path, data
-):
-    client.force_login(world.organiser_b)
-    assert _request(client, world, method, path, data).status_code == 200
+@pytest.mark.parametrize("row", GETS, ids=[row[0] for row in GETS])
+def test_group_b_organiser_gets_the_pages(client, world, coalition_placeholders, row):
+    assert_b_organiser_gets_the_page(client, world, row)
 
 
 def test_the_asking_group_cannot_accept_its_own_requests(client, world, coalition_placeholders):
@@ -82,13 +67,19 @@ def test_the_asking_group_cannot_accept_its_own_requests(client, world, coalitio
     assert db_snapshot() == before
 
 
-def test_every_coalition_post_needs_the_csrf_token(world, coalition_placeholders):
-    from django.test import Client
-
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(world.organiser_b)
+def test_a_link_is_ended_only_through_a_group_on_it(client, world, coalition_placeholders):
+    """A's organiser, not on B and C's link, cannot end it through A's own slug (404); nor
+    can A's pending request to B be 'ended' from either side (it is not in force)."""
+    link_cb = coalition_placeholders["link_cb"]
     before = db_snapshot()
-    for _name, method, path, data in COALITION_URLS:
-        if method == "post":
-            assert _request(client, world, method, path, data).status_code == 403
+    client.force_login(world.organiser_a)
+    assert client.post(f"/groups/{world.group_a.slug}/links/{link_cb}/end/").status_code == 404
+    pending = world.link_b.pk
+    assert client.post(f"/groups/{world.group_a.slug}/links/{pending}/end/").status_code == 404
+    client.force_login(world.organiser_b)
+    assert client.post(f"/groups/{world.group_b.slug}/links/{pending}/end/").status_code == 404
     assert db_snapshot() == before
+
+
+def test_every_coalition_post_needs_the_csrf_token(world, coalition_placeholders):
+    assert_posts_need_the_csrf_token(world, ROWS, db_snapshot)

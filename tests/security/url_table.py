@@ -692,7 +692,9 @@ def coalition_world(world) -> dict:
 
     organiser_c = UserFactory(name="Cat Gamma")
     group_c = GroupFactory(name="Gamma Greens", slug="gamma-greens", organiser=organiser_c)
-    GroupLink.objects.create(from_group=group_c, to_group=world.group_b, status=LinkStatus.ACCEPTED)
+    link_cb = GroupLink.objects.create(
+        from_group=group_c, to_group=world.group_b, status=LinkStatus.ACCEPTED
+    )
     event_c = EventFactory(group=group_c, title="Gamma hustings")
     (promotion,) = coalitions.event_promotion_request(
         event=event_c, groups=[world.group_b], user=organiser_c
@@ -708,6 +710,7 @@ def coalition_world(world) -> dict:
         "network_b": network.pk,
         "event_b": world.event_b.pk,
         "group_a_pk": world.group_a.pk,
+        "link_cb": link_cb.pk,
     }
 
 
@@ -784,3 +787,11 @@ def ranked_poll_world(world, conversation: int) -> dict:
     first, second = poll.ranked_options.values_list("pk", flat=True)
     services.ranked_ballot_set(proposal=poll, user=world.organiser_b, ranking=[first, second])
     return {"ranked_poll": poll.pk, "ranked_1": first, "ranked_2": second}
+
+
+# Ending a link between groups (tests/security/test_access_coalitions.py, world: coalition_world):
+# group C's link with B, ended from B's side; only organisers of either group may end it.
+LINK_END_URLS = [
+    ("end a link page", "get", "/groups/{group_b}/links/{link_cb}/end/", None),
+    ("end a link (post)", "post", "/groups/{group_b}/links/{link_cb}/end/", dict),
+]
