@@ -74,8 +74,9 @@ def test_statement_and_region_pages_keep_a_constant_query_count(django_assert_nu
         services.round_close(round_=round_)
         statement = services.statement_create(round_=round_, created_by=organiser, title="S")
         client = Client()
-        # statement, endorsements, linked groups, seats, clusters, notes, dots, parties
-        with django_assert_num_queries(8):
+        # statement, endorsements, linked groups, seats, clusters, notes, dots, parties,
+        # who took part (the progress chart)
+        with django_assert_num_queries(9):
             client.get(statement.get_absolute_url())
         counts.append(_count(client, f"/priorities/regions/{round_.group.region}/"))
     assert counts[0] == counts[1]
