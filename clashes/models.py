@@ -13,6 +13,8 @@ from events.models import Event
 from events.querysets import in_region_q
 from groups.models import GroupKind, Role
 
+KM_PER_MILE = 1.609344
+
 
 class ClashRule(models.Model):
     """Which sides are compared: events of groups of `side_a_kinds` (only of `party`, if set)
@@ -145,6 +147,12 @@ class Clash(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("clashes:detail", kwargs={"pk": self.pk})
+
+    @property
+    def distance_miles(self) -> float | None:
+        """How far apart the two events are, in miles, as British organisers measure it
+        (stored in km, as the detection computes it)."""
+        return None if self.distance_km is None else self.distance_km / KM_PER_MILE
 
     @property
     def is_actionable(self) -> bool:

@@ -6,11 +6,13 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, connections, transaction
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext, override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clashes import detection, services
+from clashes.delivery import clash_email_build
 from clashes.models import Clash, ClashNotification, ClashRule, ClashStatus
 from clashes.rules import ClashSettings, RuleInfo, clash_pairs_bruteforce
 from events.models import Event
@@ -85,6 +87,12 @@ def test_points_within_radius_clash_and_distance_is_stored():
     assert (clash.event_a_id, clash.event_b_id) == (a.pk, b.pk)
     assert 2.5 < clash.distance_km < 3.5
     assert not clash.same_constituency
+    # Shown in miles, as British organisers measure it: the page and the email agree.
+    miles = f"{clash.distance_miles:.1f} miles apart"
+    assert 1.5 < clash.distance_miles < 2.2
+    page = render_to_string("clashes/clash_detail.html", {"clash": clash})
+    email = clash_email_build(ClashNotification.objects.filter(clash=clash).first())
+    assert miles in page and miles in email.body and "km" not in email.body
 
 
 def test_same_group_other_kinds_and_cancelled_do_not_clash():
