@@ -382,3 +382,16 @@ def browser_choose(scope, label: str, option: str, typed: str | None = None) -> 
     box.fill(typed or option)
     listbox = scope.locator(f"#{select.get_attribute('id')}-ts-dropdown")
     listbox.get_by_role("option", name=option, exact=True).click()
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run Celery tasks in-process (emails land in mail.outbox). The worker tests use a real
+    worker instead."""
+    from alliance.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+    app.conf.task_eager_propagates = False

@@ -16,17 +16,6 @@ from tests.factories import GroupFactory, UserFactory
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def eager_tasks():
-    from alliance.celery import app
-
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager = False
-    app.conf.task_eager_propagates = False
-
-
 def _latest_path(to: str) -> str:
     message = [m for m in mail.outbox if m.to == [to]][-1]
     return re.search(r"https?://[^/\s]+(/groups/\S+/)", message.body).group(1)

@@ -15,17 +15,6 @@ from tests.factories import GroupFactory, UserFactory
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def eager_tasks():
-    from alliance.celery import app
-
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager = False
-    app.conf.task_eager_propagates = False
-
-
 def _path(message, kind: str) -> str:
     return re.search(rf"https?://[^/\s]+(/lists/email/{kind}/\S+/)", message.body).group(1)
 

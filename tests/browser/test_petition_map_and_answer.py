@@ -25,17 +25,6 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def eager_tasks():
-    from alliance.celery import app
-
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager = False
-    app.conf.task_eager_propagates = False
-
-
-@pytest.fixture
 def addressed(transactional_db, eager_tasks):
     """A petition to the Lib Dems, signed in two seats; one consenting signer with an email."""
     seats = [

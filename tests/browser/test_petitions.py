@@ -15,15 +15,9 @@ from tests.petitions.factories import PetitionFactory
 
 
 @pytest.fixture
-def eager_tasks(settings):
+def eager_tasks(eager_tasks, settings):
+    """The shared fixture, with each confirmation email sent at once (not batched)."""
     settings.PETITIONS_CONFIRMATION_KICK_SECONDS = 0
-    from alliance.celery import app
-
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager = False
-    app.conf.task_eager_propagates = False
 
 
 @pytest.mark.browser

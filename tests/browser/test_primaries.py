@@ -22,17 +22,6 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def eager_tasks():
-    from alliance.celery import app
-
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager = False
-    app.conf.task_eager_propagates = False
-
-
-@pytest.fixture
 def two_parties(transactional_db, postcodes_server):
     postcodes_server.answers[INSIDE.replace(" ", "")] = SEAT_CODE
     postcodes_server.answers[INSIDE_TOO.replace(" ", "")] = SEAT_CODE

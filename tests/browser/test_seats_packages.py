@@ -25,17 +25,6 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def eager_tasks():
-    from alliance.celery import app
-
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager = False
-    app.conf.task_eager_propagates = False
-
-
-@pytest.fixture
 def two_seats(transactional_db, eager_tasks):
     parties = {p.short_name: p for p in parties_seed()}
     green, ld = parties["Green"], parties["LD"]

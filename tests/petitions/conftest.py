@@ -20,18 +20,6 @@ def constituencies(db):
     return [ConstituencyFactory(boundary_set="2024", name=f"Seat {i}") for i in range(3)]
 
 
-@pytest.fixture
-def eager_tasks():
-    """Run Celery tasks in-process (emails land in mail.outbox). The worker tests use a real one."""
-    from alliance.celery import app
-
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager = False
-    app.conf.task_eager_propagates = False
-
-
 def link_from(message, name: str) -> str:
     """The path of the confirm/remove/unsubscribe link in an email's plain-text body."""
     import re
