@@ -172,7 +172,7 @@ def test_two_parties_run_an_open_primary(page, live_server, two_parties, time_ma
     services.primaries_count_due()
     voter.goto(f"/primaries/{primary.pk}/result/")
     voter.get_by_role("heading", name="Winner: Gwen Green (Green)").wait_for()
-    assert voter.get_by_text("Round 1").is_visible()
+    assert voter.get_by_text("Round 1", exact=True).is_visible()
     assert "2 ballots from 2 registered voters" in voter.content()
     voter.goto(f"/primaries/{primary.pk}/receipt/?code={receipts['victor@example.org']}")
     voter.get_by_text("Counted: a ballot with this receipt").wait_for()
