@@ -37,6 +37,21 @@ def worker_env(port: int) -> dict[str, str]:
     }
 
 
+def _seat_conversation(cast, *, title: str, body: str):
+    """A Lib Dem staffer's conversation about the seat, the pro-EU group and its members in."""
+    conversation = services.conversation_open(
+        author=cast.staffer,
+        title=title,
+        scope_kind="seat",
+        constituency=cast.seat,
+        body=body,
+    )
+    services.conversation_invite(
+        conversation=conversation, inviter=cast.staffer, groups=[cast.pro_eu], include_members=True
+    )
+    return conversation
+
+
 def received(sink, subject_start: str) -> Counter:
     return Counter(
         m["to"][0] for m in sink.messages if m["message"]["Subject"].startswith(subject_start)
@@ -47,15 +62,8 @@ def test_proposal_closes_at_the_deadline_and_each_participant_gets_one_outcome(
     cast, celery_worker_factory, smtp_sink
 ):
     worker = celery_worker_factory(worker_env(smtp_sink.port))
-    conversation = services.conversation_open(
-        author=cast.staffer,
-        title="Marginalton wards",
-        scope_kind="seat",
-        constituency=cast.seat,
-        body="Shall we split the wards?",
-    )
-    services.conversation_invite(
-        conversation=conversation, inviter=cast.staffer, groups=[cast.pro_eu], include_members=True
+    conversation = _seat_conversation(
+        cast, title="Marginalton wards", body="Shall we split the wards?"
     )
     proposal = services.proposal_create(
         conversation=conversation,
@@ -185,15 +193,8 @@ def test_a_ranked_poll_closes_at_the_deadline_and_each_participant_gets_one_outc
     cast, celery_worker_factory, smtp_sink
 ):
     worker = celery_worker_factory(worker_env(smtp_sink.port))
-    conversation = services.conversation_open(
-        author=cast.staffer,
-        title="Marginalton priorities",
-        scope_kind="seat",
-        constituency=cast.seat,
-        body="What do we do first?",
-    )
-    services.conversation_invite(
-        conversation=conversation, inviter=cast.staffer, groups=[cast.pro_eu], include_members=True
+    conversation = _seat_conversation(
+        cast, title="Marginalton priorities", body="What do we do first?"
     )
     poll = services.proposal_create(
         conversation=conversation,
