@@ -364,9 +364,6 @@ def _board_action(request, pk, form_class, action):
             f"{name}: {' '.join(errors)}" if name != "__all__" else " ".join(errors)
             for name, errors in form.errors.items()
         )
-    if _is_fetch(request) and not error and form_class is MoveForm:
-        # A dragged note: the page has already moved it; the poller brings the rest.
-        return HttpResponse(status=204)
     if _is_fetch(request):
         if error:
             return _board_render(

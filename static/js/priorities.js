@@ -41,7 +41,10 @@
   live.addEventListener("change", function () { dirty = true; });
   live.addEventListener("submit", function () { dirty = false; });
 
-  function post(url, data, onMoved) {
+  // Every action answers with the fresh board, swapped in at once: the board changes when the
+  // organiser has just acted, not later under their pointer, and its poller then carries the
+  // current version (so the next poll swaps nothing unless someone else changed something).
+  function post(url, data) {
     var body = new URLSearchParams(data);
     return fetch(url, {
       method: "POST",
@@ -50,11 +53,8 @@
       headers: { "X-CSRFToken": csrfToken(), "X-Requested-With": "fetch" }
     }).then(function (response) {
       live.dataset.lastStatus = String(response.status);
-      if (response.status === 204) {  // moved: show it at once, the poller redraws the rest
-        if (onMoved) { onMoved(); }
-        return null;
-      }
       return response.text().then(function (html) {
+        if (dragging) { return; }  // another drag began: the poller brings this board
         live.innerHTML = html;
         if (window.htmx) { window.htmx.process(live); }
       });
@@ -103,11 +103,11 @@
       if (!name) { return; }
       post(live.dataset.createUrl, [["name", name], ["notes", noteId]]);
     } else {
-      post(live.dataset.moveUrl, [["note", noteId], ["cluster", cluster]], function () {
-        var note = live.querySelector('[data-note="' + noteId + '"]');
-        var list = zone.querySelector(".note-list");
-        if (note && list) { list.appendChild(note); }
-      });
+      // Show the move at once; the answer (the fresh board) follows.
+      var note = live.querySelector('[data-note="' + noteId + '"]');
+      var list = zone.querySelector(".note-list");
+      if (note && list) { list.appendChild(note); }
+      post(live.dataset.moveUrl, [["note", noteId], ["cluster", cluster]]);
     }
   });
 })();

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from groups.models import PartyStaff
-from priorities import services, views
+from priorities import live, services, views
 from priorities.models import Cluster, Dot, Endorsement, Note, Participant, Statement
 from tests.factories import ConstituencyFactory, GroupFactory, UserFactory
 from tests.priorities.conftest import participant_client
@@ -426,7 +426,7 @@ def participant_client_join(meeting):
     )
 
 
-def test_a_dragged_note_is_moved_with_an_empty_answer(meeting):
+def test_a_dragged_note_is_answered_with_the_fresh_board(meeting):
     phone = participant_client(meeting.round)
     phone.post(f"/priorities/{meeting.round.pk}/notes/", {"text": "Buses"})
     note = Note.objects.get()
@@ -434,8 +434,14 @@ def test_a_dragged_note_is_moved_with_an_empty_answer(meeting):
     response = _organiser(meeting).post(
         f"/priorities/{meeting.round.pk}/move/", {"note": note.pk, "cluster": cluster.pk}, **FETCH
     )
-    assert response.status_code == 204
+    assert response.status_code == 200
     assert Note.objects.get().cluster == cluster
+    board = response.content.decode()
+    assert "<html" not in board  # the board alone, swapped into the page
+    column = board[board.index(f'data-cluster="{cluster.pk}"') :]
+    assert "Buses" in column[: column.index("</section>")]
+    # The poller in it carries the version after the move: its next poll swaps nothing.
+    assert f"?v={live.round_version(meeting.round.pk)}" in board
 
 
 def test_a_notes_party_shows_on_the_board_to_organisers_only(meeting):
