@@ -233,7 +233,13 @@ def petition_signed(request, slug):
     return render(
         request,
         "petitions/petition_signed.html",
-        {"petition": petition, "state": state, "heading": SIGNED_STATES[state]},
+        {
+            "petition": petition,
+            "state": state,
+            "heading": SIGNED_STATES[state],
+            # At a stall the device goes straight back to the form for the next person.
+            "stall_until": stall_until(request, petition),
+        },
     )
 
 
@@ -632,7 +638,7 @@ def petition_stall(request, slug):
             ends = stall_switch_on(response, petition=petition, hours=form.cleaned_data["hours"])
             messages.success(
                 request,
-                f"Stall mode is on on this device until {timezone.localtime(ends):%H:%M}. "
+                f"Stall mode is on for this device until {timezone.localtime(ends):%H:%M}. "
                 "Hand it to people at the stall: each signer confirms by email.",
             )
         return response
