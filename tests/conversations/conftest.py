@@ -82,3 +82,36 @@ def conversation(cast):
         conversation=conversation, inviter=cast.staffer, groups=[cast.pro_eu]
     )
     return conversation
+
+
+def remind_close_and_record(cast, conversation, poll, *, answered_by, outcome: str):
+    """The beat path every poll kind takes, once `answered_by` has answered: a reminder to
+    those who have not (and not to them), one close at the deadline (a second finds nothing),
+    one outcome (a second is refused). Returns the outcome emails, one per participant."""
+    from datetime import timedelta
+
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from conversations.models import Participant, ProposalStatus
+    from outbox.models import OutboxEmail
+
+    services.proposals_remind(now=timezone.now() + timedelta(minutes=10))
+    reminded = set(
+        OutboxEmail.objects.filter(key__startswith=f"proposal-reminder:{poll.pk}:").values_list(
+            "to_email", flat=True
+        )
+    )
+    assert answered_by.email not in reminded and cast.staffer.email in reminded
+    later = timezone.now() + timedelta(days=2)
+    assert poll.pk in services.proposals_close_due(now=later)
+    assert services.proposals_close_due(now=later) == []
+    poll.refresh_from_db()
+    assert poll.status == ProposalStatus.CLOSED
+    services.proposal_outcome_record(proposal=poll, user=cast.staffer, outcome=outcome)
+    with pytest.raises(ValidationError):
+        services.proposal_outcome_record(proposal=poll, user=cast.staffer, outcome="Again")
+    outcomes = OutboxEmail.objects.filter(key__startswith=f"proposal-outcome:{poll.pk}:")
+    participants = Participant.objects.current().filter(conversation=conversation).count()
+    assert outcomes.count() == participants
+    return outcomes

@@ -20,12 +20,12 @@ from conversations import services
 from conversations.models import (
     Participant,
     Proposal,
-    ProposalStatus,
     RankedBallot,
     RankedOption,
 )
 from conversations.polls import ranked_result
 from outbox.models import OutboxEmail
+from tests.conversations.conftest import remind_close_and_record
 from tests.factories import UserFactory
 
 CITIES = ["Memphis", "Nashville", "Chattanooga", "Knoxville"]
@@ -195,24 +195,8 @@ def test_the_beat_path_closes_it_and_each_participant_gets_one_outcome(cast, con
         user=cast.pro_eu_organiser,
         ranking=_ids(poll, "Canvassing", "Leaflets", "Phone bank"),
     )
-    services.proposals_remind(now=timezone.now() + timedelta(minutes=10))
-    reminded = set(
-        OutboxEmail.objects.filter(key__startswith=f"proposal-reminder:{poll.pk}:").values_list(
-            "to_email", flat=True
-        )
-    )
-    assert cast.pro_eu_organiser.email not in reminded and cast.staffer.email in reminded
-    later = timezone.now() + timedelta(days=2)
-    assert poll.pk in services.proposals_close_due(now=later)
-    assert services.proposals_close_due(now=later) == []
-    poll.refresh_from_db()
-    assert poll.status == ProposalStatus.CLOSED
-    services.proposal_outcome_record(proposal=poll, user=cast.staffer, outcome="Canvassing.")
-    with pytest.raises(ValidationError):
-        services.proposal_outcome_record(proposal=poll, user=cast.staffer, outcome="Again")
-    outcomes = OutboxEmail.objects.filter(key__startswith=f"proposal-outcome:{poll.pk}:")
-    assert (
-        outcomes.count() == Participant.objects.current().filter(conversation=conversation).count()
+    outcomes = remind_close_and_record(
+        cast, conversation, poll, answered_by=cast.pro_eu_organiser, outcome="Canvassing."
     )
     assert "Winner (instant run-off, 1 ranking): Canvassing" in outcomes.first().body_text
 

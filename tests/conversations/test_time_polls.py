@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from accounts.services import user_data_export, user_delete
 from conversations import services
-from conversations.models import Participant, PollVote, ProposalStatus
+from conversations.models import PollVote
 from conversations.polls import slots_tally
 from outbox.models import OutboxEmail
+from tests.conversations.conftest import remind_close_and_record
 
 T1 = datetime(2030, 5, 1, 18, 0, tzinfo=UTC)
 T2 = datetime(2030, 5, 2, 18, 0, tzinfo=UTC)
@@ -94,24 +95,9 @@ def test_reminder_to_those_who_have_not_voted_then_close_and_one_outcome_each(ca
     services.poll_votes_set(
         proposal=poll, user=cast.pro_eu_organiser, votes=_votes(poll, "maybe", "yes")
     )
-    services.proposals_remind(now=timezone.now() + timedelta(minutes=10))
-    reminded = set(
-        OutboxEmail.objects.filter(key__startswith=f"proposal-reminder:{poll.pk}:").values_list(
-            "to_email", flat=True
-        )
+    outcomes = remind_close_and_record(
+        cast, conversation, poll, answered_by=cast.pro_eu_organiser, outcome="We meet then."
     )
-    assert cast.pro_eu_organiser.email not in reminded and cast.staffer.email in reminded
-    later = timezone.now() + timedelta(days=2)
-    assert poll.pk in services.proposals_close_due(now=later)
-    assert services.proposals_close_due(now=later) == []
-    poll.refresh_from_db()
-    assert poll.status == ProposalStatus.CLOSED
-    services.proposal_outcome_record(proposal=poll, user=cast.staffer, outcome="We meet then.")
-    with pytest.raises(ValidationError):
-        services.proposal_outcome_record(proposal=poll, user=cast.staffer, outcome="Again")
-    outcomes = OutboxEmail.objects.filter(key__startswith=f"proposal-outcome:{poll.pk}:")
-    participants = Participant.objects.current().filter(conversation=conversation).count()
-    assert outcomes.count() == participants
     best = timezone.localtime(poll.options.order_by("starts_at")[1].starts_at)
     assert f"Best time: {best:%a} {best.day} {best:%b %Y, %H:%M}" in outcomes.first().body_text
 

@@ -37,8 +37,8 @@ def worker_env(port: int) -> dict[str, str]:
     }
 
 
-def _seat_conversation(cast, *, title: str, body: str):
-    """A Lib Dem staffer's conversation about the seat, the pro-EU group and its members in."""
+def _seat_conversation(cast, *, title: str, body: str, include_members: bool = True):
+    """A Lib Dem staffer's conversation about the seat, the pro-EU group (and its members) in."""
     conversation = services.conversation_open(
         author=cast.staffer,
         title=title,
@@ -47,9 +47,38 @@ def _seat_conversation(cast, *, title: str, body: str):
         body=body,
     )
     services.conversation_invite(
-        conversation=conversation, inviter=cast.staffer, groups=[cast.pro_eu], include_members=True
+        conversation=conversation,
+        inviter=cast.staffer,
+        groups=[cast.pro_eu],
+        include_members=include_members,
     )
     return conversation
+
+
+def _close_and_deliver_outcome(cast, worker, smtp_sink, proposal, *, outcome: str, people: set):
+    """At the deadline the beat task closes the proposal (delivered twice), the proposer
+    records `outcome`, and the outbox sends it (asked twice, and once more later): each of
+    `people` gets exactly one outcome email. Returns one of them."""
+    proposals_close_due_task.delay()
+    proposals_close_due_task.delay()  # beat runs twice (or a message is delivered twice)
+    assert wait_until(
+        lambda: Proposal.objects.get(pk=proposal.pk).status == ProposalStatus.CLOSED
+    ), worker.output()[-3000:]
+    services.proposal_outcome_record(proposal=proposal, user=cast.staffer, outcome=outcome)
+    outbox_deliver_task.delay()
+    outbox_deliver_task.delay()
+    assert wait_until(lambda: set(received(smtp_sink, "[Alliance] Outcome:")) == people), (
+        worker.output()[-3000:]
+    )
+    proposals_close_due_task.delay()
+    outbox_deliver_task.delay()
+    time.sleep(2)
+    assert received(smtp_sink, "[Alliance] Outcome:") == Counter(dict.fromkeys(people, 1))
+    return next(
+        m["message"]
+        for m in smtp_sink.messages
+        if m["message"]["Subject"].startswith("[Alliance] Outcome")
+    )
 
 
 def received(sink, subject_start: str) -> Counter:
@@ -77,33 +106,12 @@ def test_proposal_closes_at_the_deadline_and_each_participant_gets_one_outcome(
     )
     Proposal.objects.filter(pk=proposal.pk).update(deadline=timezone.now())  # time passes
 
-    proposals_close_due_task.delay()
-    proposals_close_due_task.delay()  # beat runs twice (or a message is delivered twice)
-    assert wait_until(
-        lambda: Proposal.objects.get(pk=proposal.pk).status == ProposalStatus.CLOSED
-    ), worker.output()[-3000:]
-    assert wait_until(lambda: received(smtp_sink, "[Alliance] Closed, record the outcome"))
-
-    services.proposal_outcome_record(
-        proposal=proposal, user=cast.staffer, outcome="Agreed: we split the wards."
-    )
-    outbox_deliver_task.delay()
-    outbox_deliver_task.delay()
     people = {cast.staffer.email, cast.pro_eu_organiser.email, cast.pro_eu_member.email}
-    assert wait_until(lambda: set(received(smtp_sink, "[Alliance] Outcome:")) == people), (
-        worker.output()[-3000:]
+    outcome = _close_and_deliver_outcome(
+        cast, worker, smtp_sink, proposal, outcome="Agreed: we split the wards.", people=people
     )
-    proposals_close_due_task.delay()
-    outbox_deliver_task.delay()
-    time.sleep(2)
-    assert received(smtp_sink, "[Alliance] Outcome:") == Counter(dict.fromkeys(people, 1))
     assert received(smtp_sink, "[Alliance] Closed, record the outcome") == Counter(
         {cast.staffer.email: 1}
-    )
-    outcome = next(
-        m["message"]
-        for m in smtp_sink.messages
-        if m["message"]["Subject"].startswith("[Alliance] Outcome")
     )
     assert outcome["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     text = outcome.get_payload()[0].get_payload(decode=True).decode()
@@ -139,15 +147,8 @@ def test_a_time_poll_closes_at_the_deadline_and_each_participant_gets_one_outcom
     cast, celery_worker_factory, smtp_sink
 ):
     worker = celery_worker_factory(worker_env(smtp_sink.port))
-    conversation = services.conversation_open(
-        author=cast.staffer,
-        title="Marginalton planning",
-        scope_kind="seat",
-        constituency=cast.seat,
-        body="When can we all meet?",
-    )
-    services.conversation_invite(
-        conversation=conversation, inviter=cast.staffer, groups=[cast.pro_eu]
+    conversation = _seat_conversation(
+        cast, title="Marginalton planning", body="When can we all meet?", include_members=False
     )
     now = timezone.now()
     poll = services.proposal_create(
@@ -164,26 +165,9 @@ def test_a_time_poll_closes_at_the_deadline_and_each_participant_gets_one_outcom
     )
     Proposal.objects.filter(pk=poll.pk).update(deadline=timezone.now())  # time passes
 
-    proposals_close_due_task.delay()
-    proposals_close_due_task.delay()  # delivered twice
-    assert wait_until(lambda: Proposal.objects.get(pk=poll.pk).status == ProposalStatus.CLOSED), (
-        worker.output()[-3000:]
-    )
-    services.proposal_outcome_record(proposal=poll, user=cast.staffer, outcome="The 2nd it is.")
-    outbox_deliver_task.delay()
-    outbox_deliver_task.delay()
     people = {cast.staffer.email, cast.pro_eu_organiser.email}
-    assert wait_until(lambda: set(received(smtp_sink, "[Alliance] Outcome:")) == people), (
-        worker.output()[-3000:]
-    )
-    proposals_close_due_task.delay()
-    outbox_deliver_task.delay()
-    time.sleep(2)
-    assert received(smtp_sink, "[Alliance] Outcome:") == Counter(dict.fromkeys(people, 1))
-    outcome = next(
-        m["message"]
-        for m in smtp_sink.messages
-        if m["message"]["Subject"].startswith("[Alliance] Outcome")
+    outcome = _close_and_deliver_outcome(
+        cast, worker, smtp_sink, poll, outcome="The 2nd it is.", people=people
     )
     text = outcome.get_payload()[0].get_payload(decode=True).decode()
     assert "The 2nd it is." in text and "Best time:" in text
@@ -214,26 +198,9 @@ def test_a_ranked_poll_closes_at_the_deadline_and_each_participant_gets_one_outc
         services.ranked_ballot_set(proposal=poll, user=user, ranking=ranking)
     Proposal.objects.filter(pk=poll.pk).update(deadline=timezone.now())  # time passes
 
-    proposals_close_due_task.delay()
-    proposals_close_due_task.delay()  # delivered twice
-    assert wait_until(lambda: Proposal.objects.get(pk=poll.pk).status == ProposalStatus.CLOSED), (
-        worker.output()[-3000:]
-    )
-    services.proposal_outcome_record(proposal=poll, user=cast.staffer, outcome="Canvassing first.")
-    outbox_deliver_task.delay()
-    outbox_deliver_task.delay()
     people = {user.email for user in rankings}
-    assert wait_until(lambda: set(received(smtp_sink, "[Alliance] Outcome:")) == people), (
-        worker.output()[-3000:]
-    )
-    proposals_close_due_task.delay()
-    outbox_deliver_task.delay()
-    time.sleep(2)
-    assert received(smtp_sink, "[Alliance] Outcome:") == Counter(dict.fromkeys(people, 1))
-    outcome = next(
-        m["message"]
-        for m in smtp_sink.messages
-        if m["message"]["Subject"].startswith("[Alliance] Outcome")
+    outcome = _close_and_deliver_outcome(
+        cast, worker, smtp_sink, poll, outcome="Canvassing first.", people=people
     )
     text = outcome.get_payload()[0].get_payload(decode=True).decode()
     assert "Canvassing first." in text
