@@ -30,7 +30,7 @@ from clashes.permissions import (
 )
 from events.models import Event, EventStatus
 from events.permissions import user_organises_event
-from events.services import event_cancel
+from events.services import calendar_changed, event_cancel
 from groups.models import Role
 from outbox.emails import email_absolute_url
 from outbox.services import email_enqueue
@@ -42,6 +42,8 @@ def _with_outbox(record, **kwargs) -> DetectionResult:
         result = record(**kwargs)
         if result.new:
             notifications_outbox_write(clash_ids=result.new)
+        if result.new or result.reopened or result.resolved:
+            calendar_changed()  # signed-in calendar pages show open-clash markers
     return result
 
 
@@ -83,6 +85,7 @@ def _clash_set_status(*, clash: Clash, user, status: str) -> Clash:
         clash.decided_by = user
         clash.updated_at = timezone.now()
         clash.save(update_fields=["status", "decided_by", "updated_at"])
+        calendar_changed()  # the clash's marker goes from signed-in calendar pages
     return clash
 
 

@@ -86,6 +86,7 @@ def erase(user) -> None:
         except ValidationError:  # cancelled or over in the meantime: nobody to promote
             pass
     Rsvp.objects.filter(user=user).delete()
+    services.calendar_changed()  # the calendars show how many are going
     services.guest_rsvps_erase(guests=GuestRsvp.objects.for_email(_addresses(user)))
     CalendarToken.objects.filter(user=user).delete()
     Event.objects.filter(created_by=user).update(created_by=None)

@@ -14,6 +14,22 @@ def in_region_q(region: str, prefix: str = "") -> Q:
     )
 
 
+def viewer_class(user) -> str:
+    """Everything about `user` that decides which events they see (EventQuerySet.visible_to)
+    and which clash markers (the clashes app's Clash.objects.visible_to: organiser roles,
+    party staff roles and their regions): two people of one class see the same calendar, so
+    a calendar page rendered for one may be served to the other. "" for the public."""
+    if not user.is_authenticated:
+        return ""
+    if user.is_superuser:
+        return "superuser"
+    memberships = sorted(
+        Membership.objects.filter(user=user).values_list("group_id", "role", "group__is_verified")
+    )
+    staff_roles = sorted(PartyStaff.objects.filter(user=user).values_list("party_id", "region"))
+    return f"member of {memberships}, staff of {staff_roles}"
+
+
 class EventQuerySet(models.QuerySet):
     def scheduled(self):
         return self.filter(status=EventStatus.SCHEDULED)

@@ -56,6 +56,7 @@ from events.permissions import (
     feed_get_for_organiser,
     user_organises_event,
 )
+from events.querysets import viewer_class
 from groups.models import Group, Membership, Party, Role
 from groups.permissions import group_get_for_organiser
 from mailinglists.choices import ConsentSource
@@ -141,10 +142,10 @@ def _nav_context(request, event_filter) -> dict:
 
 # --- Calendar pages: month, week, agenda -----------------------------------------------------
 
-# Pages for signed-out visitors are cached per version of the calendar
-# (events/services.py: calendar_changed, bumped by every service that writes an event or an
-# answer) and go after this long at most: what they show that no event service changes (a
-# group renamed, a new group in the filter) is at most this old.
+# Calendar pages are cached per version of the calendar (events/services.py:
+# calendar_changed, bumped by every service that writes an event, an answer or a clash, and by
+# a co-host joining an event) and per viewer class (events/querysets.py: viewer_class), and go
+# after this long at most, should something else they show change without telling them.
 CALENDAR_PAGE_SECONDS = 60 * 5
 # Query-string keys a cached page may be keyed by: the filters, the views' own keys and "near me".
 CALENDAR_PAGE_PARAMETERS = {
@@ -155,22 +156,27 @@ CALENDAR_PAGE_PARAMETERS = {
 
 
 def _calendar_page_key(request, view: str, day: date) -> str | None:
-    """The cache key of a calendar page for a signed-out visitor: the view, the page's date
-    (month, week or day), today (the "today" marks) and the query string. None for a signed-in
-    person (what they see depends on their groups and roles: clash markers, members-only and
-    alliance events) and for anything unusual (another parameter, a long value)."""
-    if request.user.is_authenticated:
-        return None
+    """The cache key of a calendar page: the view, the page's date (month, week or day), today
+    (the "today" marks), the query string and the viewer's class (what they may see: their
+    groups and roles decide clash markers, members-only and alliance events; "" when signed
+    out). None for anything unusual (another parameter, a long value)."""
     return versioned_cache.page_key(
-        request, "events:page", CALENDAR_PAGE_PARAMETERS, view, day, _today()
+        request,
+        "events:page",
+        CALENDAR_PAGE_PARAMETERS,
+        view,
+        day,
+        _today(),
+        viewer_class(request.user),
     )
 
 
 def _calendar_page(request, view: str, day: date, build):
-    """A calendar page: `build()` gives (title, body template, context, cacheable). For a
-    signed-out visitor the rendered body is cached per calendar version (read before any row),
-    so a page served from the cache costs one Redis read and no query; a write to an event
-    bumps the version, so the next request renders it again."""
+    """A calendar page: `build()` gives (title, body template, context, cacheable). The
+    rendered body is cached per calendar version (read before any row) and viewer class, so
+    a page served from the cache costs one Redis read and no query for a signed-out visitor
+    (two small queries for the class of a signed-in one); a write to an event bumps the
+    version, so the next request renders it again."""
     key = _calendar_page_key(request, view, day)
     version = versioned_cache.version(services.CALENDAR_VERSION) if key else None
     parts = versioned_cache.parts_get(key, version) if key else None

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from alliance.links import absolute_url
+from events.services import calendar_changed
 from groups.models import (
     CoHostInvitation,
     EventPromotion,
@@ -185,6 +186,7 @@ def event_cohost_decide(
     decided = request_decide(invitation, accept=accept, user=user)
     if decided is not None and accept:
         decided.event.co_organisers.add(decided.group)
+        calendar_changed()  # its members now see the event if it is members-only
     return decided
 
 

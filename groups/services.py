@@ -13,6 +13,7 @@ from alliance import versioned_cache
 from alliance.links import absolute_url
 from alliance.mail import header_safe
 from alliance.tasks import enqueue_after_commit
+from events.services import calendar_changed
 from groups.models import (
     Group,
     GroupLink,
@@ -59,6 +60,7 @@ def group_create(*, creator, constituencies=(), **fields) -> Group:
     group.constituencies.set(constituencies)
     Membership.objects.create(user=creator, group=group, role=Role.ORGANISER)
     directory_changed()
+    calendar_changed()  # the calendar's group filter lists it
     return group
 
 
@@ -71,6 +73,7 @@ def group_update(*, group: Group, constituencies=None, **fields) -> Group:
     if constituencies is not None:
         group.constituencies.set(constituencies)
     directory_changed()
+    calendar_changed()  # calendar pages name the group (and its party) beside its events
     return group
 
 

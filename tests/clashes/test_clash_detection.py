@@ -63,7 +63,9 @@ def test_incremental_check_records_one_clash_and_one_outbox_row_per_organiser(
     with django_capture_on_commit_callbacks() as callbacks:
         result = services.event_clashes_check(event_id=rally.pk)
     assert len(result.new) == 1
-    assert len(callbacks) == 1  # delivery queued after commit
+    after_commit = [callback.__qualname__.split(".")[0] for callback in callbacks]
+    assert after_commit.count("enqueue_after_commit") == 1  # delivery queued after commit
+    assert after_commit.count("changed") == 1  # the calendar's second bump (the clash marker)
     clash = Clash.objects.get()
     assert (clash.event_a_id, clash.event_b_id) == (stall.pk, rally.pk)
     assert clash.status == ClashStatus.OPEN and clash.same_constituency

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.models import CalendarFeed, Event, EventStatus, Rsvp, Visibility
+from events.services import calendar_changed
 from events.tasks import calendar_feed_sync_task
 from tests.events.factories import EventFactory, RsvpFactory
 from tests.factories import ConstituencyFactory, GroupFactory, UserFactory
@@ -37,6 +38,7 @@ def _bulk_events(group, count: int, *, start: datetime, **fields):
     )
     for event in events[:: max(1, count // 20)]:
         RsvpFactory(event=event)
+    calendar_changed()  # seeded past the services: no cached calendar page may outlive it
     return events
 
 
