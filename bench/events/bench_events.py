@@ -3,9 +3,10 @@
 Seeds (once) 100k events spread over the coming 365 days across 120 groups (party branches of
 five parties, pro-EU and Progressive Alliance groups) and 650 sample constituencies, with a few
 thousand RSVPs. Then measures, as ratios to /ping/: the month view (anonymous and filtered),
-the week and agenda views, a filtered feed per constituency and per party+kind, and the same
-feed answered 304 from its ETag. Query counts of the month view and the agenda are compared
-between a bench calendar with 10 events and the full 100k.
+the week and agenda views, the month and agenda for a signed-in party staffer, a filtered
+feed per constituency and per party+kind, and the same feed answered 304 from its ETag. Query
+counts of the month view and the agenda are compared between a bench calendar with 10
+events and the full 100k.
 
 Run alone:  BENCH_ONLY=events .venv/bin/python bench/run.py
 """
@@ -140,6 +141,25 @@ def seed() -> dict:
     }
 
 
+def _signed_in_cookie(party, info) -> str:
+    """A session cookie for the bench's staffer (created once), as a browser sends it."""
+    from django.conf import settings
+    from django.test import Client
+
+    from accounts.models import User
+    from groups.models import Group, Membership, PartyStaff
+
+    user, _ = User.objects.get_or_create(
+        email="bench-staff@example.org", defaults={"name": "Bench Staffer"}
+    )
+    PartyStaff.objects.get_or_create(user=user, party=party)
+    for group in Group.objects.filter(slug__in=["bench-events-group-1", "bench-events-group-2"]):
+        Membership.objects.get_or_create(user=user, group=group)
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
 def run(report) -> None:
     import requests
     from django.utils import timezone
@@ -184,6 +204,14 @@ def run(report) -> None:
     }
     for name, path in pages.items():
         report.measure(name, path, requests=150)
+    # Party staff checking the shared calendar: signed in (a Lib Dem staffer, a member of two
+    # groups), served from the cache of their viewer class after the first request.
+    cookie = _signed_in_cookie(party, info)
+    for name, path in [
+        ("month view, signed in (party staff)", f"/events/month/?month={month}"),
+        ("agenda, signed in (party staff)", f"/events/agenda/?date={next_month}"),
+    ]:
+        report.measure(name, path, requests=150, headers={"Cookie": cookie})
     feed_path = f"/events/feed.ics?party={party.slug}&kind=canvassing"
     first = requests.get(report.url + feed_path, timeout=30)
     vevents = first.text.count("BEGIN:VEVENT")
