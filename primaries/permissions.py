@@ -5,6 +5,7 @@ PermissionDenied with a sentence that can be shown to the person (not now, not y
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -64,6 +65,18 @@ def acceptance_check_allowed(*, primary: Primary, user, party, now=None) -> None
         raise PermissionDenied(f"{party.name} is not part of this agreement.")
     if primary.phase(now) not in BEFORE_VOTING:
         raise PermissionDenied("Voting has opened: the rules are settled.")
+
+
+def primaries_public():
+    """Every primary the public may see (published), with what the index shows of each:
+    its seat, election, winner and candidates with their parties (two queries)."""
+    return (
+        Primary.objects.published()
+        .select_related("agreement__constituency", "agreement__election", "winner__party")
+        .prefetch_related(
+            Prefetch("candidates", queryset=Candidate.objects.select_related("party"))
+        )
+    )
 
 
 def primary_get_public(*, pk: int) -> Primary:

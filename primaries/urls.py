@@ -5,6 +5,7 @@ from primaries import views
 app_name = "primaries"
 
 urlpatterns = [
+    path("", views.index, name="index"),
     # Set-up and the roll: staff of the parties in the agreement
     path("agreement/<int:agreement_pk>/", views.setup, name="setup"),
     path("agreement/<int:agreement_pk>/rules/", views.rules, name="rules"),

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -34,6 +35,7 @@ from primaries.permissions import (
     SETUP_PHASES,
     agreement_get_for_primary_staff,
     candidate_get_for_photo,
+    primaries_public,
     primary_get_public,
     registration_check_open,
     result_check_visible,
@@ -227,6 +229,21 @@ def _public_context(primary, **extra) -> dict:
         "ranked": primary.counting_method == CountingMethod.INSTANT_RUNOFF,
         **extra,
     }
+
+
+@require_GET
+def index(request):
+    """Every published primary: those to come or under way first (the soonest close of
+    voting first), then the results (the latest first). Primaries still being set up by the
+    parties are not listed."""
+    now = timezone.now()
+    under_way, declared = [], []
+    for primary in primaries_public():
+        phase = primary.phase(now)
+        (declared if phase == Phase.COUNTED else under_way).append((primary, phase))
+    under_way.sort(key=lambda row: (row[0].voting_closes_at or now, row[0].pk))
+    declared.sort(key=lambda row: (row[0].counted_at or now, row[0].pk), reverse=True)
+    return render(request, "primaries/index.html", {"under_way": under_way, "declared": declared})
 
 
 @require_GET

@@ -196,6 +196,7 @@ MAIN_PAGES = {
     "priorities:index",
     "priorities:round",
     "priorities:results",
+    "primaries:index",
     "primaries:detail",
     "primaries:setup",
     "account_login",

@@ -110,7 +110,7 @@ def test_an_agreement_that_is_not_an_open_primary_has_no_primary(client, pw):
 
 # candidate_photo: public once the primary is published, before that its parties' staff only
 # (the "no" for anonymous visitors and outside staff: tests/primaries/test_photos.py).
-FOR_EVERYONE = {"detail", "can_i_vote", "register", "registered", "receipt", "result",
+FOR_EVERYONE = {"index", "detail", "can_i_vote", "register", "registered", "receipt", "result",
                 "ballots_csv", "confirm", "vote", "candidate_photo"}  # fmt: skip
 
 

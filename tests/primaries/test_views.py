@@ -1,11 +1,14 @@
 """The pages, through HTTP: staff set-up, can-I-vote, registration, ballot, receipt, result."""
 
 import csv
+import dataclasses
 import io
 import re
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from primaries import services
 from primaries.models import Ballot, Voter, VoterStatus
@@ -208,3 +211,68 @@ def test_result_and_roll_pages_keep_a_constant_query_count(
     with django_assert_num_queries(2):  # the primary (with winner), its candidates
         client.get(f"/primaries/{primary.pk}/result/")
     assert Ballot.objects.count() == 25
+
+
+def _open_primary_elsewhere(pw, seat_name: str):
+    """A second open-primary agreement (another seat, the same parties), set up and published
+    like the first."""
+    from seats import services as seat_services
+    from tests.factories import ConstituencyFactory
+
+    agreement = seat_services.agreement_propose(
+        user=pw.staff[0],
+        election=pw.agreement.election,
+        constituency=ConstituencyFactory(name=seat_name),
+        arrangement="open_primary",
+        carries_hopes=pw.parties[0],
+        stands_aside=pw.parties[1:],
+        terms="Local voters choose.",
+    )
+    for party, person in zip(pw.parties, pw.staff, strict=True):
+        agreement = seat_services.agreement_accept(agreement=agreement, user=person, party=party)
+    return set_up(dataclasses.replace(pw, agreement=agreement))
+
+
+def test_the_index_lists_published_primaries_never_one_being_set_up(client, pw, lookup, travel):
+    primary = set_up(pw, accept=False)
+    page = client.get("/primaries/").content.decode()
+    assert "Primaryton" not in page  # the parties have not all accepted its rules
+    assert "No open primary is coming up just now." in page
+    for party, person in zip(pw.parties, pw.staff, strict=True):
+        services.primary_accept(primary=primary, user=person, party=party)
+    page = client.get("/primaries/").content.decode()
+    assert f'href="/primaries/{primary.pk}/"' in page and "Registration opens" in page
+    for party in pw.parties:
+        assert f"{party.short_name} Candidate" in page and f">{party.short_name}</span>" in page
+    travel(pw.at("registration"))
+    assert "Register by" in client.get("/primaries/").content.decode()
+    travel(pw.at("voting"))
+    assert "Voting closes" in client.get("/primaries/").content.decode()
+
+
+def test_the_index_names_the_winner_once_counted(client, pw, lookup, travel):
+    primary = set_up(pw)
+    travel(pw.at("registration"))
+    register_and_confirm(primary, "winner-voter@example.org")
+    travel(pw.at("voting"))
+    services.ballots_send_due()
+    (token,) = [link_token(m.body, "/primaries/vote/") for m in deliver() if "/vote/" in m.body]
+    green = primary.candidates.get(party__short_name="Green")
+    services.ballot_cast(token=token, ranking=[green.pk])
+    travel(pw.at("closed"))
+    services.primaries_count_due()
+    page = client.get("/primaries/").content.decode()
+    results = page[page.index('id="declared"') :]
+    assert f'href="/primaries/{primary.pk}/result/"' in results
+    assert "Chosen: <strong>Green Candidate</strong>" in results
+    assert "No open primary is coming up just now." in page
+
+
+def test_the_index_keeps_a_constant_query_count(client, pw, django_assert_num_queries):
+    set_up(pw)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/primaries/").status_code == 200
+    _open_primary_elsewhere(pw, "Secondton")
+    with django_assert_num_queries(len(one)):
+        page = client.get("/primaries/").content.decode()
+    assert "Primaryton" in page and "Secondton" in page
