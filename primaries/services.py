@@ -42,6 +42,7 @@ from primaries.tasks import ballots_vacuum_task
 from seats.models import Agreement, AgreementStatus
 from seats.postcodes import InvalidPostcode, postcode_lookup, postcode_normalise
 from seats.services import agreement_carrier_set
+from seats.targets import advice_changed
 
 logger = logging.getLogger(__name__)
 
@@ -199,6 +200,7 @@ def primary_accept(*, primary: Primary, user, party: Party, now=None) -> Primary
         primary.agreed_at = timezone.now()
         primary.save(update_fields=["status", "agreed_at"])
         _history(primary, actor=user, action="agreed", detail="Every party accepted the rules.")
+        advice_changed()  # the seat's advice page now points voters to the primary
     return primary
 
 

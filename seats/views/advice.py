@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from alliance.ratelimit import client_ip, rate_limit_exceeded
 from events.models import Event
+from primaries.permissions import primaries_public
 from seats import services
 from seats.forms import AdviceAlertForm, AdviceLookupForm
 from seats.models import AdviceAlert, Constituency
@@ -103,6 +104,9 @@ def _advice_page(request, seat, *, events=True) -> dict:
             .order_by("starts_at")[:10]
         )
         context["groups"] = seat.covering_groups.select_related("party").order_by("name")[:20]
+        # Where the parties let local voters choose the candidate, say so (the page is cached
+        # for at most PAGE_CACHE_SECONDS, so a phase or a newly published primary shows soon).
+        context["primary"] = primaries_public().filter(agreement__constituency=seat).last()
     return {
         "seat_name": seat.name,
         "ons_code": seat.ons_code,

@@ -276,3 +276,14 @@ def test_the_index_keeps_a_constant_query_count(client, pw, django_assert_num_qu
     with django_assert_num_queries(len(one)):
         page = client.get("/primaries/").content.decode()
     assert "Primaryton" in page and "Secondton" in page
+
+
+def test_the_seats_advice_page_points_voters_to_its_primary(client, pw, lookup, travel):
+    url = f"/seats/advice/{pw.seat.ons_code}/"
+    primary = set_up(pw, accept=False)
+    assert "open primary" not in client.get(url).content.decode()  # and now cached
+    for party, person in zip(pw.parties, pw.staff, strict=True):
+        services.primary_accept(primary=primary, user=person, party=party)
+    page = client.get(url).content.decode()
+    assert "Local voters choose the candidate here" in page and "Registration opens" in page
+    assert f'href="/primaries/{primary.pk}/"' in page
