@@ -61,6 +61,8 @@ class PactTerms:
     carries_hopes: str
     stands_aside: tuple[str, ...] = ()
     endorses: tuple[str, ...] = ()
+    # An open primary that has not yet chosen the candidate: the roles are placeholders.
+    primary_pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,14 @@ def _percent(share: float) -> str:
 
 
 def _pact_advice(pact: PactTerms, bloc: frozenset[str]) -> Advice:
+    if pact.primary_pending:
+        return Advice(
+            kind=AdviceKind.PACT,
+            party=None,
+            headline="Local voters choose the candidate here in an open primary",
+            reason="The progressive parties here have agreed to back whoever wins it; "
+            "this advice names them once it is counted.",
+        )
     carrier = party_words(pact.carries_hopes)
     aside = sorted(p for p in pact.stands_aside if p in bloc)
     endorse = sorted(p for p in pact.endorses if p in bloc)

@@ -250,6 +250,10 @@ class AgreementAcceptance(models.Model):
         return f"{self.party} accepted {self.agreement_id}"
 
 
+# The history action of an agreement whose carrier an agreed outcome chose (an open primary).
+CARRIER_CHOSEN_ACTION = "carrier set"
+
+
 class AgreementHistory(models.Model):
     """Every change to an agreement, append-only: who, when, what."""
 

@@ -19,6 +19,7 @@ from outbox.emails import email_absolute_url
 from outbox.services import email_enqueue
 from seats.analysis import reciprocity_ledger
 from seats.models import (
+    CARRIER_CHOSEN_ACTION,
     AdviceAlert,
     Agreement,
     AgreementAcceptance,
@@ -312,7 +313,7 @@ def agreement_carrier_set(
     agreement.parties.filter(party=party).update(role=AgreementRole.CARRIES_HOPES)
     agreement.updated_at = timezone.now()
     agreement.save(update_fields=["updated_at"])
-    _history(agreement, actor=actor, action="carrier set", detail=detail or party.name)
+    _history(agreement, actor=actor, action=CARRIER_CHOSEN_ACTION, detail=detail or party.name)
     return agreement
 
 

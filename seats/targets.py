@@ -3,13 +3,23 @@
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from alliance import versioned_cache
 from seats.advice import Advice, PactTerms, seat_advice
 from seats.analysis import SeatAnalysis, SeatVotes, seats_analyse
-from seats.models import Agreement, AgreementRole, Constituency, Contest, Election, Result
+from seats.models import (
+    CARRIER_CHOSEN_ACTION,
+    Agreement,
+    AgreementHistory,
+    AgreementRole,
+    Arrangement,
+    Constituency,
+    Contest,
+    Election,
+    Result,
+)
 from seats.party_codes import DEFAULT_BLOC, SPEAKER, canonical_code
 
 CACHE_SECONDS = 60 * 10
@@ -154,6 +164,8 @@ def pact_terms(agreement: Agreement) -> PactTerms:
         carries_hopes=(roles.get(AgreementRole.CARRIES_HOPES) or [""])[0],
         stands_aside=tuple(sorted(roles.get(AgreementRole.STANDS_ASIDE, []))),
         endorses=tuple(sorted(roles.get(AgreementRole.ENDORSES, []))),
+        primary_pending=agreement.arrangement == Arrangement.OPEN_PRIMARY
+        and not agreement.carrier_chosen,
     )
 
 
@@ -163,6 +175,10 @@ def _agreed_pacts(election: Election | None, seat_ids=None) -> dict[int, Agreeme
     agreements = Agreement.objects.agreed().filter(election=election)
     if seat_ids is not None:
         agreements = agreements.filter(constituency_id__in=seat_ids)
+    chosen = AgreementHistory.objects.filter(
+        agreement=OuterRef("pk"), action=CARRIER_CHOSEN_ACTION
+    )  # an open primary's result, applied by seats.services.agreement_carrier_set
+    agreements = agreements.annotate(carrier_chosen=Exists(chosen))
     return {a.constituency_id: a for a in agreements.prefetch_related("parties__party")}
 
 

@@ -266,6 +266,9 @@ def test_the_index_names_the_winner_once_counted(client, pw, lookup, travel):
     assert f'href="/primaries/{primary.pk}/result/"' in results
     assert "Chosen: <strong>Green Candidate</strong>" in results
     assert "No open primary is coming up just now." in page
+    advice = client.get(f"/seats/advice/{pw.seat.ons_code}/").content.decode()
+    assert "vote Green" in advice and "The open primary has chosen" in advice
+    assert "Green Candidate (Green) was chosen." in advice
 
 
 def test_the_index_keeps_a_constant_query_count(client, pw, django_assert_num_queries):
@@ -281,9 +284,12 @@ def test_the_index_keeps_a_constant_query_count(client, pw, django_assert_num_qu
 def test_the_seats_advice_page_points_voters_to_its_primary(client, pw, lookup, travel):
     url = f"/seats/advice/{pw.seat.ons_code}/"
     primary = set_up(pw, accept=False)
-    assert "open primary" not in client.get(url).content.decode()  # and now cached
+    assert "Take part in the open primary" not in client.get(url).content.decode()  # cached
     for party, person in zip(pw.parties, pw.staff, strict=True):
         services.primary_accept(primary=primary, user=person, party=party)
     page = client.get(url).content.decode()
-    assert "Local voters choose the candidate here" in page and "Registration opens" in page
+    assert "Take part in the open primary" in page and "Registration opens" in page
     assert f'href="/primaries/{primary.pk}/"' in page
+    # Until it is counted, the advice names no party (the pact's roles are placeholders).
+    assert "Local voters choose the candidate here in an open primary" in page
+    assert "vote Labour" not in page

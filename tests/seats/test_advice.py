@@ -369,3 +369,14 @@ def test_cached_target_list_follows_a_reimport(client, ge2024, shared_data):
 def _between(response, start: str, end: str) -> str:
     body = response.content.decode()
     return body[body.index(start) : body.index(end, body.index(start))]
+
+
+def test_an_open_primary_not_yet_counted_names_no_party():
+    """Its pact's roles are placeholders until the primary chooses: the advice must not tell
+    anyone to vote for the party that happened to be listed first."""
+    pending = PactTerms(carries_hopes="Lab", stands_aside=("LD", "Green"), primary_pending=True)
+    advice = seat_advice(analyse(Con=20000, Lab=15000, LD=4000), pending)
+    assert advice.party is None
+    assert advice.headline == "Local voters choose the candidate here in an open primary"
+    chosen = PactTerms(carries_hopes="Green", stands_aside=("LD", "Lab"))
+    assert seat_advice(analyse(Con=20000, Lab=15000, LD=4000), chosen).party == "Green"
