@@ -5,7 +5,6 @@ PermissionDenied with a sentence that can be shown to the person (not now, not y
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -68,14 +67,9 @@ def acceptance_check_allowed(*, primary: Primary, user, party, now=None) -> None
 
 
 def primaries_public():
-    """Every primary the public may see (published), with what the index shows of each:
-    its seat, election, winner and candidates with their parties (two queries)."""
-    return (
-        Primary.objects.published()
-        .select_related("agreement__constituency", "agreement__election", "winner__party")
-        .prefetch_related(
-            Prefetch("candidates", queryset=Candidate.objects.select_related("party"))
-        )
+    """Every primary the public may see (published), with its seat, election and winner."""
+    return Primary.objects.published().select_related(
+        "agreement__constituency", "agreement__election", "winner__party"
     )
 
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -29,7 +30,7 @@ from primaries.forms import (
     ReviewForm,
     RulesForm,
 )
-from primaries.models import CountingMethod, Electorate, Phase, Voter
+from primaries.models import Candidate, CountingMethod, Electorate, Phase, Voter
 from primaries.permissions import (
     BEFORE_VOTING,
     SETUP_PHASES,
@@ -238,7 +239,8 @@ def index(request):
     parties are not listed."""
     now = timezone.now()
     under_way, declared = [], []
-    for primary in primaries_public():
+    candidates = Prefetch("candidates", queryset=Candidate.objects.select_related("party"))
+    for primary in primaries_public().prefetch_related(candidates):  # two queries in all
         phase = primary.phase(now)
         (declared if phase == Phase.COUNTED else under_way).append((primary, phase))
     under_way.sort(key=lambda row: (row[0].voting_closes_at or now, row[0].pk))

@@ -157,6 +157,7 @@ def advice_elections(constituency: Constituency) -> tuple[Election | None, Elect
 
 
 def pact_terms(agreement: Agreement) -> PactTerms:
+    """An agreement from `_agreed_pacts` (which annotates `carrier_chosen`) as plain terms."""
     roles: dict[str, list[str]] = {}
     for link in agreement.parties.all():
         roles.setdefault(link.role, []).append(link.party.short_name)
